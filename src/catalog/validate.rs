@@ -1,0 +1,1 @@
+//! Validation rules over parsed package files (see `load`).

@@ -1,0 +1,73 @@
+//! Where things live: the catalog to open, and the XDG config and state directories.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+/// Environment variable naming the catalog directory.
+pub const CATALOG_ENV: &str = "ATWB_CATALOG";
+
+/// Resolve the catalog: `--catalog PATH`, else `$ATWB_CATALOG`, else `catalog/` at the top of the
+/// enclosing git repository (searched upward from `cwd`).
+pub fn find_catalog(flag: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
+    if let Some(p) = flag {
+        return check_catalog_dir(p, "--catalog");
+    }
+    if let Some(p) = std::env::var_os(CATALOG_ENV).filter(|v| !v.is_empty()) {
+        return check_catalog_dir(Path::new(&p), "$ATWB_CATALOG");
+    }
+    let repo = git2::Repository::discover(cwd).ok();
+    let top = repo.as_ref().and_then(|r| r.workdir()).map(Path::to_path_buf);
+    match top {
+        Some(top) if top.join("catalog").is_dir() => Ok(top.join("catalog")),
+        Some(top) => bail!(
+            "no catalog found: the git repository at {} has no catalog/ directory.\n\
+             Pass --catalog PATH or set ${CATALOG_ENV}.",
+            top.display()
+        ),
+        None => bail!(
+            "no catalog found: {} is not inside a git repository.\n\
+             Pass --catalog PATH, set ${CATALOG_ENV}, or run atwb from a clone of the catalog repository.",
+            cwd.display()
+        ),
+    }
+}
+
+fn check_catalog_dir(p: &Path, from: &str) -> Result<PathBuf> {
+    let p = std::path::absolute(p).with_context(|| format!("resolving {from} {}", p.display()))?;
+    if !p.is_dir() {
+        bail!("catalog {} (from {from}) is not a directory", p.display());
+    }
+    Ok(p)
+}
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "atwb")
+}
+
+/// `~/.config/atwb` (or `$XDG_CONFIG_HOME/atwb`).
+pub fn config_dir() -> PathBuf {
+    project_dirs()
+        .map(|d| d.config_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from(".atwb/config"))
+}
+
+/// `~/.local/state/atwb` (or `$XDG_STATE_HOME/atwb`): logs, build status, job logs.
+pub fn state_dir() -> PathBuf {
+    project_dirs()
+        .and_then(|d| d.state_dir().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from(".atwb/state"))
+}
+
+/// Per-catalog state directory: the status store keeps one directory per catalog path.
+pub fn catalog_state_dir(catalog: &Path) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(catalog.as_os_str().as_encoded_bytes());
+    let short: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let tail = catalog
+        .parent()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "catalog".into());
+    state_dir().join("catalogs").join(format!("{tail}-{short}"))
+}
