@@ -272,6 +272,9 @@ impl DepsHash {
 pub struct Build {
     pub language: String,
     pub builder: Builder,
+    /// Packages naming the same `workspace` share one derivation in Nix (one compile of the shared
+    /// dependencies); they must then have the same `[source]`, `builder` and `deps_hash`.
+    pub workspace: Option<String>,
     /// rust-workspace: cargo members (`-p` names) built from one derivation.
     pub members: Vec<String>,
     /// go-module: `subPackages` (e.g. `cmd/relay`).

@@ -1,0 +1,39 @@
+//! Helpers shared by the integration tests. Each test file that uses them says `mod common;`.
+#![allow(dead_code)]
+
+use std::process::Command;
+
+/// The NIX_CONFIG every test that runs nix uses: no daemon, no sandbox, no network substituters
+/// (toolchain.md: the default cache costs seconds per build on a machine without network).
+pub const NIX_CONFIG: &str =
+    "experimental-features = nix-command flakes\nsandbox = false\nbuild-users-group =\nsubstituters =";
+
+/// Whether `tool` can be run. Under `CI=true` a missing tool is a failure, not a skip: CI must
+/// never pass by silently skipping the tests that need nix or tmux.
+pub fn require_tool(tool: &str) -> bool {
+    let found = Command::new(tool)
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if found {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{tool} is required under CI=true but was not found on PATH (.ci/run installs it)");
+    }
+    eprintln!("SKIPPED: {tool} is not installed; install it to run this test");
+    false
+}
+
+/// A `nix` command with the test NIX_CONFIG.
+pub fn nix() -> Command {
+    let mut c = Command::new("nix");
+    c.env("NIX_CONFIG", NIX_CONFIG);
+    c
+}
+
+/// The repository root (where Cargo.toml is).
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
