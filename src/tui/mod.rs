@@ -1,6 +1,106 @@
 //! The terminal UI: `App` state, `Action`s, a pure `update`, and views that only draw.
+//!
+//! Flow: `runtime` reads terminal events -> `keymap` turns keys into `Action`s for the current
+//! view -> `update::update(&mut App, Action) -> Vec<Command>` changes state -> `runtime` executes
+//! the commands and, when `app.dirty`, draws `views::draw(&App)`.
+//!
+//! Test hook: in debug builds only, `ATWB_TEST_PANIC=1` makes the TUI panic after its first frame
+//! (used by `tests/e2e_tmux.rs` to check that a panic restores the terminal).
 
-pub fn run(catalog_root: std::path::PathBuf) -> anyhow::Result<()> {
-    let _ = catalog_root;
-    anyhow::bail!("the TUI is not built yet")
+pub mod action;
+pub mod app;
+pub mod debug;
+pub mod keymap;
+pub mod layout;
+pub mod runtime;
+pub mod update;
+pub mod views;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+pub use action::{Action, Command};
+pub use app::App;
+pub use keymap::KeyMap;
+pub use update::update;
+
+use crate::config::Config;
+use crate::paths;
+
+/// Loads the catalog and the keymap and builds the initial state, without touching the terminal.
+pub fn load_app(catalog_root: &Path) -> Result<App> {
+    let (catalog, invalid) = load_catalog(catalog_root)?;
+    build_app(catalog, invalid, catalog_root)
+}
+
+/// The valid packages and the number of invalid `package.toml` files.
+fn load_catalog(catalog_root: &Path) -> Result<(crate::catalog::Catalog, usize)> {
+    let loaded = crate::catalog::load(catalog_root)
+        .with_context(|| format!("loading the catalog at {}", catalog_root.display()))?;
+    // One broken file can produce several diagnostics; the status bar counts packages.
+    let invalid: std::collections::BTreeSet<_> =
+        loaded.diagnostics.iter().map(|d| &d.file).collect();
+    Ok((loaded.catalog, invalid.len()))
+}
+
+/// Reads the config's keymap and builds the state.
+fn build_app(catalog: crate::catalog::Catalog, invalid: usize, catalog_root: &Path) -> Result<App> {
+    let config_dir = paths::config_dir();
+    let config = Config::load_from(&config_dir)?;
+    let config_file = config_dir.join("config.toml");
+    let keymap = KeyMap::with_overrides(&config.keys, &config_file)?;
+    let mut app = App::new(catalog, display_path(catalog_root), invalid, keymap);
+    app.config_file = home_relative(&config_file);
+    Ok(app)
+}
+
+/// `~/...` for paths under `$HOME`, so the help overlay stays short.
+fn home_relative(path: &Path) -> String {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    match home.as_deref().and_then(|h| path.strip_prefix(h).ok()) {
+        Some(rest) => format!("~/{}", rest.display()),
+        None => path.display().to_string(),
+    }
+}
+
+/// The catalog path as the title bar shows it: relative to the working directory when inside it.
+fn display_path(root: &Path) -> String {
+    let rel = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| root.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    match rel {
+        Some(r) if r.as_os_str().is_empty() => "./".to_owned(),
+        Some(r) => format!("{}/", r.display()),
+        None => format!("{}/", root.display()),
+    }
+}
+
+pub fn run(catalog_root: PathBuf) -> Result<()> {
+    // Everything that can fail with a readable message happens before the terminal switches mode.
+    let _log = init_logging();
+    let app = load_app(&catalog_root)?;
+    tracing::info!(catalog = %catalog_root.display(), packages = app.catalog.packages.len(), "tui start");
+    runtime::run(app)
+}
+
+/// Logs to `<state dir>/atwb.log`, never to the terminal the UI draws on. `ATWB_LOG` sets the
+/// filter (default `info`). Returns the writer guard, which flushes on drop.
+fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let dir = paths::state_dir();
+    std::fs::create_dir_all(&dir).ok()?;
+    let appender = tracing_appender::rolling::never(&dir, "atwb.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ATWB_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .try_init()
+        .ok()?;
+    Some(guard)
 }

@@ -11,8 +11,13 @@ pub const NIX_CONFIG: &str =
 /// Whether `tool` can be run. Under `CI=true` a missing tool is a failure, not a skip: CI must
 /// never pass by silently skipping the tests that need nix or tmux.
 pub fn require_tool(tool: &str) -> bool {
+    require_tool_probed(tool, "--version")
+}
+
+/// `require_tool` for tools whose version flag is not `--version` (tmux: `-V`).
+pub fn require_tool_probed(tool: &str, version_flag: &str) -> bool {
     let found = Command::new(tool)
-        .arg("--version")
+        .arg(version_flag)
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);

@@ -1,0 +1,319 @@
+//! The TUI's whole state. Views draw from it; only `update` changes it.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::catalog::{Catalog, Category, Package, Tier};
+use crate::search;
+
+use super::keymap::{KeyMap, View};
+
+/// Which pane has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Tree,
+    Detail,
+}
+
+/// Whether keys go to the search query or are commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Search,
+}
+
+/// Something drawn over the main screen that takes the keys while open. Later: the log view,
+/// the jobs view, forms and confirm dialogs push themselves here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    Help { scroll: u16 },
+}
+
+/// Identity of a tree node, stable across filtering (the selection follows it).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeKey {
+    Tier(Tier),
+    Org(Tier, String),
+    /// Index into `catalog.packages`.
+    Package(usize),
+}
+
+/// One visible line of the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    Tier {
+        tier: Tier,
+        count: usize,
+        expanded: bool,
+    },
+    Org {
+        tier: Tier,
+        org: String,
+        count: usize,
+        expanded: bool,
+    },
+    Package {
+        index: usize,
+    },
+}
+
+impl Row {
+    /// Whether this line shows the node `key` (no allocation, unlike comparing `key()`).
+    pub fn is(&self, key: &NodeKey) -> bool {
+        match (self, key) {
+            (Row::Tier { tier, .. }, NodeKey::Tier(t)) => tier == t,
+            (Row::Org { tier, org, .. }, NodeKey::Org(t, o)) => tier == t && org == o,
+            (Row::Package { index }, NodeKey::Package(i)) => index == i,
+            _ => false,
+        }
+    }
+
+    pub fn key(&self) -> NodeKey {
+        match self {
+            Row::Tier { tier, .. } => NodeKey::Tier(*tier),
+            Row::Org { tier, org, .. } => NodeKey::Org(*tier, org.clone()),
+            Row::Package { index } => NodeKey::Package(*index),
+        }
+    }
+}
+
+/// The filters that decide which packages are shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub tier: Option<Tier>,
+    pub category: Option<Category>,
+    pub query: String,
+}
+
+/// A package's build status as the tree and detail show it. Only `NeverBuilt` exists until the
+/// job engine's status store is wired in (issue 4): then this gains ok / failed / building /
+/// stale and `App::status` reads the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageStatus {
+    NeverBuilt,
+}
+
+impl PackageStatus {
+    pub fn glyph(self) -> &'static str {
+        match self {
+            PackageStatus::NeverBuilt => "◌",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PackageStatus::NeverBuilt => "never built",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub catalog: Catalog,
+    /// How the title bar names the catalog (a path relative to the working directory if possible).
+    pub catalog_label: String,
+    /// Number of invalid `package.toml` files left out of the catalog (`atwb check` lists them).
+    pub diagnostics: usize,
+    pub keymap: KeyMap,
+    /// The config file the keymap can be changed in, as the help overlay names it.
+    pub config_file: String,
+    pub filter: Filter,
+    pub mode: Mode,
+    pub focus: Pane,
+    pub overlays: Vec<Overlay>,
+    /// Groups the user closed. Everything else is open.
+    pub collapsed: BTreeSet<NodeKey>,
+    /// Derived: packages passing the filter, in catalog order.
+    pub shown: Vec<usize>,
+    /// Derived: search scores of matching packages (empty without a query).
+    pub scores: HashMap<usize, i64>,
+    /// The last query and every package it matched (before tier/category filters), so a longer
+    /// query only re-ranks those (`search::rank_among`).
+    search_cache: Option<(String, Vec<usize>)>,
+    /// Derived: the visible tree lines.
+    pub rows: Vec<Row>,
+    /// Index into `rows`.
+    pub selected: usize,
+    /// First visible tree line.
+    pub tree_offset: usize,
+    pub detail_scroll: u16,
+    /// Terminal size, from the runtime's resize actions.
+    pub width: u16,
+    pub height: u16,
+    /// Something changed since the last frame.
+    pub dirty: bool,
+}
+
+impl App {
+    pub fn new(catalog: Catalog, catalog_label: String, diagnostics: usize, keymap: KeyMap) -> App {
+        let mut app = App {
+            catalog,
+            catalog_label,
+            diagnostics,
+            keymap,
+            config_file: "~/.config/atwb/config.toml".to_owned(),
+            filter: Filter::default(),
+            mode: Mode::Normal,
+            focus: Pane::Tree,
+            overlays: Vec::new(),
+            collapsed: BTreeSet::new(),
+            shown: Vec::new(),
+            scores: HashMap::new(),
+            search_cache: None,
+            rows: Vec::new(),
+            selected: 0,
+            tree_offset: 0,
+            detail_scroll: 0,
+            width: 80,
+            height: 24,
+            dirty: true,
+        };
+        app.refilter();
+        // Start on the first package rather than on a group header.
+        if let Some(i) = app
+            .rows
+            .iter()
+            .position(|r| matches!(r, Row::Package { .. }))
+        {
+            app.selected = i;
+        }
+        app
+    }
+
+    /// The view whose key bindings apply now.
+    pub fn view(&self) -> View {
+        match self.overlays.last() {
+            Some(Overlay::Help { .. }) => View::Help,
+            None if self.mode == Mode::Search => View::Search,
+            None => View::Main,
+        }
+    }
+
+    pub fn selected_row(&self) -> Option<&Row> {
+        self.rows.get(self.selected)
+    }
+
+    pub fn selected_package(&self) -> Option<&Package> {
+        match self.selected_row()? {
+            Row::Package { index } => self.catalog.packages.get(*index),
+            _ => None,
+        }
+    }
+
+    pub fn status(&self, _index: usize) -> PackageStatus {
+        PackageStatus::NeverBuilt
+    }
+
+    /// Recomputes which packages are shown (after a filter change) and rebuilds the tree.
+    pub fn refilter(&mut self) {
+        let packages = &self.catalog.packages;
+        let query = self.filter.query.trim();
+        if query.is_empty() {
+            self.scores = HashMap::new();
+            self.search_cache = None;
+        } else {
+            let ranked = match &self.search_cache {
+                Some((previous, hits)) if query.starts_with(previous.as_str()) => {
+                    search::rank_among(packages, hits, query)
+                }
+                _ => search::rank(packages, query),
+            };
+            self.search_cache = Some((query.to_owned(), ranked.iter().map(|h| h.0).collect()));
+            self.scores = ranked.into_iter().collect();
+        }
+        let searching = !query.is_empty();
+        self.shown = (0..packages.len())
+            .filter(|&i| {
+                let p = &packages[i];
+                self.filter.tier.is_none_or(|t| p.tier == t)
+                    && self.filter.category.is_none_or(|c| p.category == c)
+                    && (!searching || self.scores.contains_key(&i))
+            })
+            .collect();
+        self.rebuild_rows();
+    }
+
+    /// Rebuilds the tree lines from `shown` and `collapsed`, keeping the selection on the same node
+    /// when it is still visible.
+    pub fn rebuild_rows(&mut self) {
+        let previous = self.selected_row().map(Row::key);
+        let packages = &self.catalog.packages;
+        let mut rows = Vec::new();
+        let mut i = 0;
+        while i < self.shown.len() {
+            let tier = packages[self.shown[i]].tier;
+            let tier_end = i + self.shown[i..]
+                .iter()
+                .take_while(|&&p| packages[p].tier == tier)
+                .count();
+            let tier_open = !self.collapsed.contains(&NodeKey::Tier(tier));
+            rows.push(Row::Tier {
+                tier,
+                count: tier_end - i,
+                expanded: tier_open,
+            });
+            let mut j = i;
+            while j < tier_end {
+                let org = &packages[self.shown[j]].org;
+                let org_end = j + self.shown[j..tier_end]
+                    .iter()
+                    .take_while(|&&p| &packages[p].org == org)
+                    .count();
+                if tier_open {
+                    let org_open = !self.collapsed.contains(&NodeKey::Org(tier, org.clone()));
+                    rows.push(Row::Org {
+                        tier,
+                        org: org.clone(),
+                        count: org_end - j,
+                        expanded: org_open,
+                    });
+                    if org_open {
+                        rows.extend(
+                            self.shown[j..org_end]
+                                .iter()
+                                .map(|&index| Row::Package { index }),
+                        );
+                    }
+                }
+                j = org_end;
+            }
+            i = tier_end;
+        }
+        self.rows = rows;
+        self.selected = previous
+            .and_then(|key| self.rows.iter().position(|r| r.is(&key)))
+            .unwrap_or_else(|| self.selected.min(self.rows.len().saturating_sub(1)));
+    }
+
+    /// Selects the best search match (after the query changed).
+    pub fn select_best_match(&mut self) {
+        let best = self
+            .scores
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(&i, _)| i);
+        if let Some(pos) =
+            best.and_then(|i| self.rows.iter().position(|r| r.is(&NodeKey::Package(i))))
+        {
+            self.selected = pos;
+        }
+    }
+
+    /// Number of packages per status, for the title bar.
+    pub fn status_counts(&self) -> Vec<(PackageStatus, usize)> {
+        let never = (0..self.catalog.packages.len())
+            .filter(|&i| self.status(i) == PackageStatus::NeverBuilt)
+            .count();
+        vec![(PackageStatus::NeverBuilt, never)]
+    }
+}
+
+/// The next category in the `C` cycle: all -> each category -> all.
+pub fn next_category(current: Option<Category>) -> Option<Category> {
+    match current {
+        None => Some(Category::ALL[0]),
+        Some(c) => {
+            let i = Category::ALL.iter().position(|&x| x == c).unwrap_or(0);
+            Category::ALL.get(i + 1).copied()
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! Key bindings per view. Defaults are compiled in; `[keys.<view>]` tables of
+//! `~/.config/atwb/config.toml` override single keys (`"x" = "quit"`, or `"x" = "none"` to unbind).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
+
+/// The views that have their own bindings; the config table names are these, lowercase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum View {
+    /// The tree and detail panes.
+    Main,
+    /// Typing a search query: printable keys go to the query.
+    Search,
+    /// The help overlay.
+    Help,
+}
+
+impl View {
+    pub const ALL: [View; 3] = [View::Main, View::Search, View::Help];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Main => "main",
+            View::Search => "search",
+            View::Help => "help",
+        }
+    }
+}
+
+/// A key with modifiers, normalised so that `G` and `shift-g` are the same binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    pub ctrl: bool,
+    pub alt: bool,
+}
+
+impl Key {
+    pub fn char(c: char) -> Key {
+        Key {
+            code: KeyCode::Char(c),
+            ctrl: false,
+            alt: false,
+        }
+    }
+
+    pub fn from_event(ev: &KeyEvent) -> Key {
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = ev.modifiers.contains(KeyModifiers::ALT);
+        let code = match ev.code {
+            // Terminals report Ctrl-letters as lowercase; shift is already in the character.
+            KeyCode::Char(c) if ctrl => KeyCode::Char(c.to_ascii_lowercase()),
+            other => other,
+        };
+        Key { code, ctrl, alt }
+    }
+
+    /// Parses `j`, `G`, `?`, `ctrl-c`, `alt-x`, `shift-g`, `down`, `pagedown`, `f5`, `space` ...
+    pub fn parse(text: &str) -> Result<Key, String> {
+        let mut ctrl = false;
+        let mut alt = false;
+        let mut shift = false;
+        let mut rest = text;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            if rest.len() > 1 && lower.starts_with("ctrl-") {
+                ctrl = true;
+                rest = &rest[5..];
+            } else if rest.len() > 1 && lower.starts_with("alt-") {
+                alt = true;
+                rest = &rest[4..];
+            } else if rest.len() > 1 && lower.starts_with("shift-") {
+                shift = true;
+                rest = &rest[6..];
+            } else {
+                break;
+            }
+        }
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (Some(c), None) => {
+                let c = if shift { c.to_ascii_uppercase() } else { c };
+                KeyCode::Char(if ctrl { c.to_ascii_lowercase() } else { c })
+            }
+            _ => match rest.to_ascii_lowercase().as_str() {
+                "up" => KeyCode::Up,
+                "down" => KeyCode::Down,
+                "left" => KeyCode::Left,
+                "right" => KeyCode::Right,
+                "pageup" => KeyCode::PageUp,
+                "pagedown" => KeyCode::PageDown,
+                "home" => KeyCode::Home,
+                "end" => KeyCode::End,
+                "enter" => KeyCode::Enter,
+                "esc" => KeyCode::Esc,
+                "tab" if shift => KeyCode::BackTab,
+                "tab" => KeyCode::Tab,
+                "backtab" => KeyCode::BackTab,
+                "backspace" => KeyCode::Backspace,
+                "delete" => KeyCode::Delete,
+                "insert" => KeyCode::Insert,
+                "space" => KeyCode::Char(' '),
+                f if f.starts_with('f')
+                    && f[1..].parse::<u8>().is_ok_and(|n| (1..=24).contains(&n)) =>
+                {
+                    KeyCode::F(f[1..].parse().unwrap_or(1))
+                }
+                _ => {
+                    return Err(format!(
+                        "`{text}` is not a key: use a single character (`j`, `G`, `?`), a name (up, down, \
+                         left, right, pageup, pagedown, home, end, enter, esc, tab, backtab, backspace, \
+                         delete, space, f1..f24), optionally prefixed with ctrl-, alt- or shift-"
+                    ));
+                }
+            },
+        };
+        Ok(Key { code, ctrl, alt })
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ctrl {
+            f.write_str("ctrl-")?;
+        }
+        if self.alt {
+            f.write_str("alt-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("space"),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::Up => f.write_str("↑"),
+            KeyCode::Down => f.write_str("↓"),
+            KeyCode::Left => f.write_str("←"),
+            KeyCode::Right => f.write_str("→"),
+            KeyCode::PageUp => f.write_str("pgup"),
+            KeyCode::PageDown => f.write_str("pgdn"),
+            KeyCode::Home => f.write_str("home"),
+            KeyCode::End => f.write_str("end"),
+            KeyCode::Enter => f.write_str("enter"),
+            KeyCode::Esc => f.write_str("esc"),
+            KeyCode::Tab => f.write_str("tab"),
+            KeyCode::BackTab => f.write_str("shift-tab"),
+            KeyCode::Backspace => f.write_str("backspace"),
+            KeyCode::Delete => f.write_str("delete"),
+            KeyCode::Insert => f.write_str("insert"),
+            KeyCode::F(n) => write!(f, "f{n}"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// Bindings of every view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyMap {
+    views: BTreeMap<View, HashMap<Key, Action>>,
+}
+
+const DEFAULTS: &[(View, &str, Action)] = &[
+    (View::Main, "q", Action::Quit),
+    (View::Main, "ctrl-c", Action::ForceQuit),
+    (View::Main, "j", Action::MoveDown),
+    (View::Main, "down", Action::MoveDown),
+    (View::Main, "k", Action::MoveUp),
+    (View::Main, "up", Action::MoveUp),
+    (View::Main, "pagedown", Action::PageDown),
+    (View::Main, "ctrl-d", Action::PageDown),
+    (View::Main, "pageup", Action::PageUp),
+    (View::Main, "ctrl-u", Action::PageUp),
+    (View::Main, "g", Action::Top),
+    (View::Main, "home", Action::Top),
+    (View::Main, "G", Action::Bottom),
+    (View::Main, "end", Action::Bottom),
+    (View::Main, "l", Action::Expand),
+    (View::Main, "right", Action::Expand),
+    (View::Main, "h", Action::Collapse),
+    (View::Main, "left", Action::Collapse),
+    (View::Main, "enter", Action::Toggle),
+    (View::Main, "space", Action::Toggle),
+    (View::Main, "tab", Action::NextPane),
+    (View::Main, "backtab", Action::PrevPane),
+    (View::Main, "/", Action::Search),
+    (View::Main, "esc", Action::ClearSearch),
+    (View::Main, "1", Action::FilterTier1),
+    (View::Main, "2", Action::FilterTier2),
+    (View::Main, "3", Action::FilterTier3),
+    (View::Main, "0", Action::FilterTierAll),
+    (View::Main, "C", Action::CycleCategory),
+    (View::Main, "?", Action::Help),
+    (View::Search, "enter", Action::SearchConfirm),
+    (View::Search, "esc", Action::SearchCancel),
+    (View::Search, "backspace", Action::SearchBackspace),
+    (View::Search, "down", Action::MoveDown),
+    (View::Search, "ctrl-n", Action::MoveDown),
+    (View::Search, "up", Action::MoveUp),
+    (View::Search, "ctrl-p", Action::MoveUp),
+    (View::Search, "ctrl-c", Action::ForceQuit),
+    (View::Help, "esc", Action::CloseOverlay),
+    (View::Help, "?", Action::CloseOverlay),
+    (View::Help, "q", Action::CloseOverlay),
+    (View::Help, "j", Action::MoveDown),
+    (View::Help, "down", Action::MoveDown),
+    (View::Help, "k", Action::MoveUp),
+    (View::Help, "up", Action::MoveUp),
+    (View::Help, "ctrl-c", Action::ForceQuit),
+];
+
+impl Default for KeyMap {
+    fn default() -> Self {
+        let mut views: BTreeMap<View, HashMap<Key, Action>> = BTreeMap::new();
+        for &(view, key, action) in DEFAULTS {
+            let key = Key::parse(key).expect("default keys parse");
+            views.entry(view).or_default().insert(key, action);
+        }
+        KeyMap { views }
+    }
+}
+
+impl KeyMap {
+    /// The defaults with the `[keys.<view>]` overrides of `keys` applied. `file` names the config
+    /// file in error messages.
+    pub fn with_overrides(
+        keys: &BTreeMap<String, BTreeMap<String, String>>,
+        file: &Path,
+    ) -> Result<KeyMap> {
+        let mut map = KeyMap::default();
+        for (view_name, table) in keys {
+            let Some(view) = View::ALL.into_iter().find(|v| v.name() == view_name) else {
+                let known: Vec<_> = View::ALL.iter().map(|v| v.name()).collect();
+                bail!(
+                    "{}: [keys.{view_name}]: unknown view `{view_name}`; key tables are {}",
+                    file.display(),
+                    known
+                        .iter()
+                        .map(|k| format!("[keys.{k}]"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            };
+            for (key_text, action_name) in table {
+                let key = Key::parse(key_text).map_err(|e| {
+                    anyhow::anyhow!("{}: [keys.{view_name}] \"{key_text}\": {e}", file.display())
+                })?;
+                let bindings = map.views.entry(view).or_default();
+                if action_name == "none" {
+                    bindings.remove(&key);
+                    continue;
+                }
+                let Some(action) = Action::from_name(action_name) else {
+                    bail!(
+                        "{}: [keys.{view_name}] \"{key_text}\" = \"{action_name}\": unknown action `{action_name}`{}\n  \
+                         known actions: {}, or \"none\" to unbind the key",
+                        file.display(),
+                        did_you_mean(action_name),
+                        Action::BINDABLE
+                            .iter()
+                            .map(|a| a.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                };
+                bindings.insert(key, action);
+            }
+        }
+        Ok(map)
+    }
+
+    pub fn action(&self, view: View, key: &Key) -> Option<Action> {
+        self.views.get(&view)?.get(key).copied()
+    }
+
+    /// Keys bound to `action` in `view`, in a stable order.
+    pub fn keys_for(&self, view: View, action: Action) -> Vec<Key> {
+        let mut keys: Vec<Key> = self
+            .views
+            .get(&view)
+            .map(|b| {
+                b.iter()
+                    .filter(|(_, a)| **a == action)
+                    .map(|(k, _)| *k)
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Plain characters first (what vim users type), then named keys, then chords.
+        keys.sort_by_key(|k| {
+            (
+                k.ctrl || k.alt,
+                !matches!(k.code, KeyCode::Char(_)),
+                k.to_string(),
+            )
+        });
+        keys
+    }
+
+    /// The first key bound to `action` in `view`, for hints (`/ search`).
+    pub fn hint(&self, view: View, action: Action) -> Option<String> {
+        let keys = self.keys_for(view, action);
+        // Prefer a plain character over named keys: it is what the user types.
+        keys.iter()
+            .find(|k| matches!(k.code, KeyCode::Char(_)) && !k.ctrl && !k.alt)
+            .or(keys.first())
+            .map(Key::to_string)
+    }
+
+    /// `(view, [(keys, action)])` for every view, actions in `Action::BINDABLE` order: what the
+    /// help overlay shows.
+    pub fn help_rows(&self) -> Vec<(View, Vec<(String, Action)>)> {
+        View::ALL
+            .into_iter()
+            .map(|view| {
+                let rows = Action::BINDABLE
+                    .into_iter()
+                    .filter_map(|a| {
+                        let keys = self.keys_for(view, a);
+                        (!keys.is_empty()).then(|| {
+                            let text: Vec<String> = keys.iter().map(Key::to_string).collect();
+                            (text.join(" "), a)
+                        })
+                    })
+                    .collect();
+                (view, rows)
+            })
+            .collect()
+    }
+}
+
+fn did_you_mean(name: &str) -> String {
+    Action::BINDABLE
+        .iter()
+        .map(|a| (strsim::jaro_winkler(name, &a.name()), a.name()))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, n)| format!("; did you mean `{n}`?"))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_displays_keys() {
+        assert_eq!(Key::parse("G").unwrap(), Key::char('G'));
+        assert_eq!(Key::parse("shift-g").unwrap(), Key::char('G'));
+        let ctrl_c = Key::parse("ctrl-c").unwrap();
+        assert!(ctrl_c.ctrl);
+        assert_eq!(ctrl_c.to_string(), "ctrl-c");
+        assert_eq!(Key::parse("PageDown").unwrap().code, KeyCode::PageDown);
+        assert_eq!(Key::parse("f5").unwrap().code, KeyCode::F(5));
+        assert!(Key::parse("nope").is_err());
+    }
+
+    #[test]
+    fn event_normalisation_matches_parsed_keys() {
+        let ev = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(Key::from_event(&ev), Key::char('G'));
+        let ev = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(Key::from_event(&ev), Key::parse("ctrl-c").unwrap());
+    }
+}

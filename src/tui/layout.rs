@@ -1,0 +1,108 @@
+//! Where each part of the screen goes. Both the views (to draw) and `update` (page sizes, mouse
+//! hit-testing) use this one function, so they always agree.
+
+use ratatui::layout::Rect;
+
+use super::app::{App, Mode, Pane};
+
+/// Below this width only the focused pane is shown.
+pub const NARROW_WIDTH: u16 = 72;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Areas {
+    pub title: Rect,
+    /// The tree pane with its border, if shown.
+    pub tree: Option<Rect>,
+    /// The search line inside the tree pane, when searching or filtered by a query.
+    pub search: Option<Rect>,
+    /// The tree lines inside the tree pane.
+    pub tree_list: Rect,
+    /// The detail pane with its border, if shown.
+    pub detail: Option<Rect>,
+    pub status: Rect,
+}
+
+pub fn areas(app: &App) -> Areas {
+    let full = Rect::new(0, 0, app.width, app.height);
+    let title = Rect {
+        height: full.height.min(1),
+        ..full
+    };
+    let status = Rect {
+        y: full.height.saturating_sub(1),
+        height: full.height.min(1),
+        ..full
+    };
+    let body_h = full.height.saturating_sub(2);
+    let body = Rect::new(0, title.height, full.width, body_h);
+
+    let (tree, detail) = if full.width < NARROW_WIDTH {
+        match app.focus {
+            Pane::Tree => (Some(body), None),
+            Pane::Detail => (None, Some(body)),
+        }
+    } else {
+        let tree_w = (full.width * 35 / 100).clamp(28, 44);
+        (
+            Some(Rect {
+                width: tree_w,
+                ..body
+            }),
+            Some(Rect {
+                x: tree_w,
+                width: full.width - tree_w,
+                ..body
+            }),
+        )
+    };
+
+    let show_search = app.mode == Mode::Search || !app.filter.query.is_empty();
+    let (search, tree_list) = match tree {
+        Some(t) => {
+            let inner = inner(t);
+            if show_search && inner.height > 0 {
+                (
+                    Some(Rect { height: 1, ..inner }),
+                    Rect {
+                        y: inner.y + 1,
+                        height: inner.height - 1,
+                        ..inner
+                    },
+                )
+            } else {
+                (None, inner)
+            }
+        }
+        None => (None, Rect::default()),
+    };
+    Areas {
+        title,
+        tree,
+        search,
+        tree_list,
+        detail,
+        status,
+    }
+}
+
+/// The inside of a bordered block.
+pub fn inner(r: Rect) -> Rect {
+    Rect {
+        x: r.x.saturating_add(1),
+        y: r.y.saturating_add(1),
+        width: r.width.saturating_sub(2),
+        height: r.height.saturating_sub(2),
+    }
+}
+
+/// A centred rectangle for overlays.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
