@@ -1,0 +1,374 @@
+//! `atwb log FILE [--json]`: triage an internal-json log captured elsewhere (e.g. in CI).
+//!
+//! The file is streamed line by line through the parser, the build state and the classifier, so
+//! memory stays constant whatever the log size (the state keeps only bounded tails).
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use super::ansi;
+use super::classify::{self, ExitInfo, Failure};
+use super::internal_json::{self, Event, Progress};
+use super::state::{BuildState, Derivation, DrvStatus};
+
+/// Lines read and events applied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IngestStats {
+    pub lines: u64,
+    pub bytes: u64,
+    /// Lines that were internal-json events (the rest are plain text).
+    pub json_events: u64,
+}
+
+/// Feed every line of `reader` to `state`.
+pub fn ingest(reader: impl BufRead, state: &mut BuildState) -> io::Result<IngestStats> {
+    let mut stats = IngestStats::default();
+    for_each_line(reader, |line| {
+        let event = internal_json::parse_line(line);
+        stats.lines += 1;
+        stats.bytes += line.len() as u64 + 1;
+        if !matches!(event, Event::Plain(_)) {
+            stats.json_events += 1;
+        }
+        state.apply(&event);
+    })?;
+    Ok(stats)
+}
+
+/// Longest line kept, in bytes; the rest of a longer line is skipped so that memory stays
+/// bounded even for a log with no newlines. Nix's own lines are far shorter.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// Call `f` with each line (newline removed; invalid UTF-8 replaced; cut at [`MAX_LINE`]
+/// bytes). Lines are passed straight from the reader's buffer; only a line split across two
+/// reads is copied.
+pub fn for_each_line(mut reader: impl BufRead, mut f: impl FnMut(&str)) -> io::Result<()> {
+    let mut deliver = |bytes: &[u8]| match std::str::from_utf8(bytes) {
+        Ok(line) => f(line),
+        Err(_) => f(&String::from_utf8_lossy(bytes)),
+    };
+    // Only used for a line that straddles two reads of the underlying reader.
+    let mut partial = Vec::new();
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            if !partial.is_empty() {
+                deliver(&partial);
+            }
+            return Ok(());
+        }
+        let newline = memchr::memchr(b'\n', chunk);
+        match newline {
+            // The common case: the whole line is in the reader's buffer; use it in place.
+            Some(n) if partial.is_empty() => deliver(&chunk[..n.min(MAX_LINE)]),
+            Some(n) => {
+                let room = MAX_LINE.saturating_sub(partial.len());
+                partial.extend_from_slice(&chunk[..n.min(room)]);
+                deliver(&partial);
+                partial.clear();
+            }
+            None => {
+                let room = MAX_LINE.saturating_sub(partial.len());
+                partial.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+        }
+        let used = newline.map_or(chunk.len(), |n| n + 1);
+        reader.consume(used);
+    }
+}
+
+fn open(path: &Path) -> Result<BufReader<File>> {
+    let file = File::open(path).with_context(|| format!("cannot open log {}", path.display()))?;
+    Ok(BufReader::with_capacity(256 * 1024, file))
+}
+
+/// What `atwb log --json` prints.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub file: String,
+    pub ok: bool,
+    pub lines: u64,
+    pub json_events: u64,
+    pub built: Vec<DrvSummary>,
+    pub failed: Vec<DrvSummary>,
+    /// Building when the log ended or was interrupted.
+    pub unfinished: Vec<DrvSummary>,
+    pub planned: Vec<DrvSummary>,
+    pub error: Option<Failure>,
+    pub progress: Progress,
+    pub warnings: Vec<String>,
+    pub warnings_total: u64,
+    pub errors_total: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DrvSummary {
+    pub path: String,
+    pub name: String,
+    pub status: DrvStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub log_lines: u64,
+    /// Failed derivations only: the last log lines, ANSI stripped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub last_lines: Vec<String>,
+}
+
+impl DrvSummary {
+    fn of(d: &Derivation) -> Self {
+        DrvSummary {
+            path: d.path.clone(),
+            name: d.name.clone(),
+            status: d.status,
+            phase: d.phase.clone(),
+            exit_code: d.exit_code,
+            error: d.error.clone(),
+            log_lines: d.log_lines,
+            last_lines: if d.status == DrvStatus::Failed {
+                classify::last_lines(d)
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
+/// Read `path` and summarise it.
+pub fn summarise(path: &Path) -> Result<Summary> {
+    let mut state = BuildState::new();
+    let stats = ingest(open(path)?, &mut state)
+        .with_context(|| format!("cannot read log {}", path.display()))?;
+    Ok(summary_of(path, &state, stats))
+}
+
+pub fn summary_of(path: &Path, state: &BuildState, stats: IngestStats) -> Summary {
+    let error = classify::classify(state, &ExitInfo::from_log());
+    let list = |pred: fn(DrvStatus) -> bool| {
+        state
+            .derivations()
+            .iter()
+            .filter(|d| pred(d.status))
+            .map(DrvSummary::of)
+            .collect()
+    };
+    Summary {
+        file: path.display().to_string(),
+        ok: error.is_none(),
+        lines: stats.lines,
+        json_events: stats.json_events,
+        built: list(|s| s == DrvStatus::Built),
+        failed: list(|s| s == DrvStatus::Failed),
+        unfinished: list(|s| {
+            matches!(
+                s,
+                DrvStatus::Building | DrvStatus::Cancelled | DrvStatus::Stopped
+            )
+        }),
+        planned: list(|s| s == DrvStatus::Planned),
+        error,
+        progress: state.progress(),
+        warnings: state
+            .warnings()
+            .iter()
+            .map(|w| w.first_line().to_string())
+            .collect(),
+        warnings_total: state.warnings_total(),
+        errors_total: state.errors_total(),
+    }
+}
+
+/// `atwb log FILE [--json]`: exit 1 when the log shows a failure.
+pub fn run(path: &Path, json: bool) -> Result<ExitCode> {
+    let summary = summarise(path)?;
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &summary)?;
+        writeln!(out)?;
+    } else {
+        write_text(&mut out, &summary)?;
+    }
+    Ok(if summary.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn write_text(out: &mut impl Write, s: &Summary) -> io::Result<()> {
+    writeln!(
+        out,
+        "log: {} ({} lines, {} nix events)",
+        s.file, s.lines, s.json_events
+    )?;
+    if s.json_events == 0 && s.lines > 0 {
+        writeln!(
+            out,
+            "note: no internal-json events; capture with `nix build --log-format internal-json -v ... 2> FILE`"
+        )?;
+    }
+    let p = s.progress;
+    writeln!(
+        out,
+        "derivations: {} built, {} failed, {} unfinished (nix progress: {} done of {}, {} running, {} failed)",
+        s.built.len(),
+        s.failed.len(),
+        s.unfinished.len(),
+        p.done,
+        p.expected,
+        p.running,
+        p.failed
+    )?;
+    for d in &s.failed {
+        writeln!(out, "  failed: {} ({})", d.name, d.path)?;
+    }
+    for d in &s.unfinished {
+        writeln!(out, "  unfinished: {} ({})", d.name, d.path)?;
+    }
+    match &s.error {
+        None => writeln!(out, "result: ok")?,
+        Some(f) => {
+            writeln!(out, "result: {} ({})", f.class.label(), f.class.name())?;
+            writeln!(out, "  {}", f.first_line)?;
+            write_class_details(out, f)?;
+        }
+    }
+    if s.warnings_total > 0 {
+        writeln!(out, "warnings: {}", s.warnings_total)?;
+        for w in &s.warnings {
+            writeln!(out, "  {}", ansi::strip(w))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_class_details(out: &mut impl Write, f: &Failure) -> io::Result<()> {
+    use classify::ErrorClass::*;
+    match &f.class {
+        HashMismatch { specified, got, .. } => {
+            writeln!(out, "  specified: {specified}")?;
+            writeln!(out, "  got:       {got}")?;
+        }
+        BuilderFailed {
+            drv, last_lines, ..
+        }
+        | TestFailed {
+            drv, last_lines, ..
+        } => {
+            write_lines(out, drv, last_lines)?;
+        }
+        DependencyFailed {
+            drv,
+            dependency,
+            last_lines,
+            ..
+        } => {
+            writeln!(out, "  {} could not be built", super::state::drv_name(drv))?;
+            if let Some(dep) = dependency {
+                write_lines(out, dep, last_lines)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn write_lines(out: &mut impl Write, drv: &str, lines: &[String]) -> io::Result<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "last {} log lines of {}:",
+        lines.len(),
+        super::state::drv_name(drv)
+    )?;
+    for l in lines {
+        writeln!(out, "  > {l}")?;
+    }
+    Ok(())
+}
+
+/// `atwb debug ingest FILE [--parse-only]`: the ingest loop alone, timed, for benchmarks.
+pub fn debug_ingest(path: &Path, parse_only: bool) -> Result<ExitCode> {
+    let started = Instant::now();
+    let (stats, errors) = if parse_only {
+        let mut stats = IngestStats::default();
+        for_each_line(open(path)?, |line| {
+            let event = internal_json::parse_line(line);
+            stats.lines += 1;
+            stats.bytes += line.len() as u64 + 1;
+            stats.json_events += u64::from(!matches!(event, Event::Plain(_)));
+        })?;
+        (stats, 0)
+    } else {
+        let mut state = BuildState::new();
+        let stats = ingest(open(path)?, &mut state)?;
+        (stats, state.errors_total())
+    };
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{} lines, {} bytes, {} events, {} errors in {:.3} s: {:.0} lines/s, {:.1} MB/s",
+        stats.lines,
+        stats.bytes,
+        stats.json_events,
+        errors,
+        secs,
+        stats.lines as f64 / secs,
+        stats.bytes as f64 / secs / 1e6
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(input: &[u8], capacity: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        let reader = BufReader::with_capacity(capacity, input);
+        for_each_line(reader, |l| out.push(l.to_string())).unwrap();
+        out
+    }
+
+    #[test]
+    fn splits_lines_across_buffer_refills() {
+        let input = b"first line\nsecond\n\nlast without newline";
+        for capacity in [1, 3, 7, 64] {
+            assert_eq!(
+                lines_of(input, capacity),
+                ["first line", "second", "", "last without newline"]
+            );
+        }
+        assert!(lines_of(b"", 8).is_empty());
+        assert_eq!(lines_of(b"\n", 8), [""]);
+    }
+
+    #[test]
+    fn overlong_lines_are_cut_and_the_next_line_survives() {
+        let mut input = vec![b'x'; MAX_LINE + 10];
+        input.extend_from_slice(b"\nnext\n");
+        let lines = lines_of(&input, 8192);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].len(), MAX_LINE);
+        assert_eq!(lines[1], "next");
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced() {
+        assert_eq!(lines_of(b"a\xffb\n", 8), ["a\u{fffd}b"]);
+    }
+}
