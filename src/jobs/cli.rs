@@ -1,0 +1,309 @@
+//! `atwb build`: the job engine without the TUI. Human progress on stderr, a JSON summary on
+//! stdout with `--json`, JUnit XML with `--junit`, exit code 1 when any target did not succeed.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use super::engine::{Engine, EngineConfig};
+use super::spec::{JobEvent, JobResult, JobSpec, Outcome};
+use super::store::StatusStore;
+use crate::cli::BuildArgs;
+use crate::config::Config;
+use crate::nix::classify::Failure;
+use crate::nix::command::{Installable, current_system};
+
+/// One target in the `--json` output.
+#[derive(Debug, Serialize)]
+struct ResultJson<'a> {
+    package: &'a str,
+    target: &'a str,
+    kind: &'a str,
+    installable: String,
+    outcome: Outcome,
+    failure: Option<&'a Failure>,
+    exit_code: Option<i32>,
+    duration_secs: f64,
+    drv_path: Option<&'a str>,
+    out_paths: &'a [String],
+    log_file: Option<&'a Path>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Summary {
+    total: usize,
+    ok: usize,
+    failed: usize,
+    cancelled: usize,
+    timed_out: usize,
+}
+
+pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
+    let config = Config::load_from(&crate::paths::config_dir())?;
+    let cwd = std::env::current_dir()?;
+    // With --flake the catalog is optional (the status store is kept only if there is one).
+    let catalog = match crate::paths::find_catalog(catalog_flag, &cwd) {
+        Ok(c) => Some(c),
+        Err(e) if args.flake.is_none() => return Err(e),
+        Err(_) => None,
+    };
+    let specs = plan(args, catalog.as_deref(), config.jobs.flake.as_deref())?;
+    if specs.is_empty() {
+        bail!("nothing to build: name packages, or use --all, --tier N or --org O");
+    }
+    let mut engine_cfg = match &catalog {
+        Some(c) => EngineConfig::from_config(&config.jobs, c),
+        None => {
+            let mut e = EngineConfig::new(crate::paths::state_dir().join("logs"));
+            e.max_parallel = config.jobs.max_parallel.max(1);
+            e.nix.builders = config.jobs.builders.clone();
+            e.nix.max_jobs = config.jobs.max_jobs;
+            e.timeout = config.jobs.timeout_secs.map(std::time::Duration::from_secs);
+            e
+        }
+    };
+    if let Some(c) = &catalog {
+        engine_cfg.store = Some(Arc::new(StatusStore::open(c)?));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let results = rt.block_on(run_jobs(engine_cfg, specs));
+
+    let mut summary = Summary {
+        total: results.len(),
+        ..Default::default()
+    };
+    for r in &results {
+        match r.outcome {
+            Outcome::Ok => summary.ok += 1,
+            Outcome::Failed => summary.failed += 1,
+            Outcome::Cancelled => summary.cancelled += 1,
+            Outcome::TimedOut => summary.timed_out += 1,
+        }
+    }
+    if let Some(path) = &args.junit {
+        crate::catalog::edit::write_atomic(
+            path,
+            super::junit::render("atwb build", &results).as_bytes(),
+        )
+        .with_context(|| format!("writing the JUnit report {}", path.display()))?;
+    }
+    if args.json {
+        let out: Vec<ResultJson> = results.iter().map(result_json).collect();
+        let doc = serde_json::json!({ "results": out, "summary": summary });
+        let mut stdout = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut stdout, &doc)?;
+        writeln!(stdout)?;
+    }
+    eprintln!(
+        "{} targets: {} ok, {} failed, {} cancelled, {} timed out",
+        summary.total, summary.ok, summary.failed, summary.cancelled, summary.timed_out
+    );
+    Ok(if summary.ok == summary.total {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn result_json(r: &JobResult) -> ResultJson<'_> {
+    ResultJson {
+        package: &r.spec.package,
+        target: &r.spec.label,
+        kind: r.spec.kind.as_str(),
+        installable: r.spec.installable.to_string(),
+        outcome: r.outcome,
+        failure: r.failure.as_ref(),
+        exit_code: r.exit_code,
+        duration_secs: r.duration.as_secs_f64(),
+        drv_path: r.drv_path.as_deref(),
+        out_paths: &r.out_paths,
+        log_file: r.log_file.as_deref(),
+    }
+}
+
+/// The jobs to run, in order.
+fn plan(
+    args: &BuildArgs,
+    catalog: Option<&Path>,
+    config_flake: Option<&str>,
+) -> Result<Vec<JobSpec>> {
+    let system = current_system();
+    if let Some(flake) = &args.flake {
+        if args.all || args.tier.is_some() || args.org.is_some() {
+            bail!(
+                "--all, --tier and --org select catalog packages; with --flake, name the attributes to build"
+            );
+        }
+        return Ok(args
+            .names
+            .iter()
+            .flat_map(|n| {
+                if args.test {
+                    JobSpec::tests(flake, &system, n, [])
+                } else {
+                    vec![JobSpec::build(
+                        n.clone(),
+                        Installable::new(flake.clone(), n.clone()),
+                    )]
+                }
+            })
+            .collect());
+    }
+    let catalog = catalog.context("no catalog")?;
+    let loaded = crate::catalog::load(catalog)?;
+    for d in &loaded.diagnostics {
+        eprintln!("warning: {d}");
+    }
+    let cat = loaded.catalog;
+    let flake = match config_flake {
+        Some(f) => f.to_string(),
+        None => repo_flake(catalog)?,
+    };
+    let mut picked = Vec::new();
+    for n in &args.names {
+        if cat.get(n).is_none() {
+            let invalid = loaded
+                .diagnostics
+                .iter()
+                .any(|d| d.file.parent().and_then(|p| p.file_name()) == Some(n.as_ref()));
+            if invalid {
+                bail!(
+                    "package {n} has errors (see the warnings above); fix them with `atwb check`"
+                );
+            }
+            bail!(
+                "no package named {n} in {}; `atwb list` shows the names",
+                catalog.display()
+            );
+        }
+        picked.push(n.clone());
+    }
+    if args.names.is_empty() {
+        for p in &cat.packages {
+            let tier_ok = args.tier.is_none_or(|t| p.tier.number() == t);
+            let org_ok = args.org.as_ref().is_none_or(|o| &p.org == o);
+            if (args.all || args.tier.is_some() || args.org.is_some()) && tier_ok && org_ok {
+                picked.push(p.name.clone());
+            }
+        }
+        if let Some(o) = &args.org
+            && picked.is_empty()
+            && !cat.orgs().contains(&o.as_str())
+        {
+            bail!("no org named {o}; orgs are: {}", cat.orgs().join(", "));
+        }
+    }
+    let mut specs = Vec::new();
+    for name in picked {
+        let pkg = cat.get(&name).expect("checked above");
+        if args.test {
+            specs.extend(JobSpec::tests(
+                &flake,
+                &system,
+                &name,
+                pkg.services.keys().map(String::as_str),
+            ));
+        } else {
+            specs.push(JobSpec::build(
+                name.clone(),
+                Installable::new(flake.clone(), format!("packages.{system}.{name}")),
+            ));
+        }
+    }
+    Ok(specs)
+}
+
+/// The flake of the repository holding the catalog (its parent directory).
+pub fn repo_flake(catalog: &Path) -> Result<String> {
+    let repo: PathBuf = catalog
+        .parent()
+        .with_context(|| {
+            format!(
+                "the catalog {} has no parent directory to use as the flake",
+                catalog.display()
+            )
+        })?
+        .to_path_buf();
+    if !repo.join("flake.nix").is_file() {
+        bail!(
+            "{} has no flake.nix, so there is nothing to build the catalog from; pass --flake REF or set [jobs] flake in the config",
+            repo.display()
+        );
+    }
+    // A git flake shows nix only tracked files; an untracked flake.nix fails obscurely later.
+    if let Ok(git) = git2::Repository::open(&repo)
+        && git
+            .status_file(Path::new("flake.nix"))
+            .is_ok_and(|s| s.contains(git2::Status::WT_NEW))
+    {
+        bail!(
+            "{}/flake.nix is not tracked by git, and nix sees only tracked files of a git flake; \
+             `git add flake.nix catalog` first (no commit needed)",
+            repo.display()
+        );
+    }
+    Ok(repo.to_string_lossy().into_owned())
+}
+
+async fn run_jobs(cfg: EngineConfig, specs: Vec<JobSpec>) -> Vec<JobResult> {
+    let engine = Engine::new(cfg);
+    let mut rx = engine.subscribe_lifecycle();
+    let total = specs.len();
+    let ids: Vec<_> = specs.into_iter().map(|s| engine.submit(s)).collect();
+    let mut results: Vec<Option<JobResult>> = vec![None; total];
+    let mut done = 0;
+    let mut interrupts = 0;
+    while done < total {
+        tokio::select! {
+            ev = rx.recv() => {
+                let Some(ev) = ev else { break };
+                match ev {
+                    JobEvent::Started { id, .. } => {
+                        if let Some(j) = engine.job(id) {
+                            eprintln!("started  {} ({})", j.spec.label, j.spec.installable);
+                        }
+                    }
+                    JobEvent::Finished(r) => {
+                        done += 1;
+                        eprintln!("{}", finish_line(&r, done, total));
+                        if let Some(i) = ids.iter().position(|id| *id == r.id) {
+                            results[i] = Some(*r);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ = tokio::signal::ctrl_c() => {
+                interrupts += 1;
+                if interrupts > 1 {
+                    eprintln!("interrupted again: stopping now");
+                    break;
+                }
+                eprintln!("interrupted: cancelling {} job(s); Ctrl-c again to stop at once", total - done);
+                engine.cancel_all();
+            }
+        }
+    }
+    // Dropping the engine stops whatever still runs (second Ctrl-c) before returning.
+    drop(engine);
+    results.into_iter().flatten().collect()
+}
+
+fn finish_line(r: &JobResult, done: usize, total: usize) -> String {
+    let head = format!(
+        "[{done}/{total}] {:<9} {} ({:.1}s)",
+        r.outcome.as_str(),
+        r.spec.label,
+        r.duration.as_secs_f64()
+    );
+    match &r.failure {
+        Some(f) => format!("{head}\n          {}: {}", f.class.name(), f.first_line),
+        None => head,
+    }
+}

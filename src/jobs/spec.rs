@@ -1,0 +1,230 @@
+//! What a job is (kind, target) and what the engine reports about it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::nix::command::Installable;
+
+/// Engine-wide job number, unique per engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct JobId(pub u64);
+
+impl std::fmt::Display for JobId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    /// `nix build` of the package.
+    Build,
+    /// `nix build` of one of the package's checks (smoke or VM test).
+    Test,
+    /// `nix eval --json`.
+    Eval,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Build => "build",
+            JobKind::Test => "test",
+            JobKind::Eval => "eval",
+        }
+    }
+}
+
+/// One nix process' worth of work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobSpec {
+    pub kind: JobKind,
+    /// The catalog package this is about (status store key, log file name). With `--flake`, the
+    /// attribute name.
+    pub package: String,
+    /// A short label for the target when it differs from the package (`smoke`, `pds-vm`).
+    pub label: String,
+    pub installable: Installable,
+    /// `--rebuild` (benchmarks; checking determinism).
+    #[serde(default)]
+    pub rebuild: bool,
+}
+
+impl JobSpec {
+    pub fn build(package: impl Into<String>, installable: Installable) -> Self {
+        let package = package.into();
+        JobSpec {
+            kind: JobKind::Build,
+            label: package.clone(),
+            package,
+            installable,
+            rebuild: false,
+        }
+    }
+
+    pub fn eval(package: impl Into<String>, installable: Installable) -> Self {
+        JobSpec {
+            kind: JobKind::Eval,
+            ..JobSpec::build(package, installable)
+        }
+    }
+
+    /// The package's checks, one job each: `checks.<system>.<name>-smoke` and
+    /// `checks.<system>.<name>-<service>-vm` (the catalog's Nix names them so).
+    pub fn tests<'a>(
+        flake: &str,
+        system: &str,
+        package: &str,
+        services: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<JobSpec> {
+        let mut checks = vec![format!("{package}-smoke")];
+        checks.extend(services.into_iter().map(|s| format!("{package}-{s}-vm")));
+        checks
+            .into_iter()
+            .map(|c| JobSpec {
+                kind: JobKind::Test,
+                package: package.to_string(),
+                installable: Installable::new(flake, format!("checks.{system}.{c}")),
+                label: c,
+                rebuild: false,
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    Failed,
+    Cancelled,
+    TimedOut,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Failed => "failed",
+            Outcome::Cancelled => "cancelled",
+            Outcome::TimedOut => "timed out",
+        }
+    }
+}
+
+/// Why a job failed, in the stable form the status store keeps (class name + first relevant
+/// line), independent of how `classify::ErrorClass` evolves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureSummary {
+    /// snake_case class: `hash_mismatch`, `eval_error`, `builder_failed`, ...
+    pub class: String,
+    pub first_line: String,
+    /// For a hash mismatch: the derivation and both hashes (what the one-key fix needs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_mismatch: Option<HashMismatchInfo>,
+}
+
+impl From<&crate::nix::classify::Failure> for FailureSummary {
+    fn from(f: &crate::nix::classify::Failure) -> Self {
+        let hash_mismatch = match &f.class {
+            crate::nix::classify::ErrorClass::HashMismatch {
+                drv,
+                specified,
+                got,
+            } => Some(HashMismatchInfo {
+                drv_path: drv.clone(),
+                specified: specified.clone(),
+                got: got.clone(),
+            }),
+            _ => None,
+        };
+        FailureSummary {
+            class: f.class.name().to_string(),
+            first_line: f.first_line.clone(),
+            hash_mismatch,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HashMismatchInfo {
+    pub drv_path: String,
+    pub specified: String,
+    pub got: String,
+}
+
+/// Everything known when a job ends.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobResult {
+    pub id: JobId,
+    pub spec: JobSpec,
+    pub outcome: Outcome,
+    pub failure: Option<crate::nix::classify::Failure>,
+    /// nix's exit status (None if it was killed by a signal or never started).
+    pub exit_code: Option<i32>,
+    #[serde(serialize_with = "ser_secs")]
+    pub duration: Duration,
+    pub started_at: u64,
+    pub drv_path: Option<String>,
+    pub out_paths: Vec<String>,
+    pub log_file: Option<PathBuf>,
+    /// `nix eval --json` output of an eval job.
+    pub value: Option<String>,
+}
+
+fn ser_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// Progress of the derivations one job realises: `[done, expected, running, failed]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    pub done: u64,
+    pub expected: u64,
+    pub running: u64,
+    pub failed: u64,
+}
+
+/// What subscribers receive. Lifecycle events (queued, started, finished) are always delivered;
+/// log lines and progress may be dropped for a subscriber that falls behind (the full log is
+/// on disk and in the job's ring).
+#[derive(Debug, Clone)]
+pub enum JobEvent {
+    Queued {
+        id: JobId,
+        spec: JobSpec,
+    },
+    Started {
+        id: JobId,
+        pid: u32,
+        command: String,
+        log_file: PathBuf,
+    },
+    Log {
+        id: JobId,
+        line_no: u64,
+        drv: Option<String>,
+        text: String,
+    },
+    Progress {
+        id: JobId,
+        progress: Progress,
+        phase: Option<String>,
+    },
+    Finished(Box<JobResult>),
+}
+
+impl JobEvent {
+    pub fn id(&self) -> JobId {
+        match self {
+            JobEvent::Queued { id, .. }
+            | JobEvent::Started { id, .. }
+            | JobEvent::Log { id, .. }
+            | JobEvent::Progress { id, .. } => *id,
+            JobEvent::Finished(r) => r.id,
+        }
+    }
+}

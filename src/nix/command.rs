@@ -1,0 +1,220 @@
+//! Building the `nix` command lines the job engine runs. Pure: the result is a program, an
+//! argument list and nothing else, so it can be unit-tested and shown to the user verbatim.
+//!
+//! Nix 2.8 facts that shape these (toolchain.md §3): there is no `--print-out-paths` (we use
+//! `--json`), a multi-target `nix build` reports only its first failure (one installable per
+//! call), and the experimental features are added with `--extra-experimental-features` so a
+//! user's own `NIX_CONFIG` / `nix.conf` is never replaced, only extended.
+
+use std::ffi::OsString;
+
+/// `flake#attr`, the one installable a nix call works on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Installable {
+    /// A flake reference: a path (`./tests/fixtures/flakes/basic`), `git+file:...`, `github:...`.
+    pub flake: String,
+    /// An attribute path inside it, e.g. `packages.x86_64-linux.constellation` or just `ok`.
+    pub attr: String,
+}
+
+impl Installable {
+    pub fn new(flake: impl Into<String>, attr: impl Into<String>) -> Self {
+        Installable {
+            flake: flake.into(),
+            attr: attr.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Installable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}#{}", self.flake, self.attr)
+    }
+}
+
+/// Settings passed on every call (from `[jobs]` in the config).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NixOptions {
+    /// `--builders` (Nix's distributed builds); `None` leaves nix.conf's value alone.
+    pub builders: Option<String>,
+    /// `--max-jobs`; `None` leaves nix.conf's value alone.
+    pub max_jobs: Option<u32>,
+    /// `--rebuild`: build again even if the output is valid (benchmarks, determinism checks).
+    pub rebuild: bool,
+}
+
+/// What one job asks nix to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NixAction {
+    /// `nix build --json --no-link`: realise the installable, print drv and out paths.
+    Build,
+    /// `nix eval --json`: evaluate the installable, print its value.
+    Eval,
+}
+
+/// A ready-to-run command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NixCommandLine {
+    pub program: OsString,
+    pub args: Vec<OsString>,
+}
+
+impl NixCommandLine {
+    /// Shell-like rendering for logs and the jobs view (quotes arguments with spaces).
+    pub fn display(&self) -> String {
+        std::iter::once(&self.program)
+            .chain(&self.args)
+            .map(|a| {
+                let s = a.to_string_lossy();
+                if s.is_empty() || s.contains(|c: char| c.is_whitespace() || c == '\'') {
+                    format!("'{}'", s.replace('\'', r"'\''"))
+                } else {
+                    s.into_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// The experimental features atwb needs; added, never substituted, to the user's setting.
+pub const EXPERIMENTAL_FEATURES: &str = "nix-command flakes";
+
+/// `nix <action> <flake>#<attr> --log-format internal-json -v --json ...`.
+pub fn command_line(
+    action: NixAction,
+    installable: &Installable,
+    opts: &NixOptions,
+) -> NixCommandLine {
+    let mut args: Vec<OsString> = Vec::new();
+    let mut push = |a: &str| args.push(a.into());
+    // Global option first: nix 2.8 checks the feature flag before it parses the subcommand's own.
+    push("--extra-experimental-features");
+    push(EXPERIMENTAL_FEATURES);
+    match action {
+        NixAction::Build => push("build"),
+        NixAction::Eval => push("eval"),
+    }
+    push(&installable.to_string());
+    push("--log-format");
+    push("internal-json");
+    push("-v");
+    push("--json");
+    if action == NixAction::Build {
+        push("--no-link");
+        if opts.rebuild {
+            push("--rebuild");
+        }
+    }
+    if let Some(b) = &opts.builders {
+        push("--builders");
+        push(b);
+    }
+    if let Some(n) = opts.max_jobs {
+        push("--max-jobs");
+        push(&n.to_string());
+    }
+    NixCommandLine {
+        program: "nix".into(),
+        args,
+    }
+}
+
+/// The current system in nix's spelling (`x86_64-linux`), for `packages.<system>.<name>`.
+pub fn current_system() -> String {
+    let arch = std::env::consts::ARCH;
+    let os = match std::env::consts::OS {
+        "macos" => "darwin",
+        other => other,
+    };
+    format!("{arch}-{os}")
+}
+
+/// Output of `nix build --json`: `[{"drvPath": ..., "outputs": {"out": ...}}]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BuildResultJson {
+    #[serde(rename = "drvPath")]
+    pub drv_path: String,
+    pub outputs: std::collections::BTreeMap<String, String>,
+}
+
+/// Parse `nix build --json` stdout; anything else (empty on failure) gives an empty list.
+pub fn parse_build_json(stdout: &str) -> Vec<BuildResultJson> {
+    serde_json::from_str(stdout.trim()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strs(c: &NixCommandLine) -> Vec<String> {
+        c.args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn build_line_has_one_installable_and_json_output() {
+        let c = command_line(
+            NixAction::Build,
+            &Installable::new("./f", "ok"),
+            &NixOptions::default(),
+        );
+        assert_eq!(
+            strs(&c),
+            [
+                "--extra-experimental-features",
+                "nix-command flakes",
+                "build",
+                "./f#ok",
+                "--log-format",
+                "internal-json",
+                "-v",
+                "--json",
+                "--no-link"
+            ]
+        );
+        assert!(
+            !strs(&c).iter().any(|a| a == "--print-out-paths"),
+            "flag does not exist in 2.8"
+        );
+    }
+
+    #[test]
+    fn builders_and_max_jobs_are_passed_through() {
+        let opts = NixOptions {
+            builders: Some("ssh://b x86_64-linux".into()),
+            max_jobs: Some(0),
+            rebuild: true,
+        };
+        let c = command_line(NixAction::Build, &Installable::new(".", "a"), &opts);
+        let a = strs(&c);
+        let at = |f: &str| a.iter().position(|x| x == f).unwrap();
+        assert_eq!(a[at("--builders") + 1], "ssh://b x86_64-linux");
+        assert_eq!(a[at("--max-jobs") + 1], "0");
+        assert!(a.contains(&"--rebuild".to_string()));
+        assert!(c.display().contains("'ssh://b x86_64-linux'"));
+    }
+
+    #[test]
+    fn eval_line_has_no_build_flags() {
+        let c = command_line(
+            NixAction::Eval,
+            &Installable::new(".", "lib.x"),
+            &NixOptions::default(),
+        );
+        let a = strs(&c);
+        assert_eq!(a[2], "eval");
+        assert!(!a.contains(&"--no-link".to_string()));
+    }
+
+    #[test]
+    fn build_json_is_parsed_and_garbage_is_empty() {
+        let j = r#"[{"drvPath":"/nix/store/x-ok.drv","outputs":{"out":"/nix/store/y-ok"}}]"#;
+        let r = parse_build_json(j);
+        assert_eq!(r[0].drv_path, "/nix/store/x-ok.drv");
+        assert_eq!(r[0].outputs["out"], "/nix/store/y-ok");
+        assert!(parse_build_json("").is_empty());
+    }
+}
