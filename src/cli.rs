@@ -120,6 +120,48 @@ pub enum DebugCommand {
         names: PathBuf,
         query: String,
     },
+    /// Read an internal-json log through the parser and build state, timed (benchmark).
+    Ingest {
+        file: PathBuf,
+        /// Parse only; do not build the state.
+        #[arg(long)]
+        parse_only: bool,
+    },
+    /// Load the catalog and draw the TUI's first frame to an in-memory terminal, then exit (benchmark).
+    FirstFrame {
+        #[arg(long, default_value_t = 120)]
+        width: u16,
+        #[arg(long, default_value_t = 40)]
+        height: u16,
+        /// Print the frame as text.
+        #[arg(long)]
+        print: bool,
+        /// Print load / state / draw times to stderr.
+        #[arg(long)]
+        timings: bool,
+        /// Then type this search query key by key (with --timings: time per key).
+        #[arg(long, value_name = "QUERY")]
+        search: Option<String>,
+    },
+    /// Keystroke-to-frame latency of the TUI loop while real nix jobs stream logs (benchmark).
+    Latency {
+        /// Flake to build from, e.g. path:/tmp/x (bench/latency.sh copies tests/fixtures/flakes/tui).
+        #[arg(long)]
+        flake: String,
+        /// Attributes to build at once.
+        #[arg(long, num_args = 1.., default_values_t = ["stream1".to_string(), "stream2".to_string(), "stream3".to_string(), "stream4".to_string()])]
+        attrs: Vec<String>,
+        #[arg(long, default_value_t = 300)]
+        keys: usize,
+        #[arg(long, default_value_t = 20)]
+        interval_ms: u64,
+        #[arg(long, default_value_t = 1500)]
+        warmup_ms: u64,
+        #[arg(long, default_value_t = 120)]
+        width: u16,
+        #[arg(long, default_value_t = 40)]
+        height: u16,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -147,16 +189,59 @@ fn run(cli: Cli) -> Result<ExitCode> {
             clap_complete::generate(a.shell, &mut Cli::command(), "atwb", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Check(_a)) => not_yet("check"),
-        Some(Command::List(_a)) => not_yet("list"),
-        Some(Command::Show(_a)) => not_yet("show"),
-        Some(Command::Unit(_a)) => not_yet("unit"),
-        Some(Command::Build(_a)) => not_yet("build"),
-        Some(Command::Log(_a)) => not_yet("log"),
-        Some(Command::Debug(DebugCommand::Filter { .. })) => not_yet("debug filter"),
+        Some(Command::Check(a)) => crate::catalog::commands::check(&catalog()?, a.json),
+        Some(Command::List(a)) => {
+            let query = crate::catalog::commands::ListQuery {
+                tier: a.tier,
+                org: a.org.as_deref(),
+                filter: a.filter.as_deref(),
+                json: a.json,
+            };
+            crate::catalog::commands::list(&catalog()?, &query)
+        }
+        Some(Command::Show(a)) => crate::catalog::commands::show(&catalog()?, &a.name, a.json),
+        Some(Command::Unit(a)) => crate::nix::unit::run_cli(&catalog()?, &a.name, a.json),
+        Some(Command::Build(a)) => crate::jobs::cli::run(&a, cli.catalog.as_deref()),
+        Some(Command::Log(a)) => crate::nix::logfile::run(&a.file, a.json),
+        Some(Command::Debug(DebugCommand::Ingest { file, parse_only })) => {
+            crate::nix::logfile::debug_ingest(&file, parse_only)
+        }
+        Some(Command::Debug(DebugCommand::Filter { names, query })) => {
+            crate::tui::debug::filter(&names, &query)
+        }
+        Some(Command::Debug(DebugCommand::FirstFrame {
+            width,
+            height,
+            print,
+            timings,
+            search,
+        })) => crate::tui::debug::first_frame(
+            &catalog()?,
+            width,
+            height,
+            print,
+            timings,
+            search.as_deref(),
+        ),
+        Some(Command::Debug(DebugCommand::Latency {
+            flake,
+            attrs,
+            keys,
+            interval_ms,
+            warmup_ms,
+            width,
+            height,
+        })) => crate::tui::debug::latency(
+            &catalog()?,
+            &crate::tui::debug::LatencyOptions {
+                flake,
+                attrs,
+                keys,
+                interval_ms,
+                width,
+                height,
+                warmup_ms,
+            },
+        ),
     }
-}
-
-fn not_yet(what: &str) -> Result<ExitCode> {
-    anyhow::bail!("`atwb {what}` is not implemented yet")
 }

@@ -8,4 +8,5 @@ pub mod config;
 pub mod jobs;
 pub mod nix;
 pub mod paths;
+pub mod search;
 pub mod tui;

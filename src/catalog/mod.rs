@@ -1,9 +1,10 @@
 //! The catalog: model, loading with validation, and format-preserving edits.
 
+pub mod commands;
 pub mod edit;
 pub mod load;
 pub mod model;
 pub mod validate;
 
-pub use load::{load, LoadError};
+pub use load::{load, Diagnostic, LoadError, Loaded};
 pub use model::*;

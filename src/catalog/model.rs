@@ -252,11 +252,17 @@ impl Builder {
 
 /// A dependency hash: either a real SRI hash, or explicitly unknown (becomes `lib.fakeHash`, so the
 /// first real build reports the right value).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DepsHash {
     Known(String),
     Unknown,
+}
+
+/// Serialized as in `package.toml` (the hash, or "unknown"), not as JSON null.
+impl Serialize for DepsHash {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 impl DepsHash {
