@@ -263,7 +263,10 @@ fn help_overlay_toggles_and_takes_the_keys() {
 fn quit_returns_the_quit_command() {
     let mut app = app();
     assert_eq!(update(&mut app, Action::Quit), vec![Command::Quit]);
-    assert_eq!(update(&mut app, Action::ForceQuit), vec![Command::Quit]);
+    assert_eq!(
+        update(&mut app, Action::ForceQuit),
+        vec![Command::CancelAll, Command::Quit]
+    );
     assert!(update(&mut app, Action::MoveDown).is_empty());
 }
 
@@ -534,5 +537,701 @@ fn incremental_search_ranks_exactly_like_a_fresh_search() {
                 .into_iter()
                 .collect();
         assert_eq!(app.scores, fresh, "after backspace");
+    }
+}
+
+// ---- Builds, jobs, logs (issue 4): fabricated engine events and status records drive the
+// pure update; the runtime and real nix are covered by tests/e2e_tmux.rs.
+
+mod jobs {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use atwb::jobs::spec::FailureSummary;
+    use atwb::jobs::{
+        JobEvent, JobId, JobKind, JobResult, JobSpec, Outcome, PackageStatus, Progress, RunRecord,
+    };
+    use atwb::nix::classify::{ErrorClass, Failure};
+    use atwb::nix::command::Installable;
+    use atwb::tui::action::{Feedback, LogRange, LogSource};
+    use atwb::tui::app::{Hardening, OnYes, Overlay, PackageStatus as Glyph, Row};
+    use atwb::tui::keymap::View;
+    use atwb::tui::logview::{LogLine, LogPage};
+    use atwb::tui::update::{on_feedback, on_job_event};
+    use atwb::tui::{Action, App, Command, update};
+
+    use super::{app, selected_name};
+
+    fn select(app: &mut App, name: &str) {
+        app.selected = app
+            .rows
+            .iter()
+            .position(|r| matches!(r, Row::Package { index } if app.catalog.packages[*index].name == name))
+            .unwrap();
+    }
+
+    fn index_of(app: &App, name: &str) -> usize {
+        app.catalog
+            .packages
+            .iter()
+            .position(|p| p.name == name)
+            .unwrap()
+    }
+
+    pub fn spec(pkg: &str) -> JobSpec {
+        JobSpec::build(
+            pkg,
+            Installable::new("path:/flake", format!("packages.x86_64-linux.{pkg}")),
+        )
+    }
+
+    fn mismatch() -> Failure {
+        Failure {
+            class: ErrorClass::HashMismatch {
+                drv: "/nix/store/00000000000000000000000000000000-source.drv".into(),
+                specified: "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into(),
+                got: "sha256-3q2+7w3q2+7w3q2+7w3q2+7w3q2+7w3q2+7w3q0=".into(),
+            },
+            first_line: "error: hash mismatch in fixed-output derivation".into(),
+        }
+    }
+
+    pub fn finished(
+        id: u64,
+        spec: JobSpec,
+        outcome: Outcome,
+        failure: Option<Failure>,
+    ) -> JobEvent {
+        JobEvent::Finished(Box::new(JobResult {
+            id: JobId(id),
+            spec,
+            outcome,
+            failure,
+            exit_code: Some(if outcome == Outcome::Ok { 0 } else { 1 }),
+            duration: Duration::from_millis(2500),
+            started_at: 1_000,
+            drv_path: None,
+            out_paths: Vec::new(),
+            log_file: Some(PathBuf::from(format!("/state/logs/job{id}.log"))),
+            value: None,
+        }))
+    }
+
+    pub fn record(outcome: Outcome, secs: f64, failure: Option<FailureSummary>) -> RunRecord {
+        RunRecord {
+            kind: JobKind::Build,
+            target: "packages.x86_64-linux.pds".into(),
+            outcome,
+            failure,
+            duration_secs: secs,
+            finished_at: 1_000,
+            drv_path: None,
+            out_paths: Vec::new(),
+            log_file: Some(PathBuf::from("/state/logs/pds.log")),
+            fingerprint: None,
+        }
+    }
+
+    pub fn status(history: Vec<RunRecord>, stale: bool) -> PackageStatus {
+        let last = history.last().unwrap().clone();
+        PackageStatus {
+            last_build: Some(last.clone()),
+            last,
+            stale,
+            history,
+        }
+    }
+
+    fn start(app: &mut App, id: u64, pkg: &str) {
+        on_job_event(
+            app,
+            JobEvent::Queued {
+                id: JobId(id),
+                spec: spec(pkg),
+            },
+        );
+        on_job_event(
+            app,
+            JobEvent::Started {
+                id: JobId(id),
+                pid: 4242,
+                command: "nix build".into(),
+                log_file: PathBuf::from(format!("/state/logs/job{id}.log")),
+            },
+        );
+    }
+
+    #[test]
+    fn b_builds_the_selection_and_b_upper_everything_shown() {
+        let mut a = app();
+        select(&mut a, "pds");
+        assert_eq!(
+            update(&mut a, Action::Build),
+            vec![Command::Build {
+                packages: vec!["pds".into()],
+                tests: false
+            }]
+        );
+        // On a tier line: every package shown in that tier.
+        a.selected = 0;
+        let Command::Build { packages, .. } = update(&mut a, Action::Build).remove(0) else {
+            panic!()
+        };
+        assert_eq!(packages, ["goat", "pds", "constellation", "slingshot"]);
+        // B builds what the filter shows.
+        update(&mut a, Action::FilterTier2);
+        let Command::Build { packages, .. } = update(&mut a, Action::BuildShown).remove(0) else {
+            panic!()
+        };
+        assert_eq!(packages, ["rsky-relay", "leaflet"]);
+        select(&mut a, "leaflet");
+        assert_eq!(
+            update(&mut a, Action::Test),
+            vec![Command::Build {
+                packages: vec!["leaflet".into()],
+                tests: true
+            }]
+        );
+    }
+
+    #[test]
+    fn job_events_drive_glyphs_strip_counts_and_refresh() {
+        let mut a = app();
+        let pds = index_of(&a, "pds");
+        assert_eq!(a.status(pds), Glyph::NeverBuilt);
+        assert!(atwb::tui::layout::areas(&a).jobs.is_none());
+        start(&mut a, 1, "pds");
+        assert_eq!(a.status(pds), Glyph::Building);
+        assert!(
+            atwb::tui::layout::areas(&a).jobs.is_some(),
+            "jobs strip shown"
+        );
+        assert!(a.status_counts().contains(&(Glyph::Building, 1)));
+        a.dirty = false;
+        update(&mut a, Action::Tick);
+        assert!(a.dirty, "ticks redraw while a job runs (spinner, elapsed)");
+        on_job_event(
+            &mut a,
+            JobEvent::Progress {
+                id: JobId(1),
+                progress: Progress {
+                    done: 1,
+                    expected: 3,
+                    running: 1,
+                    failed: 0,
+                },
+                phase: Some("buildPhase".into()),
+            },
+        );
+        assert_eq!(a.jobs.jobs[&JobId(1)].state_text(), "buildPhase");
+        let cmds = on_job_event(
+            &mut a,
+            finished(1, spec("pds"), Outcome::Failed, Some(mismatch())),
+        );
+        assert_eq!(cmds, vec![Command::RefreshStatus(vec!["pds".into()])]);
+        assert!(atwb::tui::layout::areas(&a).jobs.is_none(), "strip gone");
+        let n = a.notice.clone().unwrap();
+        assert!(
+            n.error && n.text.contains("hash mismatch") && n.text.contains("f fixes it"),
+            "{n:?}"
+        );
+        a.dirty = false;
+        update(&mut a, Action::Tick);
+        assert!(!a.dirty, "no redraw on tick once idle");
+        // A frame still pending (deferred by the runtime's frame budget) survives a tick: the
+        // tick must not cancel the frame that shows the job finished.
+        on_job_event(
+            &mut a,
+            JobEvent::Queued {
+                id: JobId(2),
+                spec: spec("goat"),
+            },
+        );
+        on_job_event(&mut a, finished(2, spec("goat"), Outcome::Ok, None));
+        assert!(a.dirty);
+        update(&mut a, Action::Tick);
+        assert!(a.dirty, "the finished job is still drawn");
+        // The refreshed store record decides the glyph now.
+        let fs = FailureSummary::from(&mismatch());
+        on_feedback(
+            &mut a,
+            Feedback::Statuses(
+                [(
+                    "pds".to_string(),
+                    status(vec![record(Outcome::Failed, 2.5, Some(fs))], false),
+                )]
+                .into(),
+            ),
+        );
+        assert_eq!(a.status(pds), Glyph::Failed);
+        on_feedback(
+            &mut a,
+            Feedback::Statuses(
+                [(
+                    "goat".to_string(),
+                    status(vec![record(Outcome::Ok, 1.0, None)], true),
+                )]
+                .into(),
+            ),
+        );
+        assert_eq!(a.status(index_of(&a, "goat")), Glyph::Stale);
+    }
+
+    #[test]
+    fn f_fixes_a_hash_mismatch_then_offers_a_rebuild() {
+        let mut a = app();
+        select(&mut a, "pds");
+        assert!(
+            update(&mut a, Action::FixHash).is_empty(),
+            "nothing to fix yet"
+        );
+        assert!(a.notice.as_ref().unwrap().error);
+        let fs = FailureSummary::from(&mismatch());
+        on_feedback(
+            &mut a,
+            Feedback::Statuses(
+                [(
+                    "pds".to_string(),
+                    status(vec![record(Outcome::Failed, 2.0, Some(fs.clone()))], false),
+                )]
+                .into(),
+            ),
+        );
+        assert_eq!(
+            update(&mut a, Action::FixHash),
+            vec![Command::FixHash {
+                package: "pds".into(),
+                failure: fs.clone()
+            }]
+        );
+        on_feedback(
+            &mut a,
+            Feedback::HashFixed {
+                package: "pds".into(),
+                result: Ok(atwb::catalog::edit::FixReport {
+                    field: atwb::catalog::edit::HashField::SourceHash,
+                    old: fs.hash_mismatch.as_ref().unwrap().specified.clone(),
+                    new: fs.hash_mismatch.as_ref().unwrap().got.clone(),
+                    files: vec![PathBuf::from(
+                        "catalog/pkgs/bluesky-social/pds/package.toml",
+                    )],
+                }),
+            },
+        );
+        assert_eq!(a.view(), View::Confirm);
+        assert!(
+            matches!(a.overlays.last(), Some(Overlay::Confirm { on_yes: OnYes::Rebuild(p), .. }) if p == &["pds"])
+        );
+        assert_eq!(
+            update(&mut a, Action::Confirm),
+            vec![Command::Build {
+                packages: vec!["pds".into()],
+                tests: false
+            }]
+        );
+        assert!(a.overlays.is_empty());
+        // A failure that is not a mismatch is refused with a reason.
+        let other = FailureSummary {
+            class: "builder_failed".into(),
+            first_line: "x".into(),
+            hash_mismatch: None,
+        };
+        on_feedback(
+            &mut a,
+            Feedback::Statuses(
+                [(
+                    "pds".to_string(),
+                    status(vec![record(Outcome::Failed, 2.0, Some(other))], false),
+                )]
+                .into(),
+            ),
+        );
+        assert!(update(&mut a, Action::FixHash).is_empty());
+        assert!(a.notice.as_ref().unwrap().text.contains("builder failed"));
+    }
+
+    #[test]
+    fn q_asks_while_jobs_run_and_ctrl_c_cancels_then_quits() {
+        let mut a = app();
+        start(&mut a, 1, "pds");
+        assert!(update(&mut a, Action::Quit).is_empty(), "asks first");
+        assert_eq!(a.view(), View::Confirm);
+        update(&mut a, Action::CloseOverlay);
+        assert!(a.overlays.is_empty(), "n / esc keeps running");
+        update(&mut a, Action::Quit);
+        assert_eq!(
+            update(&mut a, Action::Confirm),
+            vec![Command::CancelAll, Command::Quit]
+        );
+        assert_eq!(
+            update(&mut a, Action::ForceQuit),
+            vec![Command::CancelAll, Command::Quit]
+        );
+    }
+
+    fn lines(n: usize) -> Vec<LogLine> {
+        (0..n)
+            .map(|i| LogLine::new(format!("line {i}"), None))
+            .collect()
+    }
+
+    fn log_view(a: &mut App) -> &mut atwb::tui::logview::LogView {
+        a.log_view_mut().expect("log view on top")
+    }
+
+    #[test]
+    fn l_opens_a_live_log_that_follows_and_pages_back() {
+        let mut a = app();
+        select(&mut a, "pds");
+        assert!(update(&mut a, Action::OpenLog).is_empty(), "no log yet");
+        start(&mut a, 7, "pds");
+        let cmds = update(&mut a, Action::OpenLog);
+        let source = LogSource::Job {
+            id: JobId(7),
+            log_file: Some(PathBuf::from("/state/logs/job7.log")),
+        };
+        assert_eq!(
+            cmds,
+            vec![Command::LoadLog {
+                source: source.clone(),
+                range: LogRange::Tail
+            }]
+        );
+        assert_eq!(a.view(), View::Log);
+        // The seed: lines 3000..3100 of the log (older ones on disk), then live events.
+        on_feedback(
+            &mut a,
+            Feedback::LogPage {
+                source: source.clone(),
+                page: Ok(LogPage {
+                    first: 3000,
+                    lines: lines(100),
+                    total: 3100,
+                    at_tail: true,
+                    raw_total: 5000,
+                    ..Default::default()
+                }),
+            },
+        );
+        on_job_event(
+            &mut a,
+            JobEvent::Log {
+                id: JobId(7),
+                line_no: 4999,
+                drv: None,
+                text: "old".into(),
+            },
+        );
+        on_job_event(
+            &mut a,
+            JobEvent::Log {
+                id: JobId(7),
+                line_no: 5000,
+                drv: None,
+                text: "new".into(),
+            },
+        );
+        let v = log_view(&mut a);
+        assert_eq!(
+            (v.total, v.lines.back().unwrap().text.as_str()),
+            (3101, "new"),
+            "seeded lines are not doubled"
+        );
+        assert!(v.follow && v.live);
+        // Scrolling up leaves follow mode; at the top of the window the older page is asked for.
+        update(&mut a, Action::MoveUp);
+        assert!(!log_view(&mut a).follow);
+        update(&mut a, Action::Top);
+        let cmds = update(&mut a, Action::MoveUp);
+        assert!(cmds.is_empty(), "g already asked for the head");
+        assert!(log_view(&mut a).loading);
+        log_view(&mut a).loading = false;
+        assert_eq!(
+            update(&mut a, Action::MoveUp),
+            vec![Command::LoadLog {
+                source: source.clone(),
+                range: LogRange::Before(3000)
+            }]
+        );
+        on_feedback(
+            &mut a,
+            Feedback::LogPage {
+                source: source.clone(),
+                page: Ok(LogPage {
+                    first: 1000,
+                    lines: lines(2000),
+                    total: 3101,
+                    ..Default::default()
+                }),
+            },
+        );
+        let v = log_view(&mut a);
+        assert_eq!((v.first, v.lines.len()), (1000, 2101));
+        // G follows again; c cancels the live job from the log.
+        update(&mut a, Action::Bottom);
+        assert!(log_view(&mut a).follow);
+        assert_eq!(
+            update(&mut a, Action::CancelJob),
+            vec![Command::Cancel(JobId(7))]
+        );
+        // The job ends: the view stops being live and shows the outcome.
+        on_job_event(&mut a, finished(7, spec("pds"), Outcome::Ok, None));
+        let v = log_view(&mut a);
+        assert!(!v.live);
+        assert_eq!(v.outcome, Some(Outcome::Ok));
+        // Lines of a job whose log is not on top do not redraw.
+        update(&mut a, Action::CloseOverlay);
+        start(&mut a, 8, "goat");
+        a.dirty = false;
+        on_job_event(
+            &mut a,
+            JobEvent::Log {
+                id: JobId(8),
+                line_no: 0,
+                drv: None,
+                text: "x".into(),
+            },
+        );
+        assert!(!a.dirty);
+    }
+
+    #[test]
+    fn log_search_error_jump_drv_filter_wrap_and_save() {
+        let mut a = app();
+        start(&mut a, 1, "pds");
+        select(&mut a, "pds");
+        update(&mut a, Action::OpenLog);
+        let drv_a = "/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a.drv".to_string();
+        let drv_b = "/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b.drv".to_string();
+        let page = LogPage {
+            lines: vec![
+                LogLine::new("compiling foo", Some(drv_a.clone())),
+                LogLine::new(
+                    "\x1b[31;1merror:\x1b[0m linking failed",
+                    Some(drv_b.clone()),
+                ),
+                LogLine::new("FOO again", Some(drv_a.clone())),
+                LogLine::new("done", None),
+            ],
+            total: 4,
+            drvs: vec![drv_a.clone(), drv_b.clone()],
+            at_tail: true,
+            ..Default::default()
+        };
+        let source = log_view(&mut a).source.clone();
+        on_feedback(
+            &mut a,
+            Feedback::LogPage {
+                source: source.clone(),
+                page: Ok(page),
+            },
+        );
+        update(&mut a, Action::Search);
+        assert_eq!(a.view(), View::Search, "typing goes to the query");
+        for c in "foo".chars() {
+            update(&mut a, Action::SearchInput(c));
+        }
+        update(&mut a, Action::SearchConfirm);
+        assert_eq!(a.view(), View::Log);
+        assert_eq!(log_view(&mut a).current, Some(0));
+        update(&mut a, Action::SearchNext);
+        assert_eq!(log_view(&mut a).current, Some(2), "case-insensitive");
+        update(&mut a, Action::SearchNext);
+        assert_eq!(log_view(&mut a).current, Some(0), "wraps");
+        update(&mut a, Action::SearchPrev);
+        assert_eq!(log_view(&mut a).current, Some(2));
+        update(&mut a, Action::FirstError);
+        assert_eq!(
+            log_view(&mut a).current,
+            Some(1),
+            "ANSI is ignored when looking for error:"
+        );
+        update(&mut a, Action::CycleDrv);
+        assert_eq!(log_view(&mut a).visible(), vec![0, 2]);
+        update(&mut a, Action::CycleDrv);
+        assert_eq!(log_view(&mut a).visible(), vec![1]);
+        update(&mut a, Action::CycleDrv);
+        assert_eq!(log_view(&mut a).visible().len(), 4, "then all again");
+        update(&mut a, Action::ToggleWrap);
+        assert!(log_view(&mut a).wrap);
+        assert_eq!(
+            update(&mut a, Action::SaveLog),
+            vec![Command::SaveLog {
+                source: source.clone(),
+                name: "pds".into()
+            }]
+        );
+        on_feedback(
+            &mut a,
+            Feedback::LogSaved {
+                source,
+                result: Ok(PathBuf::from("/state/saved-logs/pds-1.log")),
+            },
+        );
+        assert!(
+            log_view(&mut a)
+                .message
+                .as_deref()
+                .unwrap()
+                .contains("/state/saved-logs/pds-1.log")
+        );
+    }
+
+    #[test]
+    fn jobs_view_cancels_reruns_and_builds_all() {
+        let mut a = app();
+        start(&mut a, 1, "pds");
+        on_job_event(
+            &mut a,
+            JobEvent::Queued {
+                id: JobId(2),
+                spec: spec("goat"),
+            },
+        );
+        on_job_event(
+            &mut a,
+            JobEvent::Queued {
+                id: JobId(3),
+                spec: spec("leaflet"),
+            },
+        );
+        on_job_event(&mut a, finished(3, spec("leaflet"), Outcome::Failed, None));
+        on_job_event(
+            &mut a,
+            JobEvent::Queued {
+                id: JobId(4),
+                spec: spec("slingshot"),
+            },
+        );
+        on_job_event(&mut a, finished(4, spec("slingshot"), Outcome::Ok, None));
+        update(&mut a, Action::Jobs);
+        assert_eq!(a.view(), View::Jobs);
+        // Order: running, queued, then finished newest first.
+        let order: Vec<u64> = a.jobs.ordered().iter().map(|j| j.id.0).collect();
+        assert_eq!(order, [1, 2, 4, 3]);
+        assert_eq!(
+            update(&mut a, Action::CancelJob),
+            vec![Command::Cancel(JobId(1))]
+        );
+        update(&mut a, Action::Bottom);
+        assert_eq!(
+            update(&mut a, Action::RerunJob),
+            vec![Command::Submit(vec![spec("leaflet")])]
+        );
+        assert_eq!(
+            update(&mut a, Action::RerunFailed),
+            vec![Command::Submit(vec![spec("leaflet")])]
+        );
+        assert!(
+            update(&mut a, Action::CancelJob).is_empty(),
+            "finished jobs cannot be cancelled"
+        );
+        let Command::Build {
+            packages,
+            tests: false,
+        } = update(&mut a, Action::BuildAll).remove(0)
+        else {
+            panic!()
+        };
+        assert_eq!(packages.len(), 7);
+        assert!(matches!(
+            update(&mut a, Action::OpenLog).as_slice(),
+            [Command::LoadLog {
+                range: LogRange::Tail,
+                ..
+            }]
+        ));
+        assert_eq!(a.view(), View::Log);
+    }
+
+    #[test]
+    fn enter_opens_a_log_only_when_there_is_one_and_e_edits() {
+        let mut a = app();
+        select(&mut a, "pds");
+        assert!(update(&mut a, Action::OpenLogOrToggle).is_empty());
+        assert!(a.overlays.is_empty(), "no log: Enter focuses the detail");
+        assert_eq!(a.focus, atwb::tui::app::Pane::Detail);
+        update(&mut a, Action::Collapse);
+        on_feedback(
+            &mut a,
+            Feedback::Statuses(
+                [(
+                    "pds".to_string(),
+                    status(vec![record(Outcome::Ok, 2.0, None)], false),
+                )]
+                .into(),
+            ),
+        );
+        assert_eq!(
+            update(&mut a, Action::OpenLogOrToggle),
+            vec![Command::LoadLog {
+                source: LogSource::File(PathBuf::from("/state/logs/pds.log")),
+                range: LogRange::Tail
+            }]
+        );
+        update(&mut a, Action::CloseOverlay);
+        let cmds = update(&mut a, Action::OpenEditor);
+        let [Command::OpenEditor(path)] = cmds.as_slice() else {
+            panic!("{cmds:?}")
+        };
+        assert!(
+            path.ends_with("bluesky-social/pds/package.toml"),
+            "{path:?}"
+        );
+        assert_eq!(selected_name(&a).as_deref(), Some("pds"));
+    }
+
+    #[test]
+    fn o_prompts_for_a_saved_log_file() {
+        let mut a = app();
+        update(&mut a, Action::OpenLogFile);
+        assert_eq!(a.view(), View::Search, "the prompt takes typed text");
+        for c in "ci.log".chars() {
+            update(&mut a, Action::SearchInput(c));
+        }
+        let cmds = update(&mut a, Action::SearchConfirm);
+        assert_eq!(
+            cmds,
+            vec![Command::LoadLog {
+                source: LogSource::File(PathBuf::from("ci.log")),
+                range: LogRange::Tail
+            }]
+        );
+        assert_eq!(a.view(), View::Log);
+        let source = LogSource::File(PathBuf::from("ci.log"));
+        on_feedback(
+            &mut a,
+            Feedback::LogPage {
+                source,
+                page: Err("ci.log: No such file or directory".into()),
+            },
+        );
+        assert!(
+            log_view(&mut a)
+                .message
+                .as_deref()
+                .unwrap()
+                .contains("No such file")
+        );
+    }
+
+    #[test]
+    fn hardening_scores_show_pending_then_score_or_na() {
+        let mut a = app();
+        assert_eq!(atwb::tui::update_jobs::hardening_text(&a, "pds"), "…");
+        on_feedback(
+            &mut a,
+            Feedback::Hardening(Hardening::Scores([("pds".to_string(), Ok(1.9f32))].into())),
+        );
+        assert_eq!(atwb::tui::update_jobs::hardening_text(&a, "pds"), "1.9");
+        assert_eq!(
+            atwb::tui::update_jobs::hardening_text(&a, "constellation"),
+            "n/a"
+        );
+        on_feedback(
+            &mut a,
+            Feedback::Hardening(Hardening::Unavailable("nix not installed".into())),
+        );
+        assert_eq!(atwb::tui::update_jobs::hardening_text(&a, "pds"), "n/a");
     }
 }

@@ -4,14 +4,19 @@
 //! user may bind is a unit variant in snake_case. Variants that carry data come from the runtime
 //! (mouse, resize, typed text) and are `#[serde(skip)]`: they cannot be bound to a key.
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
+
+use crate::jobs::spec::FailureSummary;
+use crate::jobs::{JobId, JobSpec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
-    /// Leave the workbench (later: asks first when jobs run).
+    /// Leave the workbench; asks first when jobs run (then cancels them).
     Quit,
-    /// Leave now (later: cancelling running jobs).
+    /// Leave now, cancelling running jobs.
     ForceQuit,
     MoveUp,
     MoveDown,
@@ -44,9 +49,52 @@ pub enum Action {
     CycleCategory,
     /// Show or hide the key help.
     Help,
-    /// Close the topmost overlay (help, later dialogs).
+    /// Close the topmost overlay (help, log, jobs, dialogs).
     CloseOverlay,
-    /// Typed character while searching.
+    /// Build the selected package (on a tier or org line: every package shown in it).
+    Build,
+    /// Build every package the current filter shows.
+    BuildShown,
+    /// Build the whole catalog.
+    BuildAll,
+    /// Run the selected package's tests (smoke and VM checks).
+    Test,
+    /// Open the log of the selected package's running or last job (in the jobs view: of the
+    /// selected job).
+    OpenLog,
+    /// Enter on a package: its log when it has one, else the detail pane.
+    OpenLogOrToggle,
+    /// Write the `got:` hash of a hash mismatch into package.toml, then offer a rebuild.
+    FixHash,
+    /// Open the selected package's package.toml in $EDITOR.
+    OpenEditor,
+    /// The jobs view.
+    Jobs,
+    /// Cancel the selected job (main view: the selected package's running job).
+    CancelJob,
+    /// Run the selected job again.
+    RerunJob,
+    /// Run every failed job again.
+    RerunFailed,
+    /// Open a saved internal-json log file (asks for the path).
+    OpenLogFile,
+    /// Log view: follow new lines on / off.
+    ToggleFollow,
+    /// Log view: wrap long lines on / off.
+    ToggleWrap,
+    /// Log view: next search match.
+    SearchNext,
+    /// Log view: previous search match.
+    SearchPrev,
+    /// Log view: jump to the first error line.
+    FirstError,
+    /// Log view: show only one derivation's lines (cycles through them, then all).
+    CycleDrv,
+    /// Log view: save the log to a file.
+    SaveLog,
+    /// Answer yes in a confirm dialog.
+    Confirm,
+    /// Typed character while searching (or into a prompt).
     #[serde(skip)]
     SearchInput(char),
     /// Terminal size changed (also sent once at start).
@@ -75,7 +123,7 @@ pub enum Action {
 
 impl Action {
     /// Every action a key can be bound to, in the order the help overlay lists them.
-    pub const BINDABLE: [Action; 25] = [
+    pub const BINDABLE: [Action; 46] = [
         Action::MoveUp,
         Action::MoveDown,
         Action::PageUp,
@@ -101,6 +149,27 @@ impl Action {
         Action::CloseOverlay,
         Action::Quit,
         Action::ForceQuit,
+        Action::Build,
+        Action::BuildShown,
+        Action::BuildAll,
+        Action::Test,
+        Action::OpenLog,
+        Action::OpenLogOrToggle,
+        Action::FixHash,
+        Action::OpenEditor,
+        Action::Jobs,
+        Action::CancelJob,
+        Action::RerunJob,
+        Action::RerunFailed,
+        Action::OpenLogFile,
+        Action::ToggleFollow,
+        Action::ToggleWrap,
+        Action::SearchNext,
+        Action::SearchPrev,
+        Action::FirstError,
+        Action::CycleDrv,
+        Action::SaveLog,
+        Action::Confirm,
     ];
 
     /// The config name (`move_down`), as serde spells it.
@@ -144,6 +213,27 @@ impl Action {
             Action::CycleCategory => "cycle category filter",
             Action::Help => "toggle help",
             Action::CloseOverlay => "close",
+            Action::Build => "build selected / its group",
+            Action::BuildShown => "build everything shown",
+            Action::BuildAll => "build the whole catalog",
+            Action::Test => "run the package's tests",
+            Action::OpenLog => "log of last / running job",
+            Action::OpenLogOrToggle => "log, else toggle / detail",
+            Action::FixHash => "fix hash mismatch (got:)",
+            Action::OpenEditor => "edit package.toml ($EDITOR)",
+            Action::Jobs => "jobs view",
+            Action::CancelJob => "cancel job",
+            Action::RerunJob => "re-run job",
+            Action::RerunFailed => "re-run all failed",
+            Action::OpenLogFile => "open a saved log file",
+            Action::ToggleFollow => "follow on / off",
+            Action::ToggleWrap => "wrap on / off",
+            Action::SearchNext => "next match",
+            Action::SearchPrev => "previous match",
+            Action::FirstError => "first error",
+            Action::CycleDrv => "filter by derivation",
+            Action::SaveLog => "save log to a file",
+            Action::Confirm => "yes",
             Action::SearchInput(_) => "type into search",
             Action::Resize { .. } => "resize",
             Action::Click { .. } => "click",
@@ -153,13 +243,90 @@ impl Action {
     }
 }
 
-/// What the runtime must do after an update. The UI never performs effects itself: later variants
-/// (submit a build job, cancel a job, open `$EDITOR`, write a hash fix) go here, and the runtime
-/// executes them against the job engine.
+/// What the runtime must do after an update. The UI never performs effects itself: it returns
+/// these, and the runtime executes them against the job engine, the file system or the terminal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Restore the terminal and exit 0.
+    /// Cancel running jobs (if any), wait for nix to exit, restore the terminal and exit 0.
     Quit,
+    /// Build (or test) these catalog packages, one job per target.
+    Build {
+        packages: Vec<String>,
+        tests: bool,
+    },
+    /// Submit these exact jobs again (re-run).
+    Submit(Vec<JobSpec>),
+    Cancel(JobId),
+    CancelAll,
+    /// Suspend the UI and edit this file in `$EDITOR`, then reload the catalog.
+    OpenEditor(PathBuf),
+    /// Write the `got:` hash of `failure` into `package`'s package.toml.
+    FixHash {
+        package: String,
+        failure: FailureSummary,
+    },
+    /// Fill the log view showing `source` with the page `range`.
+    LoadLog {
+        source: LogSource,
+        range: LogRange,
+    },
+    /// Write the whole log of `source` (plain text, ANSI stripped) to a file named after `name`
+    /// in the state dir.
+    SaveLog {
+        source: LogSource,
+        name: String,
+    },
+    /// Re-read these packages' records from the status store (after a job finished).
+    RefreshStatus(Vec<String>),
+}
+
+/// Which lines of a log a view asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogRange {
+    /// The newest lines.
+    Tail,
+    /// The oldest lines.
+    Head,
+    /// The page just before display line N.
+    Before(u64),
+}
+
+/// What the runtime reports back after performing a command or a background task; folded into
+/// the state by `update::on_feedback`.
+#[derive(Debug, Clone)]
+pub enum Feedback {
+    /// Status store records, per package (a full snapshot or a refresh of some).
+    Statuses(std::collections::HashMap<String, crate::jobs::PackageStatus>),
+    Hardening(super::app::Hardening),
+    LogPage {
+        source: LogSource,
+        page: Result<super::logview::LogPage, String>,
+    },
+    LogSaved {
+        source: LogSource,
+        result: Result<PathBuf, String>,
+    },
+    HashFixed {
+        package: String,
+        result: Result<crate::catalog::edit::FixReport, String>,
+    },
+    CatalogReloaded {
+        catalog: crate::catalog::Catalog,
+        invalid: usize,
+    },
+    Notice(super::app::Notice),
+}
+
+/// Where a log view's lines come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogSource {
+    /// A job of this session (its ring while it runs, its log file after).
+    Job {
+        id: JobId,
+        log_file: Option<PathBuf>,
+    },
+    /// A log file on disk: a finished job's, or a saved internal-json log.
+    File(PathBuf),
 }
 
 #[cfg(test)]

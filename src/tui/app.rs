@@ -1,11 +1,15 @@
 //! The TUI's whole state. Views draw from it; only `update` changes it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Instant;
 
 use crate::catalog::{Catalog, Category, Package, Tier};
+use crate::jobs::{JobId, Outcome};
 use crate::search;
 
+use super::jobs::JobTable;
 use super::keymap::{KeyMap, View};
+use super::logview::LogView;
 
 /// Which pane has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,11 +25,54 @@ pub enum Mode {
     Search,
 }
 
-/// Something drawn over the main screen that takes the keys while open. Later: the log view,
-/// the jobs view, forms and confirm dialogs push themselves here.
+/// Something drawn over the main screen that takes the keys while open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
+    Log(Box<LogView>),
+    Jobs {
+        /// Index into `JobTable::ordered()`.
+        selected: usize,
+    },
+    /// A yes/no question; `Confirm` (y, enter) performs `on_yes`.
+    Confirm {
+        message: String,
+        on_yes: OnYes,
+    },
+    /// A one-line text prompt (the path of a log file to open).
+    Prompt {
+        label: String,
+        text: String,
+    },
+}
+
+/// What a confirm dialog does when answered yes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnYes {
+    /// Cancel every job and quit.
+    QuitCancelling,
+    /// Build these packages (after a hash fix).
+    Rebuild(Vec<String>),
+}
+
+/// The hardening scores of the catalog's services (issue 3 item 6), computed once in the
+/// background at start-up.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Hardening {
+    Pending,
+    /// nix or systemd-analyze is missing, or the evaluation failed (the reason).
+    Unavailable(String),
+    /// Per service name: the exposure score, or why that service could not be scored.
+    Scores(BTreeMap<String, Result<f32, String>>),
+}
+
+/// A one-line message in the status bar (results of commands).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
 }
 
 /// Identity of a tree node, stable across filtering (the selection follows it).
@@ -84,24 +131,69 @@ pub struct Filter {
     pub query: String,
 }
 
-/// A package's build status as the tree and detail show it. Only `NeverBuilt` exists until the
-/// job engine's status store is wired in (issue 4): then this gains ok / failed / building /
-/// stale and `App::status` reads the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A package's build status as the tree and detail show it: a build queued or running in this
+/// session, else the last build recorded in the status store (stale when its files changed
+/// since).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PackageStatus {
+    Building,
+    Ok,
+    Failed,
+    Cancelled,
+    Stale,
     NeverBuilt,
 }
 
 impl PackageStatus {
+    /// Title-bar order.
+    pub const ALL: [PackageStatus; 6] = [
+        PackageStatus::Building,
+        PackageStatus::Ok,
+        PackageStatus::Failed,
+        PackageStatus::Cancelled,
+        PackageStatus::NeverBuilt,
+        PackageStatus::Stale,
+    ];
+
     pub fn glyph(self) -> &'static str {
         match self {
+            PackageStatus::Building => "⟳",
+            PackageStatus::Ok => "✔",
+            PackageStatus::Failed => "✘",
+            PackageStatus::Cancelled => "⊘",
+            PackageStatus::Stale => "~",
             PackageStatus::NeverBuilt => "◌",
         }
     }
 
     pub fn label(self) -> &'static str {
         match self {
+            PackageStatus::Building => "building",
+            PackageStatus::Ok => "ok",
+            PackageStatus::Failed => "failed",
+            PackageStatus::Cancelled => "cancelled",
+            PackageStatus::Stale => "stale",
             PackageStatus::NeverBuilt => "never built",
+        }
+    }
+
+    /// The short word of the title bar's counts.
+    pub fn count_label(self) -> &'static str {
+        match self {
+            PackageStatus::NeverBuilt => "never",
+            other => other.label(),
+        }
+    }
+
+    pub fn color(self) -> ratatui::style::Color {
+        use ratatui::style::Color;
+        match self {
+            PackageStatus::Building => Color::Yellow,
+            PackageStatus::Ok => Color::Green,
+            PackageStatus::Failed => Color::Red,
+            PackageStatus::Cancelled => Color::Magenta,
+            PackageStatus::Stale => Color::Yellow,
+            PackageStatus::NeverBuilt => Color::DarkGray,
         }
     }
 }
@@ -141,6 +233,18 @@ pub struct App {
     pub height: u16,
     /// Something changed since the last frame.
     pub dirty: bool,
+    /// Jobs of this session, from the engine's events.
+    pub jobs: JobTable,
+    /// Snapshot of the status store, per package name (refreshed by the runtime after each job).
+    pub statuses: HashMap<String, crate::jobs::PackageStatus>,
+    /// The status store has been read (until then the title bar says so).
+    pub statuses_loaded: bool,
+    pub hardening: Hardening,
+    pub notice: Option<Notice>,
+    /// The clock, set by the runtime before every update (update itself never reads it).
+    pub now: Instant,
+    /// Wall-clock seconds, set with `now` (for "5m ago").
+    pub unix_now: u64,
 }
 
 impl App {
@@ -166,6 +270,13 @@ impl App {
             width: 80,
             height: 24,
             dirty: true,
+            jobs: JobTable::default(),
+            statuses: HashMap::new(),
+            statuses_loaded: false,
+            hardening: Hardening::Pending,
+            notice: None,
+            now: Instant::now(),
+            unix_now: 0,
         };
         app.refilter();
         // Start on the first package rather than on a group header.
@@ -183,6 +294,11 @@ impl App {
     pub fn view(&self) -> View {
         match self.overlays.last() {
             Some(Overlay::Help { .. }) => View::Help,
+            Some(Overlay::Log(l)) if l.typing.is_some() => View::Search,
+            Some(Overlay::Log(_)) => View::Log,
+            Some(Overlay::Jobs { .. }) => View::Jobs,
+            Some(Overlay::Confirm { .. }) => View::Confirm,
+            Some(Overlay::Prompt { .. }) => View::Search,
             None if self.mode == Mode::Search => View::Search,
             None => View::Main,
         }
@@ -199,8 +315,72 @@ impl App {
         }
     }
 
-    pub fn status(&self, _index: usize) -> PackageStatus {
-        PackageStatus::NeverBuilt
+    pub fn status(&self, index: usize) -> PackageStatus {
+        let Some(p) = self.catalog.packages.get(index) else {
+            return PackageStatus::NeverBuilt;
+        };
+        if self.jobs.building(&p.name) {
+            return PackageStatus::Building;
+        }
+        let Some(s) = self.statuses.get(&p.name) else {
+            return PackageStatus::NeverBuilt;
+        };
+        let Some(b) = &s.last_build else {
+            return PackageStatus::NeverBuilt;
+        };
+        if s.stale {
+            return PackageStatus::Stale;
+        }
+        match b.outcome {
+            Outcome::Ok => PackageStatus::Ok,
+            Outcome::Failed | Outcome::TimedOut => PackageStatus::Failed,
+            Outcome::Cancelled => PackageStatus::Cancelled,
+        }
+    }
+
+    /// The open log view, if it is the top overlay.
+    pub fn log_view_mut(&mut self) -> Option<&mut LogView> {
+        match self.overlays.last_mut() {
+            Some(Overlay::Log(l)) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// Any open log view showing job `id` (it may be under a dialog).
+    pub fn log_view_of_job(&mut self, id: JobId) -> Option<&mut LogView> {
+        self.overlays.iter_mut().find_map(|o| match o {
+            Overlay::Log(l) if matches!(l.source, super::action::LogSource::Job { id: j, .. } if j == id) => {
+                Some(l.as_mut())
+            }
+            _ => None,
+        })
+    }
+
+    /// Counts of the packages in `indices` per status (for group rows and the title bar).
+    pub fn counts_of(
+        &self,
+        indices: impl IntoIterator<Item = usize>,
+    ) -> BTreeMap<PackageStatus, usize> {
+        let mut c = BTreeMap::new();
+        for i in indices {
+            *c.entry(self.status(i)).or_insert(0) += 1;
+        }
+        c
+    }
+
+    /// Replace the catalog after an edit, keeping the selection on the same package.
+    pub fn replace_catalog(&mut self, catalog: Catalog, invalid: usize) {
+        let selected = self.selected_package().map(|p| p.name.clone());
+        self.catalog = catalog;
+        self.diagnostics = invalid;
+        self.search_cache = None;
+        self.refilter();
+        if let Some(name) = selected
+            && let Some(i) = self.catalog.packages.iter().position(|p| p.name == name)
+            && let Some(pos) = self.rows.iter().position(|r| r.is(&NodeKey::Package(i)))
+        {
+            self.selected = pos;
+        }
     }
 
     /// Recomputes which packages are shown (after a filter change) and rebuilds the tree.
@@ -298,12 +478,13 @@ impl App {
         }
     }
 
-    /// Number of packages per status, for the title bar.
+    /// Number of packages per status, for the title bar, in `PackageStatus::ALL` order.
     pub fn status_counts(&self) -> Vec<(PackageStatus, usize)> {
-        let never = (0..self.catalog.packages.len())
-            .filter(|&i| self.status(i) == PackageStatus::NeverBuilt)
-            .count();
-        vec![(PackageStatus::NeverBuilt, never)]
+        let c = self.counts_of(0..self.catalog.packages.len());
+        PackageStatus::ALL
+            .into_iter()
+            .map(|s| (s, c.get(&s).copied().unwrap_or(0)))
+            .collect()
     }
 }
 

@@ -91,3 +91,209 @@ pub fn first_frame(
 fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
+
+/// Options of `atwb debug latency`.
+pub struct LatencyOptions {
+    /// Flake whose attributes are built (`path:...`).
+    pub flake: String,
+    /// Attributes to build at once, one job each (all run in parallel).
+    pub attrs: Vec<String>,
+    pub keys: usize,
+    pub interval_ms: u64,
+    pub width: u16,
+    pub height: u16,
+    /// Wait this long after submitting before the first key (nix evaluates, builders start).
+    pub warmup_ms: u64,
+}
+
+/// `atwb debug latency`: keystroke-to-frame latency while real nix jobs stream logs. Runs the
+/// TUI's own loop (`runtime::run_loop`: job events, update, commands, draw) with the real
+/// engine, drawing into an in-memory terminal and reading synthetic key events. A key's latency
+/// is from the moment it is sent until the frame drawn after the loop took it has been drawn.
+/// Keys: open the jobs view and the first job's log (following), scroll it up and down, then the
+/// same in the tree; Ctrl-c at the end (cancel all, quit).
+pub fn latency(catalog_root: &Path, opts: &LatencyOptions) -> Result<ExitCode> {
+    use std::sync::{Arc, Mutex};
+
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    use futures::StreamExt;
+
+    use crate::jobs::{Engine, EngineConfig, JobSpec, StatusStore};
+    use crate::nix::command::Installable;
+
+    let (catalog, invalid) = super::load_catalog(catalog_root)?;
+    let mut app = super::build_app(catalog, invalid, catalog_root)?;
+    let scratch = tempfile_dir()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let _in_rt = rt.enter();
+    let mut cfg = EngineConfig::new(scratch.join("logs"));
+    cfg.max_parallel = opts.attrs.len().max(1);
+    let engine = Engine::new(cfg);
+    let jobs_rx = engine.subscribe();
+    let store = Arc::new(StatusStore::open_in(catalog_root, &scratch.join("state"))?);
+    let (tx, feedback_rx) = tokio::sync::mpsc::unbounded_channel();
+    let effects = super::effects::Effects::new(
+        engine.handle(),
+        store,
+        catalog_root.to_path_buf(),
+        Ok(opts.flake.clone()),
+        tx,
+    );
+    update(
+        &mut app,
+        Action::Resize {
+            width: opts.width,
+            height: opts.height,
+        },
+    );
+    for a in &opts.attrs {
+        engine.submit(JobSpec::build(
+            a.clone(),
+            Installable::new(opts.flake.clone(), a.clone()),
+        ));
+    }
+
+    // Keys travel with the instant they were sent; the stream notes it when the loop takes the
+    // key, and the next completed draw closes every noted key.
+    let (key_tx, key_rx) = tokio::sync::mpsc::unbounded_channel::<(Event, Instant)>();
+    let taken: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
+    struct BenchScreen {
+        terminal: Terminal<TestBackend>,
+        keys: Option<tokio::sync::mpsc::UnboundedReceiver<(Event, Instant)>>,
+        taken: Arc<Mutex<Vec<Instant>>>,
+        latencies: Arc<Mutex<Vec<f64>>>,
+        frames: u64,
+    }
+    impl super::runtime::Screen for BenchScreen {
+        fn draw(&mut self, app: &super::App) -> Result<()> {
+            self.terminal.draw(|f| views::draw(f, app))?;
+            self.frames += 1;
+            let done = Instant::now();
+            let mut taken = self.taken.lock().expect("taken");
+            let mut lat = self.latencies.lock().expect("latencies");
+            lat.extend(taken.drain(..).map(|t| ms(done - t)));
+            Ok(())
+        }
+        fn events(&mut self) -> super::runtime::Events {
+            let taken = self.taken.clone();
+            let rx = self.keys.take().expect("one event stream");
+            Box::pin(tokio_stream_from(rx).map(move |(ev, sent)| {
+                taken.lock().expect("taken").push(sent);
+                Ok(ev)
+            }))
+        }
+        fn edit(&mut self, _path: &Path) -> Result<()> {
+            anyhow::bail!("no editor in the benchmark")
+        }
+    }
+    let mut screen = BenchScreen {
+        terminal: Terminal::new(TestBackend::new(opts.width, opts.height))?,
+        keys: Some(key_rx),
+        taken: taken.clone(),
+        latencies: latencies.clone(),
+        frames: 0,
+    };
+
+    let key = |c: char| Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    let mut script = vec![
+        key('J'),
+        Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    ];
+    let half = opts.keys / 2;
+    script.extend((0..half).map(|i| key(if i % 2 == 0 { 'k' } else { 'j' })));
+    script.extend([key('q'), key('q')]);
+    script.extend((0..opts.keys - half).map(|i| key(if i % 2 == 0 { 'j' } else { 'k' })));
+    let n_keys = script.len();
+    script.push(Event::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    let (warmup, interval) = (opts.warmup_ms, opts.interval_ms);
+    rt.spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(warmup)).await;
+        for ev in script {
+            let _ = key_tx.send((ev, Instant::now()));
+            tokio::time::sleep(std::time::Duration::from_millis(interval)).await;
+        }
+    });
+    let lines_seen = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let started = Instant::now();
+    rt.block_on(super::runtime::run_loop(
+        &mut screen,
+        &mut app,
+        &effects,
+        count_lines(jobs_rx, lines_seen.clone()),
+        feedback_rx,
+    ))?;
+    let wall = started.elapsed();
+    let running_at_end = app.jobs.active_count();
+    drop(engine);
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    let mut lat = latencies.lock().expect("latencies").clone();
+    // The final Ctrl-c quits without a frame; every other key got one.
+    lat.sort_by(f64::total_cmp);
+    let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
+    if lat.is_empty() {
+        anyhow::bail!("no key produced a frame");
+    }
+    let lines = lines_seen.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "keys {} (framed {})  jobs {}  log events seen {} ({:.0}/s)  frames {}  wall {:.1} s  jobs running when Ctrl-c quit {}",
+        n_keys,
+        lat.len(),
+        opts.attrs.len(),
+        lines,
+        lines as f64 / wall.as_secs_f64(),
+        screen.frames,
+        wall.as_secs_f64(),
+        running_at_end
+    );
+    println!(
+        "key-to-frame ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        lat[lat.len() - 1]
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Counts the log events on their way to the loop (the benchmark reports the stream's rate).
+fn count_lines(
+    mut rx: tokio::sync::mpsc::Receiver<crate::jobs::JobEvent>,
+    seen: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) -> tokio::sync::mpsc::Receiver<crate::jobs::JobEvent> {
+    let (tx, out) = tokio::sync::mpsc::channel(4096);
+    tokio::spawn(async move {
+        while let Some(ev) = rx.recv().await {
+            if matches!(ev, crate::jobs::JobEvent::Log { .. }) {
+                seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            if tx.send(ev).await.is_err() {
+                break;
+            }
+        }
+    });
+    out
+}
+
+fn tokio_stream_from<T: Send + 'static>(
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<T>,
+) -> impl futures::Stream<Item = T> + Send {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+fn tempfile_dir() -> Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "atwb-latency-{}-{}",
+        std::process::id(),
+        crate::jobs::time::file_stamp()
+    ));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}

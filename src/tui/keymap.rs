@@ -19,16 +19,32 @@ pub enum View {
     Search,
     /// The help overlay.
     Help,
+    /// The log view (a job's log or a saved log file).
+    Log,
+    /// The jobs view.
+    Jobs,
+    /// A yes/no question.
+    Confirm,
 }
 
 impl View {
-    pub const ALL: [View; 3] = [View::Main, View::Search, View::Help];
+    pub const ALL: [View; 6] = [
+        View::Main,
+        View::Search,
+        View::Help,
+        View::Log,
+        View::Jobs,
+        View::Confirm,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             View::Main => "main",
             View::Search => "search",
             View::Help => "help",
+            View::Log => "log",
+            View::Jobs => "jobs",
+            View::Confirm => "confirm",
         }
     }
 }
@@ -181,7 +197,7 @@ const DEFAULTS: &[(View, &str, Action)] = &[
     (View::Main, "right", Action::Expand),
     (View::Main, "h", Action::Collapse),
     (View::Main, "left", Action::Collapse),
-    (View::Main, "enter", Action::Toggle),
+    (View::Main, "enter", Action::OpenLogOrToggle),
     (View::Main, "space", Action::Toggle),
     (View::Main, "tab", Action::NextPane),
     (View::Main, "backtab", Action::PrevPane),
@@ -193,6 +209,15 @@ const DEFAULTS: &[(View, &str, Action)] = &[
     (View::Main, "0", Action::FilterTierAll),
     (View::Main, "C", Action::CycleCategory),
     (View::Main, "?", Action::Help),
+    (View::Main, "b", Action::Build),
+    (View::Main, "B", Action::BuildShown),
+    (View::Main, "t", Action::Test),
+    (View::Main, "L", Action::OpenLog),
+    (View::Main, "f", Action::FixHash),
+    (View::Main, "E", Action::OpenEditor),
+    (View::Main, "J", Action::Jobs),
+    (View::Main, "c", Action::CancelJob),
+    (View::Main, "O", Action::OpenLogFile),
     (View::Search, "enter", Action::SearchConfirm),
     (View::Search, "esc", Action::SearchCancel),
     (View::Search, "backspace", Action::SearchBackspace),
@@ -209,6 +234,57 @@ const DEFAULTS: &[(View, &str, Action)] = &[
     (View::Help, "k", Action::MoveUp),
     (View::Help, "up", Action::MoveUp),
     (View::Help, "ctrl-c", Action::ForceQuit),
+    (View::Log, "esc", Action::CloseOverlay),
+    (View::Log, "q", Action::CloseOverlay),
+    (View::Log, "j", Action::MoveDown),
+    (View::Log, "down", Action::MoveDown),
+    (View::Log, "k", Action::MoveUp),
+    (View::Log, "up", Action::MoveUp),
+    (View::Log, "pagedown", Action::PageDown),
+    (View::Log, "ctrl-d", Action::PageDown),
+    (View::Log, "space", Action::PageDown),
+    (View::Log, "pageup", Action::PageUp),
+    (View::Log, "ctrl-u", Action::PageUp),
+    (View::Log, "g", Action::Top),
+    (View::Log, "home", Action::Top),
+    (View::Log, "G", Action::Bottom),
+    (View::Log, "end", Action::Bottom),
+    (View::Log, "F", Action::ToggleFollow),
+    (View::Log, "w", Action::ToggleWrap),
+    (View::Log, "/", Action::Search),
+    (View::Log, "n", Action::SearchNext),
+    (View::Log, "N", Action::SearchPrev),
+    (View::Log, "e", Action::FirstError),
+    (View::Log, "d", Action::CycleDrv),
+    (View::Log, "S", Action::SaveLog),
+    (View::Log, "f", Action::FixHash),
+    (View::Log, "c", Action::CancelJob),
+    (View::Log, "?", Action::Help),
+    (View::Log, "ctrl-c", Action::ForceQuit),
+    (View::Jobs, "esc", Action::CloseOverlay),
+    (View::Jobs, "q", Action::CloseOverlay),
+    (View::Jobs, "J", Action::CloseOverlay),
+    (View::Jobs, "j", Action::MoveDown),
+    (View::Jobs, "down", Action::MoveDown),
+    (View::Jobs, "k", Action::MoveUp),
+    (View::Jobs, "up", Action::MoveUp),
+    (View::Jobs, "g", Action::Top),
+    (View::Jobs, "G", Action::Bottom),
+    (View::Jobs, "enter", Action::OpenLog),
+    (View::Jobs, "l", Action::OpenLog),
+    (View::Jobs, "c", Action::CancelJob),
+    (View::Jobs, "r", Action::RerunJob),
+    (View::Jobs, "R", Action::RerunFailed),
+    (View::Jobs, "a", Action::BuildAll),
+    (View::Jobs, "B", Action::BuildShown),
+    (View::Jobs, "?", Action::Help),
+    (View::Jobs, "ctrl-c", Action::ForceQuit),
+    (View::Confirm, "y", Action::Confirm),
+    (View::Confirm, "enter", Action::Confirm),
+    (View::Confirm, "n", Action::CloseOverlay),
+    (View::Confirm, "esc", Action::CloseOverlay),
+    (View::Confirm, "q", Action::CloseOverlay),
+    (View::Confirm, "ctrl-c", Action::ForceQuit),
 ];
 
 impl Default for KeyMap {

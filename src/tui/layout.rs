@@ -19,7 +19,30 @@ pub struct Areas {
     pub tree_list: Rect,
     /// The detail pane with its border, if shown.
     pub detail: Option<Rect>,
+    /// Everything between the title bar and the jobs strip (the log and jobs views cover it).
+    pub body: Rect,
+    /// The jobs strip above the status bar: one line per active job (at most 3), when any runs.
+    pub jobs: Option<Rect>,
     pub status: Rect,
+}
+
+/// Lines of the jobs strip for `active` jobs.
+pub fn strip_height(active: usize, screen_height: u16) -> u16 {
+    // Keep at least 8 lines for the panes.
+    (active.min(3) as u16).min(screen_height.saturating_sub(10))
+}
+
+/// Header lines of the log view (title, error class / hash, message).
+pub const LOG_HEADER: u16 = 2;
+
+/// Where the log view's lines go (inside its border, below its header).
+pub fn log_text(app: &App) -> Rect {
+    let inner = inner(areas(app).body);
+    Rect {
+        y: inner.y + LOG_HEADER.min(inner.height),
+        height: inner.height.saturating_sub(LOG_HEADER),
+        ..inner
+    }
 }
 
 pub fn areas(app: &App) -> Areas {
@@ -33,8 +56,10 @@ pub fn areas(app: &App) -> Areas {
         height: full.height.min(1),
         ..full
     };
-    let body_h = full.height.saturating_sub(2);
+    let strip_h = strip_height(app.jobs.active_count(), full.height);
+    let body_h = full.height.saturating_sub(2 + strip_h);
     let body = Rect::new(0, title.height, full.width, body_h);
+    let jobs = (strip_h > 0).then(|| Rect::new(0, title.height + body_h, full.width, strip_h));
 
     let (tree, detail) = if full.width < NARROW_WIDTH {
         match app.focus {
@@ -81,6 +106,8 @@ pub fn areas(app: &App) -> Areas {
         search,
         tree_list,
         detail,
+        body,
+        jobs,
         status,
     }
 }

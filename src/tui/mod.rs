@@ -4,16 +4,33 @@
 //! view -> `update::update(&mut App, Action) -> Vec<Command>` changes state -> `runtime` executes
 //! the commands and, when `app.dirty`, draws `views::draw(&App)`.
 //!
+//! Builds (issue 4): `b` builds the selected package (on a tier or org line: every package shown
+//! in it), `B` everything the filter shows, `t` runs its tests, `J` opens the jobs view, `c`
+//! cancels, `f` writes a hash mismatch's `got:` hash and offers a rebuild, `E` opens package.toml
+//! in `$EDITOR`, `O` opens a saved internal-json log. The log of the selected package's running or
+//! last job opens with `L`, or with Enter when the package has one (Enter on a group, or on a
+//! package without a log, still opens / closes the group or focuses the detail). `l` stays
+//! "expand" as in the tree's vim keys. The runtime owns the job engine; `update` only returns
+//! `Command`s (`Build`, `Cancel`, `FixHash`, `LoadLog`, ...) and the runtime reports back with
+//! `Feedback`. `q` asks first while jobs run; Ctrl-c cancels them and quits; every exit waits
+//! (bounded) for nix to stop its builders before the terminal is restored.
+//!
 //! Test hook: in debug builds only, `ATWB_TEST_PANIC=1` makes the TUI panic after its first frame
+//! (`=running`: after the first frame drawn while a build's builder logs)
 //! (used by `tests/e2e_tmux.rs` to check that a panic restores the terminal).
 
 pub mod action;
+pub mod ansi;
 pub mod app;
 pub mod debug;
+pub mod effects;
+pub mod jobs;
 pub mod keymap;
 pub mod layout;
+pub mod logview;
 pub mod runtime;
 pub mod update;
+pub mod update_jobs;
 pub mod views;
 
 #[cfg(test)]
@@ -84,7 +101,7 @@ pub fn run(catalog_root: PathBuf) -> Result<()> {
     let _log = init_logging();
     let app = load_app(&catalog_root)?;
     tracing::info!(catalog = %catalog_root.display(), packages = app.catalog.packages.len(), "tui start");
-    runtime::run(app)
+    runtime::run(app, catalog_root)
 }
 
 /// Logs to `<state dir>/atwb.log`, never to the terminal the UI draws on. `ATWB_LOG` sets the

@@ -2,23 +2,27 @@
 //! changes and `Command`s, and a frame is drawn only when something changed.
 
 use std::io::stdout;
-use std::ops::ControlFlow;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use crossterm::event::{
-    DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyEventKind, MouseButton,
-    MouseEventKind,
+    DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEventKind,
 };
 use crossterm::execute;
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
+use tokio::sync::mpsc;
 
-use super::action::{Action, Command};
-use super::app::App;
+use super::action::{Action, Command, Feedback};
+use super::app::{App, Notice};
+use super::effects::Effects;
 use super::keymap::Key;
-use super::update::update;
+use super::update::{on_feedback, on_job_event, update};
 use super::views;
+use crate::config::Config;
+use crate::jobs::{Engine, EngineConfig, JobEvent, StatusStore};
 
 /// Restores the terminal when dropped, so every exit path (return, `?`, unwinding) leaves it
 /// usable. The panic hook installed in `enter` covers the panic case before unwinding starts.
@@ -97,13 +101,35 @@ pub fn event_to_action(app: &App, event: &Event) -> Option<Action> {
     }
 }
 
-pub fn run(mut app: App) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
+/// Runs the UI with a job engine for the catalog at `catalog_root`. On every way out (quit,
+/// error, panic) running jobs are cancelled and nix gets a bounded time to stop its builders
+/// before the terminal is restored.
+pub fn run(mut app: App, catalog_root: PathBuf) -> Result<()> {
+    let config = Config::load_from(&crate::paths::config_dir())?;
+    let store =
+        Arc::new(StatusStore::open(&catalog_root).context("opening the build status store")?);
+    let flake = match &config.jobs.flake {
+        Some(f) => Ok(f.clone()),
+        None => crate::jobs::cli::repo_flake(&catalog_root).map_err(|e| format!("{e:#}")),
+    };
+    // Two workers: nix output is read off the UI's thread, so a chatty build never delays a key.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     let (mut terminal, _guard) = enter()?;
+    let _in_rt = rt.enter();
+    let mut engine_cfg = EngineConfig::from_config(&config.jobs, &catalog_root);
+    engine_cfg.store = Some(store.clone());
+    // Declared after the terminal guard, so dropped before it: nix is stopped first.
+    let engine = Engine::new(engine_cfg);
+    let jobs_rx = engine.subscribe();
+    install_cancel_on_panic(engine.handle());
+    let (tx, feedback_rx) = tokio::sync::mpsc::unbounded_channel();
+    let effects = Effects::new(engine.handle(), store, catalog_root, flake, tx);
     let size = terminal.size().context("reading the terminal size")?;
+    stamp_clock(&mut app);
     update(
         &mut app,
         Action::Resize {
@@ -111,51 +137,352 @@ pub fn run(mut app: App) -> Result<()> {
             height: size.height,
         },
     );
-    rt.block_on(event_loop(&mut terminal, &mut app))
+    let result = rt.block_on(async {
+        effects.refresh_statuses(
+            app.catalog
+                .packages
+                .iter()
+                .map(|p| p.name.clone())
+                .collect(),
+        );
+        effects.score_hardening();
+        event_loop(&mut terminal, &mut app, &effects, jobs_rx, feedback_rx).await
+    });
+    // Cancel and wait (bounded: SIGINT, SIGTERM, then the whole tree killed) before the guard
+    // restores the terminal.
+    drop(effects);
+    drop(engine);
+    drop(_in_rt);
+    // Do not wait for a background evaluation (hardening scores) still running: quitting must
+    // be quick. Builders are already stopped above; an evaluation ends by itself.
+    rt.shutdown_background();
+    result
 }
 
-async fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> Result<()> {
-    let mut events = EventStream::new();
-    // Drives spinners and elapsed times once jobs exist; a tick that changes nothing draws nothing.
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        if app.dirty {
-            terminal.draw(|f| views::draw(f, app)).context("drawing")?;
-            app.dirty = false;
-            test_panic_hook();
+/// A panic cancels the jobs too, and waits (bounded) for nix to stop its builders before the
+/// previous hook restores the terminal and prints the message.
+fn install_cancel_on_panic(handle: crate::jobs::EngineHandle) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let pids = handle.cancel_all();
+        crate::jobs::process::stop_blocking(&pids, handle.config().grace);
+        previous(info);
+    }));
+}
+
+fn stamp_clock(app: &mut App) {
+    app.now = Instant::now();
+    app.unix_now = crate::jobs::time::unix_now();
+}
+
+/// Minimum time between two frames drawn for streamed events (keys draw at once).
+const FRAME_BUDGET: Duration = Duration::from_millis(16);
+
+/// What the loop does after a command.
+enum Flow {
+    Continue,
+    Quit,
+    /// Leave the terminal to `$EDITOR` for this file.
+    Edit(PathBuf),
+}
+
+/// Terminal events, boxed so the loop also runs on synthetic events (`debug latency`).
+pub type Events = std::pin::Pin<Box<dyn futures::Stream<Item = std::io::Result<Event>> + Send>>;
+
+/// Where the loop draws and reads events: the real terminal, or an in-memory one for benchmarks.
+pub trait Screen {
+    fn draw(&mut self, app: &App) -> Result<()>;
+    /// The terminal's events (called once).
+    fn events(&mut self) -> Events;
+    /// Leave the terminal to `$EDITOR` for `path` and take it back.
+    fn edit(&mut self, path: &Path) -> Result<()>;
+}
+
+struct RealScreen<'a> {
+    terminal: &'a mut DefaultTerminal,
+    input: Input,
+}
+
+impl Screen for RealScreen<'_> {
+    fn draw(&mut self, app: &App) -> Result<()> {
+        self.terminal
+            .draw(|f| views::draw(f, app))
+            .context("drawing")?;
+        Ok(())
+    }
+
+    fn events(&mut self) -> Events {
+        let mut rx = self.input.events.take().expect("events() is called once");
+        Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+    }
+
+    fn edit(&mut self, path: &Path) -> Result<()> {
+        // The editor must get every key: stop reading the terminal first.
+        self.input.pause(true);
+        let result = edit(self.terminal, path);
+        self.input.pause(false);
+        result
+    }
+}
+
+/// Reads terminal events on its own thread, polling with a timeout so it can be paused while
+/// `$EDITOR` owns the terminal (crossterm's `EventStream` cannot be paused: its reader would
+/// swallow the editor's first keys).
+struct Input {
+    events: Option<mpsc::UnboundedReceiver<std::io::Result<Event>>>,
+    paused: Arc<std::sync::atomic::AtomicBool>,
+    /// The thread saw `paused` and is not reading.
+    idle: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Input {
+    fn spawn() -> Input {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let (tx, rx) = mpsc::unbounded_channel();
+        let paused = Arc::new(AtomicBool::new(false));
+        let idle = Arc::new(AtomicBool::new(false));
+        let (p, i) = (paused.clone(), idle.clone());
+        std::thread::spawn(move || {
+            while !tx.is_closed() {
+                if p.load(Ordering::SeqCst) {
+                    i.store(true, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+                i.store(false, Ordering::SeqCst);
+                // poll returns as soon as input arrives: the timeout only bounds how long a
+                // pause waits.
+                match crossterm::event::poll(Duration::from_millis(50)) {
+                    Ok(true) => {
+                        if tx.send(crossterm::event::read()).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        break;
+                    }
+                }
+            }
+        });
+        Input {
+            events: Some(rx),
+            paused,
+            idle,
         }
-        // Later: a third arm receives job events (`JobEvent`) from the engine's channel.
-        let action = tokio::select! {
-            ev = events.next() => match ev {
-                Some(Ok(ev)) => event_to_action(app, &ev),
-                Some(Err(e)) => return Err(e).context("reading terminal events"),
-                None => return Ok(()),
-            },
-            _ = tick.tick() => Some(Action::Tick),
-        };
-        let Some(action) = action else { continue };
-        tracing::trace!(?action, "action");
-        for command in update(app, action) {
-            if execute(command).is_break() {
-                return Ok(());
+    }
+
+    fn pause(&self, pause: bool) {
+        use std::sync::atomic::Ordering;
+        self.paused.store(pause, Ordering::SeqCst);
+        if pause {
+            let deadline = Instant::now() + Duration::from_millis(500);
+            while !self.idle.load(Ordering::SeqCst) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
             }
         }
     }
 }
 
-/// Performs one command. Later commands (submit or cancel a job, open `$EDITOR`, write a hash fix)
-/// go to the job engine handle or suspend the terminal here; the UI itself never does effects.
-fn execute(command: Command) -> ControlFlow<()> {
-    match command {
-        Command::Quit => ControlFlow::Break(()),
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    effects: &Effects,
+    jobs_rx: mpsc::Receiver<JobEvent>,
+    feedback_rx: mpsc::UnboundedReceiver<Feedback>,
+) -> Result<()> {
+    run_loop(
+        &mut RealScreen {
+            terminal,
+            input: Input::spawn(),
+        },
+        app,
+        effects,
+        jobs_rx,
+        feedback_rx,
+    )
+    .await
+}
+
+/// The loop itself: draw when dirty, then wait for a key, a tick, a batch of job events or the
+/// runtime's feedback, update, and execute the resulting commands.
+pub async fn run_loop(
+    screen: &mut impl Screen,
+    app: &mut App,
+    effects: &Effects,
+    mut jobs_rx: mpsc::Receiver<JobEvent>,
+    mut feedback_rx: mpsc::UnboundedReceiver<Feedback>,
+) -> Result<()> {
+    let mut events = screen.events();
+    // Drives spinners and elapsed times while jobs run; a tick that changes nothing draws nothing.
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut batch = Vec::with_capacity(256);
+    let mut jobs_open = true;
+    // A key is drawn at once; streamed log lines at most once per FRAME_BUDGET, so a chatty
+    // build costs ~60 frames a second, not one per batch, and keys never queue behind frames.
+    let mut last_draw = Instant::now() - FRAME_BUDGET;
+    let mut key_pending = true;
+    loop {
+        if app.dirty && (key_pending || last_draw.elapsed() >= FRAME_BUDGET) {
+            screen.draw(app)?;
+            last_draw = Instant::now();
+            app.dirty = false;
+            key_pending = false;
+            test_panic_hook(app);
+        }
+        let next_frame = tokio::time::Instant::from_std(last_draw + FRAME_BUDGET);
+        let mut commands = Vec::new();
+        tokio::select! {
+            // Keys first whenever several sources are ready.
+            biased;
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => {
+                    if let Some(action) = event_to_action(app, &ev) {
+                        tracing::trace!(?action, "action");
+                        stamp_clock(app);
+                        commands = update(app, action);
+                        key_pending = true;
+                    }
+                }
+                Some(Err(e)) => return Err(e).context("reading terminal events"),
+                None => return Ok(()),
+            },
+            _ = tokio::time::sleep_until(next_frame), if app.dirty => {}
+            Some(fb) = feedback_rx.recv() => {
+                stamp_clock(app);
+                commands = on_feedback(app, fb);
+            }
+            n = jobs_rx.recv_many(&mut batch, 256), if jobs_open => {
+                if n == 0 {
+                    jobs_open = false;
+                } else {
+                    stamp_clock(app);
+                }
+                for ev in batch.drain(..) {
+                    commands.extend(on_job_event(app, ev));
+                }
+            }
+            _ = tick.tick() => {
+                stamp_clock(app);
+                commands = update(app, Action::Tick);
+            }
+        }
+        // Commands can produce feedback that is applied at once (a running job's log page), so
+        // drain until none is left.
+        let mut queue: std::collections::VecDeque<Command> = commands.into();
+        while let Some(command) = queue.pop_front() {
+            match execute(app, effects, command) {
+                Flow::Continue => {}
+                Flow::Quit => return Ok(()),
+                Flow::Edit(path) => {
+                    let outcome = screen.edit(&path);
+                    app.dirty = true;
+                    match outcome {
+                        Ok(()) => {
+                            effects.reload_catalog();
+                            effects.refresh_statuses(
+                                app.catalog
+                                    .packages
+                                    .iter()
+                                    .map(|p| p.name.clone())
+                                    .collect(),
+                            );
+                        }
+                        Err(e) => queue.extend(on_feedback(
+                            app,
+                            Feedback::Notice(Notice {
+                                text: format!("{e:#}"),
+                                error: true,
+                            }),
+                        )),
+                    }
+                }
+            }
+            while let Ok(fb) = feedback_rx.try_recv() {
+                queue.extend(on_feedback(app, fb));
+            }
+        }
     }
 }
 
-/// Debug builds only: `ATWB_TEST_PANIC=1` panics right after the first frame, so the tmux
-/// end-to-end test can check that a panic restores the terminal. Release builds ignore it.
-fn test_panic_hook() {
-    if cfg!(debug_assertions) && std::env::var_os("ATWB_TEST_PANIC").is_some_and(|v| v == "1") {
-        panic!("ATWB_TEST_PANIC: deliberate panic after the first frame (debug builds only)");
+/// Performs one command against the engine or in the background; the UI itself never does.
+fn execute(app: &App, effects: &Effects, command: Command) -> Flow {
+    match command {
+        Command::Quit => return Flow::Quit,
+        Command::Build { packages, tests } => effects.build(&app.catalog, &packages, tests),
+        Command::Submit(specs) => effects.submit(specs),
+        Command::Cancel(id) => effects.engine.cancel(id),
+        Command::CancelAll => {
+            effects.engine.cancel_all();
+        }
+        Command::OpenEditor(path) => return Flow::Edit(path),
+        Command::FixHash { package, failure } => effects.fix_hash(package, failure),
+        Command::LoadLog { source, range } => effects.load_log(source, range),
+        Command::SaveLog { source, name } => effects.save_log(source, name),
+        Command::RefreshStatus(names) => effects.refresh_statuses(names),
+    }
+    Flow::Continue
+}
+
+/// Raw mode, alternate screen and mouse again, and a fresh `Terminal` so the next frame is drawn
+/// whole (no cursor-position query, which the paused input thread could not answer).
+fn take_back(terminal: &mut DefaultTerminal) -> Result<()> {
+    crossterm::terminal::enable_raw_mode()?;
+    execute!(
+        stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        EnableMouseCapture
+    )?;
+    *terminal = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(stdout()))?;
+    Ok(())
+}
+
+/// Suspends the UI, runs `$VISUAL` / `$EDITOR` (default `vi`) on `path`, and takes the terminal
+/// back, whatever the editor did.
+fn edit(terminal: &mut DefaultTerminal, path: &Path) -> Result<()> {
+    restore();
+    let editor = ["VISUAL", "EDITOR"]
+        .into_iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|e| !e.trim().is_empty())
+        .unwrap_or_else(|| "vi".to_owned());
+    // Through the shell, so EDITOR may carry arguments (`code --wait`).
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("atwb-editor")
+        .arg(path)
+        .status();
+    take_back(terminal).context("taking the terminal back after the editor")?;
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => anyhow::bail!("{editor} exited with {s}; the catalog is reloaded anyway"),
+        Err(e) => anyhow::bail!("could not start the editor `{editor}`: {e} (set $EDITOR)"),
+    }
+}
+
+/// Debug builds only: `ATWB_TEST_PANIC=1` panics right after the first frame, `=running` after
+/// the first frame drawn while a job's builder runs, so the tmux end-to-end tests can check that
+/// a panic restores the terminal and stops nix. Release builds ignore it.
+fn test_panic_hook(app: &App) {
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    match std::env::var("ATWB_TEST_PANIC").as_deref() {
+        Ok("1") => {
+            panic!("ATWB_TEST_PANIC: deliberate panic after the first frame (debug builds only)")
+        }
+        Ok("running")
+            if app
+                .jobs
+                .jobs
+                .values()
+                .any(|j| j.lines > 0 && j.is_running()) =>
+        {
+            panic!("ATWB_TEST_PANIC: deliberate panic while a build runs (debug builds only)")
+        }
+        _ => {}
     }
 }

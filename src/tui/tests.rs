@@ -25,6 +25,8 @@ fn fixture_app(width: u16, height: u16) -> App {
         0,
         KeyMap::default(),
     );
+    // As after the runtime read an empty status store (no "reading…" placeholders).
+    app.statuses_loaded = true;
     update(&mut app, Action::Resize { width, height });
     app
 }
@@ -140,4 +142,246 @@ fn detail_scrolls_exactly_to_its_last_wrapped_line() {
         buf,
         "already at the bottom"
     );
+}
+
+// ---- Build status, jobs and logs (issue 4). Engine events and status records are fabricated;
+// the clock is fixed, so elapsed times are stable.
+
+mod builds {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use super::{fixture_app, render, select};
+    use crate::jobs::spec::FailureSummary;
+    use crate::jobs::{
+        JobEvent, JobId, JobKind, JobResult, JobSpec, Outcome, PackageStatus, Progress, RunRecord,
+    };
+    use crate::nix::classify::{ErrorClass, Failure};
+    use crate::nix::command::Installable;
+    use crate::tui::action::{Action, Feedback, LogRange, LogSource};
+    use crate::tui::app::App;
+    use crate::tui::update::{on_feedback, on_job_event, update};
+
+    fn spec(pkg: &str) -> JobSpec {
+        JobSpec::build(
+            pkg,
+            Installable::new("path:/flake", format!("packages.x86_64-linux.{pkg}")),
+        )
+    }
+
+    fn run(outcome: Outcome, secs: f64, failure: Option<FailureSummary>) -> RunRecord {
+        RunRecord {
+            kind: JobKind::Build,
+            target: "packages.x86_64-linux.x".into(),
+            outcome,
+            failure,
+            duration_secs: secs,
+            finished_at: 10_000,
+            drv_path: None,
+            out_paths: Vec::new(),
+            log_file: Some(PathBuf::from("/state/logs/x.log")),
+            fingerprint: None,
+        }
+    }
+
+    fn mismatch() -> FailureSummary {
+        FailureSummary::from(&Failure {
+            class: ErrorClass::HashMismatch {
+                drv: "/nix/store/00000000000000000000000000000000-source.drv".into(),
+                specified: "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into(),
+                got: "sha256-3q2+7w3q2+7w3q2+7w3q2+7w3q2+7w3q2+7w3q0=".into(),
+            },
+            first_line: "error: hash mismatch in fixed-output derivation".into(),
+        })
+    }
+
+    fn set_status(app: &mut App, name: &str, history: Vec<RunRecord>, stale: bool) {
+        let last = history.last().unwrap().clone();
+        let s = PackageStatus {
+            last_build: Some(last.clone()),
+            last,
+            stale,
+            history,
+        };
+        on_feedback(app, Feedback::Statuses([(name.to_string(), s)].into()));
+    }
+
+    /// An app with statuses for most packages, two running jobs and one queued, at a fixed clock.
+    fn busy_app(width: u16, height: u16) -> App {
+        let mut app = fixture_app(width, height);
+        app.unix_now = 10_300;
+        set_status(
+            &mut app,
+            "pds",
+            vec![
+                run(Outcome::Ok, 40.0, None),
+                run(Outcome::Ok, 52.0, None),
+                run(Outcome::Failed, 3.0, None),
+                run(Outcome::Ok, 47.5, None),
+                run(Outcome::Failed, 12.0, Some(mismatch())),
+            ],
+            false,
+        );
+        set_status(&mut app, "goat", vec![run(Outcome::Ok, 8.0, None)], false);
+        set_status(
+            &mut app,
+            "constellation",
+            vec![run(Outcome::Ok, 95.0, None)],
+            true,
+        );
+        set_status(
+            &mut app,
+            "leaflet",
+            vec![run(Outcome::Cancelled, 5.0, None)],
+            false,
+        );
+        let base = app.now;
+        for (id, pkg) in [(1, "slingshot"), (2, "rsky-relay"), (3, "pds-dash")] {
+            on_job_event(
+                &mut app,
+                JobEvent::Queued {
+                    id: JobId(id),
+                    spec: spec(pkg),
+                },
+            );
+        }
+        for id in [1, 2] {
+            on_job_event(
+                &mut app,
+                JobEvent::Started {
+                    id: JobId(id),
+                    pid: 100 + id as u32,
+                    command: "nix build".into(),
+                    log_file: PathBuf::from(format!("/state/logs/{id}.log")),
+                },
+            );
+        }
+        on_job_event(
+            &mut app,
+            JobEvent::Progress {
+                id: JobId(1),
+                progress: Progress {
+                    done: 2,
+                    expected: 5,
+                    running: 1,
+                    failed: 0,
+                },
+                phase: Some("buildPhase".into()),
+            },
+        );
+        app.now = base + Duration::from_millis(12_400);
+        update(&mut app, Action::Resize { width, height });
+        app
+    }
+
+    #[test]
+    fn tree_with_status_glyphs_counts_and_jobs_strip() {
+        let app = busy_app(120, 30);
+        insta::assert_snapshot!(render(&app).backend());
+    }
+
+    #[test]
+    fn detail_with_status_and_sparkline() {
+        let mut app = busy_app(120, 30);
+        select(&mut app, "pds");
+        update(&mut app, Action::NextPane);
+        update(&mut app, Action::Bottom);
+        insta::assert_snapshot!(render(&app).backend());
+    }
+
+    #[test]
+    fn jobs_view() {
+        let mut app = busy_app(120, 20);
+        on_job_event(
+            &mut app,
+            JobEvent::Queued {
+                id: JobId(4),
+                spec: spec("goat"),
+            },
+        );
+        on_job_event(
+            &mut app,
+            JobEvent::Finished(Box::new(JobResult {
+                id: JobId(4),
+                spec: spec("goat"),
+                outcome: Outcome::Failed,
+                failure: Some(Failure {
+                    class: ErrorClass::BuilderFailed {
+                        drv: "/nix/store/x-goat.drv".into(),
+                        exit_code: Some(2),
+                        last_lines: vec![],
+                    },
+                    first_line: "builder failed".into(),
+                }),
+                exit_code: Some(1),
+                duration: Duration::from_millis(3_200),
+                started_at: 0,
+                drv_path: None,
+                out_paths: vec![],
+                log_file: None,
+                value: None,
+            })),
+        );
+        update(&mut app, Action::Jobs);
+        insta::assert_snapshot!(render(&app).backend());
+    }
+
+    /// The real captured log of a fixed-output hash mismatch (tests/fixtures/logs), read as the
+    /// runtime reads it.
+    fn hash_mismatch_log_app() -> App {
+        let mut app = fixture_app(120, 24);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/logs/hash-mismatch.log");
+        app.overlays.push(crate::tui::app::Overlay::Log(Box::new(
+            crate::tui::logview::LogView::new(
+                LogSource::File(path.clone()),
+                "hash-mismatch.log (saved log)".into(),
+                Some("pds".into()),
+                false,
+            ),
+        )));
+        let page = crate::tui::effects::read_page(&path, LogRange::Tail).unwrap();
+        on_feedback(
+            &mut app,
+            Feedback::LogPage {
+                source: LogSource::File(path),
+                page: Ok(page),
+            },
+        );
+        app
+    }
+
+    #[test]
+    fn log_view_with_a_hash_mismatch_header() {
+        let app = hash_mismatch_log_app();
+        let v = match app.overlays.last() {
+            Some(crate::tui::app::Overlay::Log(v)) => v,
+            _ => panic!(),
+        };
+        assert_eq!(v.failure.as_ref().unwrap().class, "hash_mismatch");
+        assert!(v.got_hash().unwrap().starts_with("sha256-"));
+        insta::assert_snapshot!(render(&app).backend());
+    }
+
+    #[test]
+    fn log_view_search_highlight() {
+        let mut app = hash_mismatch_log_app();
+        update(&mut app, Action::Search);
+        for c in "got".chars() {
+            update(&mut app, Action::SearchInput(c));
+        }
+        update(&mut app, Action::SearchConfirm);
+        let t = render(&app);
+        insta::assert_snapshot!(t.backend());
+        let buf = t.backend().buffer();
+        let hits = (0..app.height)
+            .flat_map(|y| (0..app.width).map(move |x| (x, y)))
+            .filter(|&(x, y)| {
+                buf[(x, y)]
+                    .modifier
+                    .contains(ratatui::style::Modifier::UNDERLINED)
+            })
+            .count();
+        assert!(hits >= 3, "the match `got` is highlighted");
+    }
 }

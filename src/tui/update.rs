@@ -8,14 +8,47 @@ use crate::catalog::Tier;
 use super::action::{Action, Command};
 use super::app::{App, Mode, NodeKey, Overlay, Pane, Row, next_category};
 use super::layout::{self, areas};
+use super::update_jobs;
 use super::views::{detail, help};
 
+pub use super::update_jobs::{on_feedback, on_job_event};
+
 pub fn update(app: &mut App, action: Action) -> Vec<Command> {
+    // A frame may already be pending (the runtime defers frames for streamed lines): an action
+    // that changes nothing (a tick, an unbound key) must not cancel it.
+    let pending = app.dirty;
+    let commands = apply(app, action);
+    app.dirty |= pending;
+    commands
+}
+
+fn apply(app: &mut App, action: Action) -> Vec<Command> {
     // Most actions change what is drawn; the few that do not reset this below.
     app.dirty = true;
+    if !matches!(action, Action::Tick | Action::Resize { .. }) {
+        // A key press acknowledges the last message.
+        app.notice = None;
+    }
     match action {
-        Action::Quit | Action::ForceQuit => return vec![Command::Quit],
-        Action::Tick => app.dirty = false,
+        Action::Quit => return update_jobs::quit(app),
+        // Cancel first: the runtime then waits (bounded) for nix to exit before leaving.
+        Action::ForceQuit => return vec![Command::CancelAll, Command::Quit],
+        // Spinners and elapsed times move while jobs run; otherwise a tick draws nothing.
+        Action::Tick => app.dirty = app.jobs.active_count() > 0,
+        _ if app.overlays.is_empty() && app.mode == Mode::Normal => {
+            if let Some(commands) = update_jobs::main_action(app, action) {
+                return commands;
+            }
+            return main_navigation(app, action);
+        }
+        _ => return main_navigation(app, action),
+    }
+    Vec::new()
+}
+
+fn main_navigation(app: &mut App, action: Action) -> Vec<Command> {
+    match action {
+        Action::Quit | Action::ForceQuit | Action::Tick => {}
         Action::Resize { width, height } => {
             app.width = width;
             app.height = height;
@@ -27,7 +60,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
         Action::CloseOverlay => {
             app.overlays.pop();
         }
-        _ if !app.overlays.is_empty() => overlay_action(app, action),
+        _ if !app.overlays.is_empty() => return overlay_action(app, action),
         Action::MoveUp => move_by(app, -1),
         Action::MoveDown => move_by(app, 1),
         Action::PageUp => move_by(app, -page(app)),
@@ -73,11 +106,22 @@ pub fn update(app: &mut App, action: Action) -> Vec<Command> {
             app.refilter();
             keep_selection_visible(app);
         }
+        // Enter on a group (or a package without a log): open or close it.
+        Action::OpenLogOrToggle => toggle(app),
+        // Keys of other views (log, jobs, dialogs) that mean nothing here.
+        _ => app.dirty = false,
     }
     Vec::new()
 }
 
-fn overlay_action(app: &mut App, action: Action) {
+fn overlay_action(app: &mut App, action: Action) -> Vec<Command> {
+    match app.overlays.last() {
+        Some(Overlay::Log(_)) => return update_jobs::log_action(app, action),
+        Some(Overlay::Jobs { .. }) => return update_jobs::jobs_action(app, action),
+        Some(Overlay::Confirm { .. }) => return update_jobs::confirm_action(app, action),
+        Some(Overlay::Prompt { .. }) => return update_jobs::prompt_action(app, action),
+        _ => {}
+    }
     let max = help::line_count(app).saturating_sub(1) as u16;
     if let Some(Overlay::Help { scroll }) = app.overlays.last_mut() {
         match action {
@@ -86,6 +130,7 @@ fn overlay_action(app: &mut App, action: Action) {
             _ => app.dirty = false,
         }
     }
+    Vec::new()
 }
 
 fn query_changed(app: &mut App) {
@@ -250,7 +295,7 @@ fn scroll(app: &mut App, column: u16, row: u16, down: bool) {
     let step = if down { 3 } else { -3 };
     if !app.overlays.is_empty() {
         for _ in 0..3 {
-            overlay_action(
+            let _ = overlay_action(
                 app,
                 if down {
                     Action::MoveDown

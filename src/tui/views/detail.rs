@@ -9,7 +9,10 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::catalog::{Package, Service, ServiceOption};
 use crate::search::{self, Highlights};
-use crate::tui::app::{App, Pane, Row};
+use std::time::Duration;
+
+use crate::tui::app::{App, PackageStatus, Pane, Row};
+use crate::tui::jobs::short_duration;
 
 use super::{highlighted, pane_border};
 
@@ -186,6 +189,7 @@ fn package_lines(app: &App, p: &Package, hl: &Highlights) -> Vec<Line<'static>> 
     for (i, (name, svc)) in p.services.iter().enumerate() {
         let mut spans = highlighted(name, hl.service(name), bold());
         spans.push(Span::raw(service_summary(svc)));
+        spans.push(hardening_span(app, name));
         out.push(if i == 0 {
             field("services", spans)
         } else {
@@ -206,12 +210,143 @@ fn package_lines(app: &App, p: &Package, hl: &Highlights) -> Vec<Line<'static>> 
             list(&a.dependencies)
         ))],
     ));
-    let status = app.status(app_index(app, p));
-    out.push(field(
-        "status",
-        vec![Span::raw(format!("{} {}", status.glyph(), status.label()))],
-    ));
+    out.extend(status_lines(app, p));
     out
+}
+
+/// The build status: glyph, error class and first line, age, the running job, and a sparkline
+/// of build durations from the history with their median.
+fn status_lines(app: &App, p: &Package) -> Vec<Line<'static>> {
+    let status = app.status(app_index(app, p));
+    let mut out = Vec::new();
+    let record = app.statuses.get(&p.name);
+    let mut head = vec![Span::styled(
+        format!("{} {}", status.glyph(), status.label()),
+        Style::new().fg(status.color()).add_modifier(Modifier::BOLD),
+    )];
+    if let Some(b) = record.and_then(|r| r.last_build.as_ref()) {
+        if status == PackageStatus::Stale || status == PackageStatus::Building {
+            head.push(Span::styled(
+                format!(" · last build {}", b.outcome.as_str()),
+                dim(),
+            ));
+        }
+        if let Some(f) = &b.failure {
+            head.push(Span::styled(
+                format!(" · {}", f.class.replace('_', " ")),
+                Style::new().fg(Color::Red),
+            ));
+        }
+        head.push(Span::styled(
+            format!(
+                " · {} · {}",
+                short_duration(Duration::from_secs_f64(b.duration_secs)),
+                age(app.unix_now, b.finished_at)
+            ),
+            dim(),
+        ));
+    } else if !app.statuses_loaded {
+        head.push(Span::styled(" · reading the status store…", dim()));
+    }
+    out.push(field("status", head));
+    if status == PackageStatus::Stale {
+        out.push(more(vec![Span::styled(
+            "files changed since the last build",
+            Style::new().fg(Color::Yellow),
+        )]));
+    }
+    if let Some(f) = record
+        .and_then(|r| r.last_build.as_ref())
+        .and_then(|b| b.failure.as_ref())
+    {
+        out.push(more(vec![Span::styled(
+            f.first_line.clone(),
+            Style::new().fg(Color::Red),
+        )]));
+        if let Some(m) = &f.hash_mismatch {
+            out.push(more(vec![
+                Span::styled(format!("got {}", m.got), Style::new().fg(Color::Green)),
+                Span::styled("  f fixes", dim()),
+            ]));
+        }
+    }
+    if let Some(j) = app.jobs.latest_for(&p.name).filter(|j| j.is_active()) {
+        let mut spans = vec![Span::styled(
+            format!("{} {}", j.spec.kind.as_str(), j.state_text()),
+            Style::new().fg(Color::Yellow),
+        )];
+        if let Some(e) = j.elapsed(app.now) {
+            spans.push(Span::styled(format!(" · {}", short_duration(e)), dim()));
+        }
+        if let Some(est) = j.estimate {
+            spans.push(Span::styled(format!(" of ~{}", short_duration(est)), dim()));
+        }
+        spans.push(Span::styled("  L shows the log", dim()));
+        out.push(field("job", spans));
+    }
+    if let Some(r) = record {
+        let builds: Vec<&crate::jobs::RunRecord> = r
+            .history
+            .iter()
+            .filter(|h| h.kind == crate::jobs::JobKind::Build)
+            .collect();
+        if !builds.is_empty() {
+            let secs: Vec<f64> = builds.iter().map(|b| b.duration_secs).collect();
+            let mut spans: Vec<Span> = builds
+                .iter()
+                .zip(sparkline(&secs).chars())
+                .map(|(b, c)| {
+                    let colour = match b.outcome {
+                        crate::jobs::Outcome::Ok => Color::Green,
+                        crate::jobs::Outcome::Cancelled => Color::Magenta,
+                        _ => Color::Red,
+                    };
+                    Span::styled(c.to_string(), Style::new().fg(colour))
+                })
+                .collect();
+            let median = r
+                .estimate()
+                .map(|m| format!("median {} (ok builds)", short_duration(m)))
+                .unwrap_or_else(|| "no successful build yet".into());
+            spans.push(Span::styled(
+                format!("  {median} · {} runs", builds.len()),
+                dim(),
+            ));
+            out.push(field("history", spans));
+        }
+    }
+    out
+}
+
+/// One block character per value, scaled to the largest (what ratatui's Sparkline draws, as
+/// text so it scrolls and wraps with the rest of the pane).
+pub fn sparkline(values: &[f64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = values.iter().copied().fold(0.0f64, f64::max);
+    values
+        .iter()
+        .map(|v| {
+            if max <= 0.0 {
+                BARS[0]
+            } else {
+                BARS[((v / max) * 7.0).round().clamp(0.0, 7.0) as usize]
+            }
+        })
+        .collect()
+}
+
+/// `12s ago`, `5m ago`, `3h ago`, `2d ago`.
+fn age(now: u64, then: u64) -> String {
+    if now == 0 || then == 0 {
+        return String::new();
+    }
+    let s = now.saturating_sub(then);
+    match s {
+        0..60 => format!("{s}s ago"),
+        60..3600 => format!("{}m ago", s / 60),
+        3600..86400 => format!("{}h ago", s / 3600),
+        _ => format!("{}d ago", s / 86400),
+    }
 }
 
 fn app_index(app: &App, p: &Package) -> usize {
@@ -220,6 +355,17 @@ fn app_index(app: &App, p: &Package) -> usize {
         .iter()
         .position(|q| std::ptr::eq(q, p))
         .unwrap_or(0)
+}
+
+/// `  hardening 1.9` (systemd-analyze exposure; <= 2.0 is the catalog's bar).
+fn hardening_span(app: &App, service: &str) -> Span<'static> {
+    let text = crate::tui::update_jobs::hardening_text(app, service);
+    let style = match text.parse::<f32>() {
+        Ok(v) if v <= 2.0 => Style::new().fg(Color::Green),
+        Ok(_) => Style::new().fg(Color::Red),
+        Err(_) => dim(),
+    };
+    Span::styled(format!("  hardening {text}"), style)
 }
 
 fn service_summary(svc: &Service) -> String {

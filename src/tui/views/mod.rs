@@ -1,7 +1,11 @@
 //! Drawing. Every function here reads `&App` and writes to the frame; nothing changes state.
 
 pub mod detail;
+pub mod dialog;
 pub mod help;
+pub mod jobs;
+pub mod jobs_strip;
+pub mod log;
 pub mod status;
 pub mod tree;
 
@@ -21,10 +25,17 @@ pub fn draw(frame: &mut Frame, app: &App) {
     if let Some(detail_area) = a.detail {
         detail::draw(frame, app, detail_area);
     }
+    if let Some(strip) = a.jobs {
+        jobs_strip::draw(frame, app, strip);
+    }
     status::draw_status(frame, app, a.status);
     for overlay in &app.overlays {
         match overlay {
             Overlay::Help { scroll } => help::draw(frame, app, *scroll),
+            Overlay::Log(v) => log::draw(frame, app, v),
+            Overlay::Jobs { selected } => jobs::draw(frame, app, *selected),
+            Overlay::Confirm { message, .. } => dialog::confirm(frame, app, message),
+            Overlay::Prompt { label, text } => dialog::prompt(frame, label, text),
         }
     }
 }

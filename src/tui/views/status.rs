@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::tui::action::Action;
-use crate::tui::app::{App, Mode};
+use crate::tui::app::{App, Mode, PackageStatus};
 use crate::tui::keymap::View;
 
 pub fn draw_title(frame: &mut Frame, app: &App, area: Rect) {
@@ -17,21 +17,66 @@ pub fn draw_title(frame: &mut Frame, app: &App, area: Rect) {
         Span::styled(" atwb", bar.add_modifier(Modifier::BOLD)),
         Span::styled(format!(" · {} · {total} packages", app.catalog_label), bar),
     ]);
-    let counts: Vec<String> = app
-        .status_counts()
+    let counts = app.status_counts();
+    // Words when they fit, else glyphs and numbers only.
+    let right = [false, true]
         .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(s, n)| format!("{} {n} {}", s.glyph(), s.label()))
-        .collect();
-    let right = Line::from(Span::styled(format!("{} ", counts.join("  ")), bar)).right_aligned();
-    let fits = left.width() + right.width() + 2 <= area.width as usize;
+        .map(|compact| counts_line(app, &counts, compact, bar))
+        .find(|l| left.width() + l.width() + 2 <= area.width as usize);
     frame.render_widget(Paragraph::new(left).style(bar), area);
-    if fits {
+    if let Some(right) = right {
         frame.render_widget(Paragraph::new(right), area);
     }
 }
 
+/// `⟳ 1 building  ✔ 3 ok  ✘ 1 failed  ◌ 2 never  ~ 0 stale`, or compact `⟳1 ✔3 ✘1 ◌2 ~0`.
+fn counts_line(
+    app: &App,
+    counts: &[(PackageStatus, usize)],
+    compact: bool,
+    bar: Style,
+) -> Line<'static> {
+    let mut right: Vec<Span> = Vec::new();
+    if !app.statuses_loaded {
+        right.push(Span::styled("reading build status… ", bar));
+    }
+    for &(s, n) in counts {
+        // Building and cancelled only while there are some; the others always, so the
+        // totals read the same every time.
+        if n == 0 && matches!(s, PackageStatus::Building | PackageStatus::Cancelled) {
+            continue;
+        }
+        right.push(Span::styled(s.glyph(), bar.fg(title_colour(s))));
+        if compact {
+            right.push(Span::styled(format!("{n} "), bar));
+        } else {
+            right.push(Span::styled(format!(" {n} {}  ", s.count_label()), bar));
+        }
+    }
+    Line::from(right).right_aligned()
+}
+
+/// Glyph colours readable on the blue title bar.
+fn title_colour(s: PackageStatus) -> Color {
+    match s {
+        PackageStatus::Ok => Color::LightGreen,
+        PackageStatus::Failed => Color::LightRed,
+        PackageStatus::Building | PackageStatus::Stale => Color::LightYellow,
+        PackageStatus::Cancelled => Color::LightMagenta,
+        PackageStatus::NeverBuilt => Color::Gray,
+    }
+}
+
 pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
+    if let Some(n) = &app.notice {
+        let style = if n.error {
+            Style::new().bg(Color::Red).fg(Color::White)
+        } else {
+            Style::new().bg(Color::DarkGray).fg(Color::White)
+        };
+        frame.render_widget(Paragraph::new(format!(" {}", n.text)).style(style), area);
+        return;
+    }
     let mut parts = vec![format!(
         " {}/{} shown",
         app.shown.len(),
@@ -55,15 +100,22 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
             Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
         ));
     }
-    let hints = hints(app);
+    let mut hints = hints(app);
     let bar = Style::new().bg(Color::DarkGray).fg(Color::White);
     let left = Line::from(left);
     let left_width = left.width();
     frame.render_widget(Paragraph::new(left).style(bar), area);
-    let hints_width: usize = hints
-        .iter()
-        .map(|(k, l)| k.chars().count() + l.chars().count() + 3)
-        .sum();
+    let width_of = |h: &[(String, &str)]| -> usize {
+        h.iter()
+            .map(|(k, l)| k.chars().count() + l.chars().count() + 3)
+            .sum()
+    };
+    // Too narrow for every hint: drop the middle ones first (the first and the last, usually
+    // help and quit, stay longest).
+    while hints.len() > 2 && left_width + width_of(&hints) + 2 > area.width as usize {
+        hints.remove(hints.len() / 2);
+    }
+    let hints_width = width_of(&hints);
     if left_width + hints_width + 2 <= area.width as usize {
         let key = Style::new()
             .fg(Color::Yellow)
@@ -83,11 +135,36 @@ fn hints(app: &App) -> Vec<(String, &'static str)> {
     let view = app.view();
     let wanted: &[(Action, &str)] = match (view, app.mode) {
         (View::Help, _) => &[(Action::CloseOverlay, "close")],
+        (View::Log, _) => &[
+            (Action::ToggleFollow, "follow"),
+            (Action::Search, "search"),
+            (Action::FirstError, "error"),
+            (Action::ToggleWrap, "wrap"),
+            (Action::CycleDrv, "drv"),
+            (Action::SaveLog, "save"),
+            (Action::CloseOverlay, "close"),
+        ],
+        (View::Jobs, _) => &[
+            (Action::OpenLog, "log"),
+            (Action::CancelJob, "cancel"),
+            (Action::RerunJob, "re-run"),
+            (Action::RerunFailed, "re-run failed"),
+            (Action::BuildAll, "build all"),
+            (Action::CloseOverlay, "close"),
+        ],
+        (View::Confirm, _) => &[(Action::Confirm, "yes"), (Action::CloseOverlay, "no")],
+        (View::Search, _) if !app.overlays.is_empty() => &[
+            (Action::SearchConfirm, "ok"),
+            (Action::SearchCancel, "cancel"),
+        ],
         (_, Mode::Search) => &[
             (Action::SearchConfirm, "keep filter"),
             (Action::SearchCancel, "clear"),
         ],
         _ => &[
+            (Action::Build, "build"),
+            (Action::OpenLog, "log"),
+            (Action::Jobs, "jobs"),
             (Action::Search, "search"),
             (Action::CycleCategory, "category"),
             (Action::NextPane, "pane"),

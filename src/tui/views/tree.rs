@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use crate::search;
-use crate::tui::app::{App, Mode, Pane, Row};
+use crate::tui::app::{App, Mode, PackageStatus, Pane, Row};
 
 use super::{highlighted, pane_border};
 
@@ -91,25 +91,42 @@ fn row_line(app: &App, row: &Row, selected: bool, focused: bool, width: u16) -> 
             tier,
             count,
             expanded,
-        } => vec![Span::styled(
-            format!(
-                "{} Tier {} · {} ({count})",
-                arrow(*expanded),
-                tier.number(),
-                tier.label()
-            ),
-            base,
-        )],
+        } => {
+            let mut spans = vec![Span::styled(
+                format!(
+                    "{} Tier {} · {} ({count})",
+                    arrow(*expanded),
+                    tier.number(),
+                    tier.label()
+                ),
+                base,
+            )];
+            let members = app.shown.iter().copied();
+            spans.extend(group_counts(
+                app,
+                members.filter(|&i| app.catalog.packages[i].tier == *tier),
+            ));
+            spans
+        }
         Row::Org {
+            tier,
             org,
             count,
             expanded,
-            ..
         } => {
-            vec![Span::styled(
+            let mut spans = vec![Span::styled(
                 format!("  {} {org} ({count})", arrow(*expanded)),
                 base,
-            )]
+            )];
+            let members = app.shown.iter().copied();
+            spans.extend(group_counts(
+                app,
+                members.filter(|&i| {
+                    let p = &app.catalog.packages[i];
+                    p.tier == *tier && &p.org == org
+                }),
+            ));
+            spans
         }
         Row::Package { index } => {
             let p = &app.catalog.packages[*index];
@@ -118,10 +135,11 @@ fn row_line(app: &App, row: &Row, selected: bool, focused: bool, width: u16) -> 
             let name_hits = search::indices(&m, &p.name, app.filter.query.trim())
                 .map(|(_, i)| i)
                 .unwrap_or_default();
-            let mut spans = vec![Span::styled(
-                format!("    {} ", status.glyph()),
-                Style::new().fg(Color::DarkGray),
-            )];
+            let mut spans = vec![
+                Span::raw("    "),
+                Span::styled(status.glyph(), Style::new().fg(status.color())),
+                Span::raw(" "),
+            ];
             spans.extend(highlighted(&p.name, &name_hits, base));
             spans
         }
@@ -139,6 +157,15 @@ fn row_line(app: &App, row: &Row, selected: bool, focused: bool, width: u16) -> 
         line = line.patch_style(sel);
     }
     line
+}
+
+/// ` ✔3 ✘1` after a group: its built packages by status (never-built ones are the rest).
+fn group_counts(app: &App, members: impl Iterator<Item = usize>) -> Vec<Span<'static>> {
+    app.counts_of(members)
+        .into_iter()
+        .filter(|(s, _)| *s != PackageStatus::NeverBuilt)
+        .map(|(s, n)| Span::styled(format!(" {}{n}", s.glyph()), Style::new().fg(s.color())))
+        .collect()
 }
 
 fn arrow(expanded: bool) -> &'static str {
