@@ -32,6 +32,41 @@ pub fn strip(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// One piece of a line, in order: plain text, the parameters of an SGR (colour) sequence
+/// `ESC [ params m`, or any other escape, which carries no text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    Text(&'a str),
+    Sgr(&'a str),
+    Escape,
+}
+
+/// Split `s` into [`Piece`]s with the same escape grammar `strip` uses, so display (which keeps
+/// colours) and matching (which drops them) never disagree about where an escape ends.
+pub fn pieces(s: &str) -> impl Iterator<Item = Piece<'_>> {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        if i >= bytes.len() {
+            return None;
+        }
+        if bytes[i] != ESC {
+            let next = memchr(ESC, &bytes[i..]).map_or(bytes.len(), |n| i + n);
+            let text = &s[i..next];
+            i = next;
+            return Some(Piece::Text(text));
+        }
+        let start = i;
+        i = skip_escape(bytes, start);
+        let is_sgr = bytes.get(start + 1) == Some(&b'[') && i > start + 2 && bytes[i - 1] == b'm';
+        Some(if is_sgr {
+            Piece::Sgr(&s[start + 2..i - 1])
+        } else {
+            Piece::Escape
+        })
+    })
+}
+
 /// Whether `s` holds any escape character at all.
 pub fn has_escapes(s: &str) -> bool {
     memchr(ESC, s.as_bytes()).is_some()
@@ -119,6 +154,22 @@ mod tests {
         assert_eq!(strip("x\u{1b}[31"), "x");
         assert_eq!(strip("\u{1b}(Bok"), "ok");
         assert_eq!(strip("\u{1b}cok"), "ok");
+    }
+
+    #[test]
+    fn pieces_split_colours_from_text() {
+        let p: Vec<_> = pieces("a\x1b[31;1mred\x1b]8;;u\x07b\x1b[m").collect();
+        assert_eq!(
+            p,
+            [
+                Piece::Text("a"),
+                Piece::Sgr("31;1"),
+                Piece::Text("red"),
+                Piece::Escape,
+                Piece::Text("b"),
+                Piece::Sgr("")
+            ]
+        );
     }
 
     #[test]

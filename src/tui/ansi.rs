@@ -5,6 +5,8 @@
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Span;
 
+use crate::nix::ansi::{Piece, pieces};
+
 /// `text` as styled spans on top of `base`.
 pub fn spans(text: &str, base: Style) -> Vec<Span<'static>> {
     if !text.contains('\x1b') {
@@ -13,56 +15,24 @@ pub fn spans(text: &str, base: Style) -> Vec<Span<'static>> {
     let mut out = Vec::new();
     let mut style = base;
     let mut run = String::new();
-    let mut chars = text.char_indices().peekable();
-    while let Some((_, c)) = chars.next() {
-        if c == '\t' {
-            run.push_str("    ");
-            continue;
-        }
-        if c != '\x1b' {
-            if !c.is_control() {
-                run.push(c);
-            }
-            continue;
-        }
-        match chars.peek().map(|&(_, c)| c) {
-            Some('[') => {
-                chars.next();
-                let mut params = String::new();
-                let mut fin = None;
-                for (_, c) in chars.by_ref() {
-                    if ('\x40'..='\x7e').contains(&c) {
-                        fin = Some(c);
-                        break;
-                    }
-                    params.push(c);
-                }
-                if fin == Some('m') {
-                    if !run.is_empty() {
-                        out.push(Span::styled(std::mem::take(&mut run), style));
-                    }
-                    style = apply_sgr(style, base, &params);
-                }
-            }
-            Some(']') => {
-                // OSC: up to BEL or ESC \.
-                chars.next();
-                while let Some((_, c)) = chars.next() {
-                    if c == '\x07' {
-                        break;
-                    }
-                    if c == '\x1b' {
-                        if chars.peek().map(|&(_, c)| c) == Some('\\') {
-                            chars.next();
-                        }
-                        break;
+    for piece in pieces(text) {
+        match piece {
+            Piece::Text(t) => {
+                for c in t.chars() {
+                    if c == '\t' {
+                        run.push_str("    ");
+                    } else if !c.is_control() {
+                        run.push(c);
                     }
                 }
             }
-            Some(_) => {
-                chars.next();
+            Piece::Sgr(params) => {
+                if !run.is_empty() {
+                    out.push(Span::styled(std::mem::take(&mut run), style));
+                }
+                style = apply_sgr(style, base, params);
             }
-            None => {}
+            Piece::Escape => {}
         }
     }
     if !run.is_empty() {
