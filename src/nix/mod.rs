@@ -1,5 +1,5 @@
 //! Talking to nix: command lines, the `--log-format internal-json` parser, the error classifier,
-//! and NAR hashing.
+//! and systemd unit rendering and scoring for the hardening checks.
 pub mod command;
 pub mod hardening;
 pub mod unit;
