@@ -638,16 +638,13 @@ fn unknown_unit_name_is_a_clear_error() {
 /// With nixpkgs' lib at hand (`ATWB_NIXPKGS_LIB=/path/to/nixpkgs.lib/lib`, e.g. a clone of
 /// github:nix-community/nixpkgs.lib), evaluate every generated NixOS module with the stand-in
 /// options and check that its `systemd.services.atproto-<name>.serviceConfig` is exactly what
-/// `atwb unit` renders from offline.nix. Without it this test says so and does nothing: nixpkgs
+/// `atwb unit` renders from offline.nix. Ignored by default: nixpkgs
 /// cannot be downloaded in CI.
 #[test]
+#[ignore = "needs ATWB_NIXPKGS_LIB (a nixpkgs.lib clone's lib/); run with --ignored"]
 fn generated_modules_produce_the_offline_units() {
-    let Ok(nixpkgs_lib) = std::env::var("ATWB_NIXPKGS_LIB") else {
-        eprintln!(
-            "optional check not run (no tool is missing): set ATWB_NIXPKGS_LIB to a nixpkgs lib/ directory to compare modules with offline units"
-        );
-        return;
-    };
+    let nixpkgs_lib = std::env::var("ATWB_NIXPKGS_LIB")
+        .expect("set ATWB_NIXPKGS_LIB to a nixpkgs lib/ directory to compare modules with offline units");
     if !common::require_tool("nix") {
         return;
     }
@@ -753,13 +750,10 @@ fn strings(v: Option<&toml::Value>) -> Vec<String> {
 /// against `catalog/lib/testing/stub-nixpkgs.nix` (inert builders): every package and check
 /// argument evaluates, and the outputs list what the catalog holds. Builds are not tested.
 #[test]
+#[ignore = "needs ATWB_NIXPKGS_LIB (a nixpkgs.lib clone's lib/); run with --ignored"]
 fn flake_outputs_evaluate_with_stub_nixpkgs() {
-    let Ok(nixpkgs_lib) = std::env::var("ATWB_NIXPKGS_LIB") else {
-        eprintln!(
-            "optional check not run (no tool is missing): set ATWB_NIXPKGS_LIB to a nixpkgs lib/ directory to evaluate the flake's outputs"
-        );
-        return;
-    };
+    let nixpkgs_lib = std::env::var("ATWB_NIXPKGS_LIB")
+        .expect("set ATWB_NIXPKGS_LIB to a nixpkgs lib/ directory to evaluate the flake's outputs");
     if !common::require_tool("nix") {
         return;
     }
