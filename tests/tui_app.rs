@@ -443,7 +443,7 @@ fn load_app_reports_a_bad_keymap_from_the_config_dir() {
     std::fs::create_dir_all(&cfg).unwrap();
     std::fs::write(
         cfg.join("config.toml"),
-        "[keys.main]\n\"x\" = \"explode\"\n",
+        "[jobs]\nmax_parallel = 1\n\n[keys.main]\n\"x\" = \"explode\"\n",
     )
     .unwrap();
     // load_app reads the XDG config dir of this process; run it in a child to set the env safely.
@@ -459,7 +459,7 @@ fn load_app_reports_a_bad_keymap_from_the_config_dir() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("config.toml") && err.contains("unknown action `explode`"),
+        err.contains("config.toml:5:") && err.contains("unknown action `explode`"),
         "{err}"
     );
 }

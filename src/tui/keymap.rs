@@ -311,7 +311,7 @@ impl KeyMap {
                 let known: Vec<_> = View::ALL.iter().map(|v| v.name()).collect();
                 bail!(
                     "{}: [keys.{view_name}]: unknown view `{view_name}`; key tables are {}",
-                    file.display(),
+                    location(file, view_name, None),
                     known
                         .iter()
                         .map(|k| format!("[keys.{k}]"))
@@ -321,7 +321,10 @@ impl KeyMap {
             };
             for (key_text, action_name) in table {
                 let key = Key::parse(key_text).map_err(|e| {
-                    anyhow::anyhow!("{}: [keys.{view_name}] \"{key_text}\": {e}", file.display())
+                    anyhow::anyhow!(
+                        "{}: [keys.{view_name}] \"{key_text}\": {e}",
+                        location(file, view_name, Some(key_text))
+                    )
                 })?;
                 let bindings = map.views.entry(view).or_default();
                 if action_name == "none" {
@@ -332,7 +335,7 @@ impl KeyMap {
                     bail!(
                         "{}: [keys.{view_name}] \"{key_text}\" = \"{action_name}\": unknown action `{action_name}`{}\n  \
                          known actions: {}, or \"none\" to unbind the key",
-                        file.display(),
+                        location(file, view_name, Some(key_text)),
                         did_you_mean(action_name),
                         Action::BINDABLE
                             .iter()
@@ -414,6 +417,25 @@ fn did_you_mean(name: &str) -> String {
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, n)| format!("; did you mean `{n}`?"))
         .unwrap_or_default()
+}
+
+/// `file:line` of `[keys.<view>]` (or of one key in it) for error messages; just the file when
+/// the line cannot be found (the file was already parsed once, so this is only a fallback).
+fn location(file: &Path, view: &str, key: Option<&str>) -> String {
+    let line = || -> Option<usize> {
+        let text = std::fs::read_to_string(file).ok()?;
+        let doc = toml_edit::Document::parse(text.as_str()).ok()?;
+        let table = doc.get("keys")?.get(view)?;
+        let span = match key {
+            Some(k) => table.as_table_like()?.get_key_value(k)?.0.span()?,
+            None => table.span()?,
+        };
+        Some(text.get(..span.start)?.matches('\n').count() + 1)
+    };
+    match line() {
+        Some(n) => format!("{}:{n}", file.display()),
+        None => file.display().to_string(),
+    }
 }
 
 #[cfg(test)]
