@@ -10,7 +10,11 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use crate::paths;
 
 #[derive(Debug, Parser)]
-#[command(name = "atwb", version, about = "Terminal workbench for the ATproto Nix User Repository")]
+#[command(
+    name = "atwb",
+    version,
+    about = "Terminal workbench for the ATproto Nix User Repository"
+)]
 pub struct Cli {
     /// The catalog directory (default: $ATWB_CATALOG, else catalog/ of the enclosing git repository).
     #[arg(long, global = true, value_name = "PATH")]

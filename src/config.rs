@@ -33,7 +33,13 @@ pub struct JobsConfig {
 
 impl Default for JobsConfig {
     fn default() -> Self {
-        JobsConfig { max_parallel: 2, builders: None, max_jobs: None, timeout_secs: None, flake: None }
+        JobsConfig {
+            max_parallel: 2,
+            builders: None,
+            max_jobs: None,
+            timeout_secs: None,
+            flake: None,
+        }
     }
 }
 

@@ -17,7 +17,10 @@ pub fn find_catalog(flag: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
         return check_catalog_dir(Path::new(&p), "$ATWB_CATALOG");
     }
     let repo = git2::Repository::discover(cwd).ok();
-    let top = repo.as_ref().and_then(|r| r.workdir()).map(Path::to_path_buf);
+    let top = repo
+        .as_ref()
+        .and_then(|r| r.workdir())
+        .map(Path::to_path_buf);
     match top {
         Some(top) if top.join("catalog").is_dir() => Ok(top.join("catalog")),
         Some(top) => bail!(

@@ -25,8 +25,8 @@ pub fn matcher() -> SkimMatcherV2 {
     SkimMatcherV2::default().smart_case()
 }
 
-/// Whether `pattern` may match at all: fzf's smart case (an uppercase letter in the pattern makes
-/// the match case-sensitive).
+/// Whether matching `pattern` is case-sensitive: fzf's smart case (an uppercase letter in the
+/// pattern makes the match case-sensitive).
 fn case_sensitive(pattern: &str) -> bool {
     pattern.chars().any(|c| c.is_uppercase())
 }
@@ -187,7 +187,7 @@ pub fn highlights(p: &Package, query: &str) -> Highlights {
 }
 
 fn sort_best_first(hits: &mut [(usize, i64)]) {
-    // Stable on the index so equal scores keep input order (deterministic output).
+    // Ties broken by index, so equal scores keep input order (deterministic output).
     hits.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
 }
 

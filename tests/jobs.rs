@@ -12,6 +12,8 @@ use atwb::jobs::{Engine, EngineConfig, JobEvent, JobId, JobResult, JobSpec, Outc
 use atwb::nix::classify::ErrorClass;
 use atwb::nix::command::Installable;
 
+use common::copy_dir;
+
 /// Set the test NIX_CONFIG for the nix processes the engine starts (it inherits our env).
 fn nix_env() -> bool {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -20,18 +22,6 @@ fn nix_env() -> bool {
         unsafe { std::env::set_var("NIX_CONFIG", common::NIX_CONFIG) };
     });
     common::require_tool("nix")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
 }
 
 struct Fixture {
@@ -146,6 +136,20 @@ fn leftover_processes(marker: &str) -> Vec<String> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Neither the fixture's builder (found by its salt) nor its nix (found by the flake path) runs.
+fn assert_no_builder_or_nix_left(f: &Fixture) {
+    assert_eq!(
+        leftover_processes(&f.salt),
+        Vec::<String>::new(),
+        "builder left running"
+    );
+    assert_eq!(
+        leftover_processes(&f.flake().to_string_lossy()),
+        Vec::<String>::new(),
+        "nix left running"
+    );
 }
 
 /// Wait (bounded) for the builder to print `tick`, i.e. to be really running.
@@ -352,16 +356,7 @@ async fn dropping_the_engine_cancels_running_builds() {
     let id = engine.submit(JobSpec::build("slow", f.installable("slow")));
     wait_for_tick(&mut rx, id).await;
     drop(engine);
-    assert_eq!(
-        leftover_processes(&f.salt),
-        Vec::<String>::new(),
-        "builder left running"
-    );
-    assert_eq!(
-        leftover_processes(&f.flake().to_string_lossy()),
-        Vec::<String>::new(),
-        "nix left running"
-    );
+    assert_no_builder_or_nix_left(&f);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -596,16 +591,7 @@ fn ctrl_c_of_headless_build_cancels_cleanly() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["results"][0]["outcome"], "cancelled", "{stderr}");
-    assert_eq!(
-        leftover_processes(&f.salt),
-        Vec::<String>::new(),
-        "builder left running"
-    );
-    assert_eq!(
-        leftover_processes(&f.flake().to_string_lossy()),
-        Vec::<String>::new(),
-        "nix left running"
-    );
+    assert_no_builder_or_nix_left(&f);
 }
 
 #[test]
@@ -618,16 +604,7 @@ fn killed_atwb_leaves_no_builder_behind() {
     // SIGKILL gives atwb no chance to cancel: nix's parent-death signal (SIGINT) must do it.
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(
-        leftover_processes(&f.salt),
-        Vec::<String>::new(),
-        "builder left running"
-    );
-    assert_eq!(
-        leftover_processes(&f.flake().to_string_lossy()),
-        Vec::<String>::new(),
-        "nix left running"
-    );
+    assert_no_builder_or_nix_left(&f);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

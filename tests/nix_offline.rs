@@ -13,6 +13,8 @@ use std::process::Command;
 use atwb::nix::hardening;
 use serde_json::Value;
 
+use common::copy_dir;
+
 /// The bound every service must meet without a named exception.
 const MAX_EXPOSURE: f32 = 2.0;
 
@@ -64,19 +66,6 @@ fn nix_files(dir: &Path, out: &mut Vec<PathBuf>) {
             nix_files(&path, out);
         } else if path.extension().is_some_and(|e| e == "nix") {
             out.push(path);
-        }
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
         }
     }
 }
@@ -468,16 +457,13 @@ fn default_nix_keeps_the_nur_contract() {
 
 /// (service, score, exception reasons) for every service `atwb unit` prints from `catalog`.
 fn score_services(catalog: &Path) -> Vec<(String, f32, Vec<String>)> {
-    let units: Value = serde_json::from_str(&run_ok(
-        common::nix()
-            .args(["eval", "--json", "--file"])
-            .arg(catalog.join("lib/offline.nix"))
-            .arg("units")
-            .arg("--argstr")
-            .arg("catalogDir")
-            .arg(catalog),
-    ))
-    .unwrap();
+    let out = eval_offline(catalog, "units");
+    assert!(
+        out.status.success(),
+        "offline.nix units: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let units: Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut scores = Vec::new();
     for (service, unit) in units.as_object().unwrap() {
         let text = run_ok(atwb().arg("--catalog").arg(catalog).args(["unit", service]));
@@ -643,8 +629,9 @@ fn unknown_unit_name_is_a_clear_error() {
 #[test]
 #[ignore = "needs ATWB_NIXPKGS_LIB (a nixpkgs.lib clone's lib/); run with --ignored"]
 fn generated_modules_produce_the_offline_units() {
-    let nixpkgs_lib = std::env::var("ATWB_NIXPKGS_LIB")
-        .expect("set ATWB_NIXPKGS_LIB to a nixpkgs lib/ directory to compare modules with offline units");
+    let nixpkgs_lib = std::env::var("ATWB_NIXPKGS_LIB").expect(
+        "set ATWB_NIXPKGS_LIB to a nixpkgs lib/ directory to compare modules with offline units",
+    );
     if !common::require_tool("nix") {
         return;
     }

@@ -65,19 +65,7 @@ impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
 }
 
 fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}:{}:{}: {}: {}",
-        shown_path(&d.file),
-        d.line,
-        d.column,
-        d.field,
-        d.message
-    )?;
-    if let Some(h) = &d.hint {
-        writeln!(out, "  hint: {h}")?;
-    }
-    Ok(())
+    writeln!(out, "{}", d.display_with_file(&shown_path(&d.file)))
 }
 
 /// `atwb check [--json]`: every diagnostic; exit 1 when there is any.

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use toml_edit::{DocumentMut, Item, Value};
 
-/// `lib.fakeHash`: what Nix is given for `deps_hash = "unknown"`, so it is what nix reports as
-/// `specified:` on the first build.
-pub const FAKE_HASH: &str = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+use super::validate::rules::{FAKE_HASH, sha256_digest, sri_sha256};
+use crate::jobs::spec::HashMismatchInfo;
+use crate::nix::state::drv_name;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
@@ -35,12 +35,21 @@ pub enum EditError {
         "{path} changed on disk since atwb read it; not overwriting the other change. Reload and retry"
     )]
     ChangedOnDisk { path: PathBuf },
-    #[error("{path}: field `{field}`: {message}")]
+    /// `field` is the dotted field the problem is about, empty when it concerns the whole file.
+    #[error("{path}: {}{message}", field_label(.field))]
     Field {
         path: PathBuf,
         field: String,
         message: String,
     },
+}
+
+fn field_label(field: &str) -> String {
+    if field.is_empty() {
+        String::new()
+    } else {
+        format!("field `{field}`: ")
+    }
 }
 
 /// One `package.toml` as read, with the fingerprint of the bytes it was read from.
@@ -187,14 +196,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EditError> {
     result.map_err(werr)
 }
 
-/// What nix reported for a fixed-output derivation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HashMismatch {
-    pub drv_path: String,
-    pub specified: String,
-    pub got: String,
-}
-
 /// Which field a mismatch is fixed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum HashField {
@@ -223,31 +224,10 @@ pub struct FixReport {
     pub files: Vec<PathBuf>,
 }
 
-/// `/nix/store/<hash>-<name>.drv` -> `<name>`.
-pub fn drv_name(drv_path: &str) -> &str {
-    let base = drv_path.rsplit('/').next().unwrap_or(drv_path);
-    let base = base.strip_suffix(".drv").unwrap_or(base);
-    match base.split_once('-') {
-        Some((hash, name)) if hash.len() == 32 => name,
-        _ => base,
-    }
-}
-
 /// Source fetchers name their output `source` (fetchFromGitHub, fetchgit) or `<x>-source`.
 fn is_source_drv(drv_path: &str) -> bool {
     let n = drv_name(drv_path);
     n == "source" || n.ends_with("-source")
-}
-
-/// `sha256-` + 44 base64 characters: the only shape written to disk.
-fn is_sri_sha256(h: &str) -> bool {
-    h.strip_prefix("sha256-").is_some_and(|b| {
-        b.len() == 44
-            && b.ends_with('=')
-            && b[..43]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/')
-    })
 }
 
 /// Whether the field holds the hash nix checked against. Compared as digests: nix prints
@@ -262,57 +242,6 @@ fn field_matches(current: Option<&str>, specified: &str, field: HashField) -> bo
 
 fn same_digest(a: &str, b: &str) -> bool {
     matches!((sha256_digest(a), sha256_digest(b)), (Some(x), Some(y)) if x == y)
-}
-
-/// The 32 bytes of a sha256 hash written as SRI (`sha256-<base64>`), nix base32 (52 chars) or
-/// hex (64 chars), optionally prefixed `sha256:`.
-fn sha256_digest(h: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    if let Some(b64) = h.strip_prefix("sha256-") {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let digits: Vec<u32> = b64
-            .trim_end_matches('=')
-            .bytes()
-            .map(|c| ALPHABET.iter().position(|a| *a == c).map(|p| p as u32))
-            .collect::<Option<_>>()?;
-        if digits.len() != 43 {
-            return None;
-        }
-        let (mut acc, mut bits, mut n) = (0u32, 0, 0);
-        for d in digits {
-            acc = (acc << 6) | d;
-            bits += 6;
-            if bits >= 8 && n < 32 {
-                bits -= 8;
-                out[n] = (acc >> bits) as u8;
-                n += 1;
-            }
-            acc &= (1 << bits) - 1;
-        }
-        return Some(out);
-    }
-    let h = h.strip_prefix("sha256:").unwrap_or(h);
-    if h.len() == 64 {
-        for (i, o) in out.iter_mut().enumerate() {
-            *o = u8::from_str_radix(h.get(2 * i..2 * i + 2)?, 16).ok()?;
-        }
-        return Some(out);
-    }
-    if h.len() == 52 {
-        const NIX32: &[u8] = b"0123456789abcdfghijklmnpqrsvwxyz";
-        for (n, c) in h.bytes().rev().enumerate() {
-            let d = NIX32.iter().position(|a| *a == c)? as u16;
-            let (i, j) = (n * 5 / 8, n * 5 % 8);
-            out[i] |= (d << j) as u8;
-            if i + 1 < 32 {
-                out[i + 1] |= (d >> (8 - j)) as u8;
-            } else if d >> (8 - j) != 0 {
-                return None;
-            }
-        }
-        return Some(out);
-    }
-    None
 }
 
 /// The `package.toml` of every package in the catalog (`pkgs/<org>/<name>/package.toml`).
@@ -336,12 +265,19 @@ pub fn package_files(catalog_root: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn find_package_file(catalog_root: &Path, package: &str) -> Option<PathBuf> {
-    package_files(catalog_root).into_iter().find(|f| {
-        f.parent()
-            .and_then(|d| d.file_name())
-            .is_some_and(|n| n == package)
-    })
+/// The `package.toml` of the package named `package` (`pkgs/<org>/<package>/package.toml`).
+/// Looks in each org folder (sorted, so a name duplicated across orgs resolves the same way each
+/// time) without listing every package: the status store asks this for each package it shows.
+pub fn find_package_file(catalog_root: &Path, package: &str) -> Option<PathBuf> {
+    let mut orgs: Vec<PathBuf> = std::fs::read_dir(catalog_root.join("pkgs"))
+        .ok()?
+        .flatten()
+        .map(|org| org.path())
+        .collect();
+    orgs.sort();
+    orgs.into_iter()
+        .map(|org| org.join(package).join("package.toml"))
+        .find(|f| f.is_file())
 }
 
 /// Write nix's `got:` hash into the right field of `package`'s `package.toml`, and of every
@@ -352,14 +288,14 @@ fn find_package_file(catalog_root: &Path, package: &str) -> Option<PathBuf> {
 pub fn apply_hash_fix(
     catalog_root: &Path,
     package: &str,
-    m: &HashMismatch,
+    m: &HashMismatchInfo,
 ) -> Result<FixReport, EditError> {
     let main_path = find_package_file(catalog_root, package).ok_or_else(|| EditError::Field {
         path: catalog_root.join("pkgs"),
         field: "name".into(),
         message: format!("no package `{package}` (looked for pkgs/*/{package}/package.toml)"),
     })?;
-    if !is_sri_sha256(&m.got) {
+    if sri_sha256(&m.got).is_err() {
         return Err(EditError::Field {
             path: main_path,
             field: String::new(),
@@ -472,15 +408,7 @@ pub fn fix_from_summary(
                 failure.class
             ),
         })?;
-    apply_hash_fix(
-        catalog_root,
-        package,
-        &HashMismatch {
-            drv_path: m.drv_path.clone(),
-            specified: m.specified.clone(),
-            got: m.got.clone(),
-        },
-    )
+    apply_hash_fix(catalog_root, package, m)
 }
 
 #[cfg(test)]
@@ -504,8 +432,8 @@ mod tests {
         dir.join("package.toml")
     }
 
-    fn mismatch(name: &str, specified: &str) -> HashMismatch {
-        HashMismatch {
+    fn mismatch(name: &str, specified: &str) -> HashMismatchInfo {
+        HashMismatchInfo {
             drv_path: format!("/nix/store/{}-{name}.drv", "z".repeat(32)),
             specified: specified.into(),
             got: GOT.into(),

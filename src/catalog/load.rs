@@ -25,21 +25,37 @@ pub struct Diagnostic {
     pub hint: Option<String>,
 }
 
-impl fmt::Display for Diagnostic {
+impl Diagnostic {
+    /// `file:line:col: field: message`, then `  hint: ...` on its own line, with the file shown
+    /// as `file` (e.g. relative to the current directory, so terminals can jump to it).
+    pub fn display_with_file<'a>(&'a self, file: &'a dyn fmt::Display) -> impl fmt::Display + 'a {
+        DiagnosticAt { d: self, file }
+    }
+}
+
+struct DiagnosticAt<'a> {
+    d: &'a Diagnostic,
+    file: &'a dyn fmt::Display,
+}
+
+impl fmt::Display for DiagnosticAt<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.d;
         write!(
             f,
             "{}:{}:{}: {}: {}",
-            self.file.display(),
-            self.line,
-            self.column,
-            self.field,
-            self.message
+            self.file, d.line, d.column, d.field, d.message
         )?;
-        if let Some(h) = &self.hint {
+        if let Some(h) = &d.hint {
             write!(f, "\n  hint: {h}")?;
         }
         Ok(())
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.display_with_file(&self.file.display()).fmt(f)
     }
 }
 

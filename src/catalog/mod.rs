@@ -6,5 +6,5 @@ pub mod load;
 pub mod model;
 pub mod validate;
 
-pub use load::{load, Diagnostic, LoadError, Loaded};
+pub use load::{Diagnostic, LoadError, Loaded, load};
 pub use model::*;

@@ -194,8 +194,12 @@ impl Source {
     pub fn git_url(&self) -> Option<String> {
         match (self.host, &self.owner, &self.repo, &self.url) {
             (_, _, _, Some(u)) => Some(u.clone()),
-            (SourceHost::Github, Some(o), Some(r), _) => Some(format!("https://github.com/{o}/{r}")),
-            (SourceHost::Tangled, Some(o), Some(r), _) => Some(format!("https://tangled.org/{o}/{r}")),
+            (SourceHost::Github, Some(o), Some(r), _) => {
+                Some(format!("https://github.com/{o}/{r}"))
+            }
+            (SourceHost::Tangled, Some(o), Some(r), _) => {
+                Some(format!("https://tangled.org/{o}/{r}"))
+            }
             _ => None,
         }
     }

@@ -1,6 +1,6 @@
 //! Validation of one parsed `package.toml` into a [`Package`]. Every problem becomes a
 //! [`Diagnostic`]; reading goes on after a problem so one run reports all of them. Rules that need
-//! the whole catalog (duplicate names, workspace groups) live in `load.rs`.
+//! the whole catalog (duplicate names, workspace groups) live in `load/crosscheck.rs`.
 
 mod doc;
 mod nix_toml;

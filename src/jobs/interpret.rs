@@ -28,15 +28,6 @@ pub struct LineInterpreter {
     phase: Option<String>,
 }
 
-fn progress_of(p: crate::nix::internal_json::Progress) -> Progress {
-    Progress {
-        done: p.done,
-        expected: p.expected,
-        running: p.running,
-        failed: p.failed,
-    }
-}
-
 impl LineInterpreter {
     /// Fold one line into the state; `with_text`: also return the display text and derivation
     /// (skipped when nobody watches the lines).
@@ -70,7 +61,7 @@ impl LineInterpreter {
             }
             _ => {}
         }
-        let now = progress_of(self.state.progress());
+        let now = self.state.progress();
         if now != self.progress {
             self.progress = now;
             out.progress = Some((now, self.phase.clone()));

@@ -116,13 +116,11 @@ impl LogPager {
             if n == 0 {
                 break;
             }
-            for (i, b) in buf[..n].iter().enumerate() {
-                if *b == b'\n' {
-                    self.lines += 1;
-                    self.indexed_to = pos + i as u64 + 1;
-                    if self.lines % CHECKPOINT_EVERY == 0 {
-                        self.checkpoints.push(self.indexed_to);
-                    }
+            for i in memchr::memchr_iter(b'\n', &buf[..n]) {
+                self.lines += 1;
+                self.indexed_to = pos + i as u64 + 1;
+                if self.lines % CHECKPOINT_EVERY == 0 {
+                    self.checkpoints.push(self.indexed_to);
                 }
             }
             pos += n as u64;

@@ -179,14 +179,9 @@ fn ser_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error>
     s.serialize_f64(d.as_secs_f64())
 }
 
-/// Progress of the derivations one job realises: `[done, expected, running, failed]`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Progress {
-    pub done: u64,
-    pub expected: u64,
-    pub running: u64,
-    pub failed: u64,
-}
+/// Progress of the derivations one job realises: `[done, expected, running, failed]`, as nix's
+/// internal-json reports it (one type, so the engine passes it on without copying fields).
+pub use crate::nix::internal_json::Progress;
 
 /// What subscribers receive. Lifecycle events (queued, started, finished) are always delivered;
 /// log lines and progress may be dropped for a subscriber that falls behind (the full log is

@@ -193,18 +193,12 @@ impl StatusStore {
         Ok(())
     }
 
-    fn package_dir(&self, name: &str) -> Option<PathBuf> {
-        let rd = std::fs::read_dir(self.catalog_root.join("pkgs")).ok()?;
-        rd.flatten()
-            .map(|org| org.path().join(name))
-            .find(|d| d.join("package.toml").is_file())
-    }
-
     /// Fingerprint of a package's files now; None for names that are not catalog packages
     /// (e.g. attributes of a `--flake` fixture).
     pub fn fingerprint(&self, name: &str) -> Option<String> {
-        let dir = self.package_dir(name)?;
-        Some(self.fingerprints.package(&self.catalog_root, &dir))
+        let file = crate::catalog::edit::find_package_file(&self.catalog_root, name)?;
+        let dir = file.parent()?;
+        Some(self.fingerprints.package(&self.catalog_root, dir))
     }
 
     pub fn status(&self, name: &str) -> Option<PackageStatus> {

@@ -67,11 +67,6 @@ pub fn pieces(s: &str) -> impl Iterator<Item = Piece<'_>> {
     })
 }
 
-/// Whether `s` holds any escape character at all.
-pub fn has_escapes(s: &str) -> bool {
-    memchr(ESC, s.as_bytes()).is_some()
-}
-
 /// Index just past the escape sequence starting at `bytes[start] == ESC`.
 fn skip_escape(bytes: &[u8], start: usize) -> usize {
     let mut i = start + 1;

@@ -1,10 +1,10 @@
 //! Talking to nix: command lines, the `--log-format internal-json` parser, the error classifier,
 //! and systemd unit rendering and scoring for the hardening checks.
+pub mod ansi;
+pub mod classify;
 pub mod command;
 pub mod hardening;
-pub mod unit;
-pub mod ansi;
 pub mod internal_json;
-pub mod state;
-pub mod classify;
 pub mod logfile;
+pub mod state;
+pub mod unit;

@@ -13,10 +13,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::command::EXPERIMENTAL_FEATURES;
 use super::hardening;
-
-/// NIX_CONFIG for evaluation on machines without a daemon or network (toolchain.md §3).
-const NIX_CONFIG: &str = "experimental-features = nix-command flakes\nsandbox = false\nbuild-users-group =\nsubstituters =";
 
 /// One service as `catalog/lib/offline.nix` evaluates it (every option at its default, example
 /// secret paths, placeholder store paths).
@@ -62,8 +60,10 @@ pub fn eval_offline(catalog_root: &Path, attr: &str) -> Result<Value> {
     let root = catalog_root
         .canonicalize()
         .with_context(|| format!("catalog {}", catalog_root.display()))?;
+    // Like the job engine's nix calls: the features are added to the user's own nix settings,
+    // never replacing them (a builtins-only evaluation needs nothing else).
     let output = Command::new("nix")
-        .env("NIX_CONFIG", NIX_CONFIG)
+        .args(["--extra-experimental-features", EXPERIMENTAL_FEATURES])
         .args(["eval", "--json", "--file"])
         .arg(&file)
         .arg(attr)

@@ -5,8 +5,7 @@ use std::process::Command;
 
 /// The NIX_CONFIG every test that runs nix uses: no daemon, no sandbox, no network substituters
 /// (toolchain.md: the default cache costs seconds per build on a machine without network).
-pub const NIX_CONFIG: &str =
-    "experimental-features = nix-command flakes\nsandbox = false\nbuild-users-group =\nsubstituters =";
+pub const NIX_CONFIG: &str = "experimental-features = nix-command flakes\nsandbox = false\nbuild-users-group =\nsubstituters =";
 
 /// Whether `tool` can be run. Under `CI=true` a missing tool is a failure, not a skip: CI must
 /// never pass by silently skipping the tests that need nix or tmux.
@@ -41,4 +40,21 @@ pub fn nix() -> Command {
 /// The repository root (where Cargo.toml is).
 pub fn repo_root() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copy the directory tree `from` to `to` (created if missing), e.g. a fixture into a temp dir.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("creating {}: {e}", to.display()));
+    let entries =
+        std::fs::read_dir(from).unwrap_or_else(|e| panic!("reading {}: {e}", from.display()));
+    for entry in entries {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .unwrap_or_else(|e| panic!("copying to {}: {e}", target.display()));
+        }
+    }
 }

@@ -34,9 +34,19 @@ fn push(
 }
 
 /// Other files named in a message, relative to the catalog root (`pkgs/<org>/<name>/package.toml`).
-fn list_files(root: &Path, files: &[&Path]) -> String {
-    let shown = |f: &&Path| f.strip_prefix(root).unwrap_or(f).display().to_string();
-    files.iter().map(shown).collect::<Vec<_>>().join(", ")
+fn list_files<'a>(root: &Path, files: impl IntoIterator<Item = &'a Path>) -> String {
+    let shown = |f: &Path| f.strip_prefix(root).unwrap_or(f).display().to_string();
+    files.into_iter().map(shown).collect::<Vec<_>>().join(", ")
+}
+
+/// The files of the group `idx` other than `all[i]`'s, listed for a clash message.
+fn list_others(root: &Path, all: &[CheckedDir], idx: &[usize], i: usize) -> String {
+    list_files(
+        root,
+        idx.iter()
+            .filter(|&&j| j != i)
+            .map(|&j| all[j].file.as_path()),
+    )
 }
 
 /// Keys that occur more than once, with the indices holding them, sorted by key. Only repeated
@@ -61,15 +71,9 @@ pub fn duplicate_names(all: &mut [CheckedDir], root: &Path) {
     let by_name = repeated(all.iter().enumerate().map(|(i, c)| (c.folder.as_str(), i)));
     for (name, idx) in by_name {
         for &i in &idx {
-            let others: Vec<_> = idx
-                .iter()
-                .filter(|&&j| j != i)
-                .map(|&j| all[j].file.clone())
-                .collect();
-            let others: Vec<&Path> = others.iter().map(|p| p.as_path()).collect();
             let msg = format!(
                 "package name `{name}` is also used by {}",
-                list_files(root, &others)
+                list_others(root, all, &idx, i)
             );
             let anchor = all[i].checked.anchors.name;
             let anchor = move |_: &str| Some(anchor);
@@ -89,15 +93,9 @@ pub fn service_names(all: &mut [CheckedDir], root: &Path) {
     });
     for (svc, idx) in repeated(services) {
         for &i in &idx {
-            let others: Vec<_> = idx
-                .iter()
-                .filter(|&&j| j != i)
-                .map(|&j| all[j].file.clone())
-                .collect();
-            let others: Vec<&Path> = others.iter().map(|p| p.as_path()).collect();
             let msg = format!(
                 "service `{svc}` is also defined by {}",
-                list_files(root, &others)
+                list_others(root, all, &idx, i)
             );
             let anchor = |text: &str| key_offset(text, &["services", &svc]);
             let hint = "service names are global (services.atproto.<service>): rename one of them";
@@ -132,7 +130,7 @@ pub fn workspaces(all: &mut [CheckedDir], root: &Path) {
             }
             let msg = format!(
                 "workspace `{workspace}` is shared with {}, but they differ in {}",
-                list_files(root, &[reference_file.as_path()]),
+                list_files(root, [reference_file.as_path()]),
                 differs.join(", ")
             );
             let anchor = all[i].checked.anchors.workspace;

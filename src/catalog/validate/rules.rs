@@ -21,7 +21,8 @@ impl Problem {
 /// Length of an SRI sha256 hash: `sha256-` plus 44 base64 characters ending in `=`.
 pub const SRI_SHA256_LEN: usize = 51;
 
-/// Nix's `lib.fakeHash`: a placeholder that can never match.
+/// Nix's `lib.fakeHash`: a placeholder that can never match. `deps_hash = "unknown"` becomes this
+/// in Nix, so it is what nix reports as `specified:` on the first build.
 pub const FAKE_HASH: &str = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 
 const NIX32_ALPHABET: &str = "0123456789abcdfghijklmnpqrsvwxyz";
@@ -149,6 +150,57 @@ fn is_nix32_sha256(s: &str) -> bool {
 
 fn is_hex_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The 32 bytes of a sha256 hash written as SRI (`sha256-<base64>`), nix base32 (52 chars) or
+/// hex (64 chars), optionally prefixed `sha256:`; None when it is none of these. Lets two
+/// spellings of one hash compare equal (nix prints `specified:` in SRI whatever the file holds).
+pub fn sha256_digest(h: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if let Some(b64) = h.strip_prefix("sha256-") {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let digits: Vec<u32> = b64
+            .trim_end_matches('=')
+            .bytes()
+            .map(|c| ALPHABET.iter().position(|a| *a == c).map(|p| p as u32))
+            .collect::<Option<_>>()?;
+        if digits.len() != 43 {
+            return None;
+        }
+        let (mut acc, mut bits, mut n) = (0u32, 0, 0);
+        for d in digits {
+            acc = (acc << 6) | d;
+            bits += 6;
+            if bits >= 8 && n < 32 {
+                bits -= 8;
+                out[n] = (acc >> bits) as u8;
+                n += 1;
+            }
+            acc &= (1 << bits) - 1;
+        }
+        return Some(out);
+    }
+    let h = h.strip_prefix("sha256:").unwrap_or(h);
+    if h.len() == 64 {
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = u8::from_str_radix(h.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        return Some(out);
+    }
+    if h.len() == 52 {
+        for (n, c) in h.bytes().rev().enumerate() {
+            let d = NIX32_ALPHABET.bytes().position(|a| a == c)? as u16;
+            let (i, j) = (n * 5 / 8, n * 5 % 8);
+            out[i] |= (d << j) as u8;
+            if i + 1 < 32 {
+                out[i + 1] |= (d >> (8 - j)) as u8;
+            } else if d >> (8 - j) != 0 {
+                return None;
+            }
+        }
+        return Some(out);
+    }
+    None
 }
 
 /// A git revision: exactly 40 lowercase hex digits. `url` (when known) makes the hint runnable.

@@ -37,6 +37,28 @@ impl PortUse<'_> {
     }
 }
 
+/// Service and option names follow the package name rule; a bad one is reported at its key.
+fn key_is_a_name(
+    doc: &mut Doc<'_>,
+    span: std::ops::Range<usize>,
+    field: &str,
+    what: &str,
+    name: &str,
+) -> bool {
+    let Err(p) = rules::name(name) else {
+        return true;
+    };
+    doc.problem(
+        span,
+        field.to_string(),
+        Problem {
+            message: format!("{what} name {}", p.message),
+            hint: p.hint,
+        },
+    );
+    false
+}
+
 pub(super) fn read_services<'i>(
     doc: &mut Doc<'_>,
     t: &Table<'_, 'i>,
@@ -47,17 +69,7 @@ pub(super) fn read_services<'i>(
     for (key, v) in t.in_file_order() {
         let name = key.name.to_string();
         let field = t.field(&name);
-        if let Err(p) = rules::name(&name) {
-            doc.problem(
-                key.span.range(),
-                field.clone(),
-                Problem {
-                    message: format!("service name {}", p.message),
-                    hint: p.hint,
-                },
-            );
-            ok = false;
-        }
+        ok &= key_is_a_name(doc, key.span.range(), &field, "service", &name);
         match doc
             .as_table(v, &field)
             .and_then(|svc| read_service(doc, key.name, &svc, &mut ports))
@@ -292,17 +304,7 @@ fn read_options(doc: &mut Doc<'_>, t: &Table<'_, '_>) -> Option<Vec<ServiceOptio
     for (key, v) in t.in_file_order() {
         let name = key.name.to_string();
         let field = t.field(&name);
-        if let Err(p) = rules::name(&name) {
-            doc.problem(
-                key.span.range(),
-                field.clone(),
-                Problem {
-                    message: format!("option name {}", p.message),
-                    hint: p.hint,
-                },
-            );
-            ok = false;
-        }
+        ok &= key_is_a_name(doc, key.span.range(), &field, "option", &name);
         let Some(opt) = doc
             .as_table(v, &field)
             .and_then(|o| read_option(doc, &name, &o))
