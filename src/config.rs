@@ -19,7 +19,8 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct JobsConfig {
-    /// How many nix processes run at once.
+    /// How many nix processes run at once (at least 1).
+    #[serde(deserialize_with = "at_least_one")]
     pub max_parallel: usize,
     /// Passed to nix as `--builders` (Nix's own distributed builds), if set.
     pub builders: Option<String>,
@@ -43,6 +44,17 @@ impl Default for JobsConfig {
     }
 }
 
+/// Rejects 0 while parsing, so the error points at the line (0 would run nothing, forever).
+fn at_least_one<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let n = usize::deserialize(d)?;
+    if n == 0 {
+        return Err(serde::de::Error::custom(
+            "max_parallel must be at least 1 (how many nix processes run at once)",
+        ));
+    }
+    Ok(n)
+}
+
 impl Config {
     /// Read `config.toml` from `dir`; a missing file gives the defaults.
     pub fn load_from(dir: &Path) -> Result<Config> {
@@ -57,5 +69,40 @@ impl Config {
 
     pub fn parse(text: &str) -> Result<Config> {
         Ok(toml::from_str(text)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_is_the_defaults() {
+        assert_eq!(Config::parse("").unwrap(), Config::default());
+        assert_eq!(Config::default().jobs.max_parallel, 2);
+    }
+
+    #[test]
+    fn zero_parallel_jobs_is_an_error_naming_the_line() {
+        let err = format!(
+            "{:#}",
+            Config::parse("[jobs]\nmax_parallel = 0\n").unwrap_err()
+        );
+        assert!(
+            err.contains("line 2") && err.contains("at least 1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let err = format!(
+            "{:#}",
+            Config::parse("[jobs]\nmax_paralel = 3\n").unwrap_err()
+        );
+        assert!(
+            err.contains("max_paralel") && err.contains("line 2"),
+            "{err}"
+        );
     }
 }

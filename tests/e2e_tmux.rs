@@ -357,8 +357,8 @@ impl BuildFixture {
     fn new() -> BuildFixture {
         let dir = tempfile::tempdir().unwrap();
         let root = common::repo_root().join("tests/fixtures");
-        copy_dir(&root.join("flakes/tui"), &dir.path().join("flake"));
-        copy_dir(
+        common::copy_dir(&root.join("flakes/tui"), &dir.path().join("flake"));
+        common::copy_dir(
             &root.join("flakes/catalogrepo/catalog"),
             &dir.path().join("catalog"),
         );
@@ -416,18 +416,6 @@ impl BuildFixture {
             }
         }
         found
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
     }
 }
 
@@ -533,7 +521,7 @@ fn f_fixes_a_hash_mismatch_and_the_rebuild_succeeds() {
     let fixtures = common::repo_root().join("tests/fixtures/flakes");
     std::fs::create_dir_all(&flake).unwrap();
     std::fs::copy(fixtures.join("hashfix/flake.nix"), flake.join("flake.nix")).unwrap();
-    copy_dir(
+    common::copy_dir(
         &fixtures.join("catalogrepo/catalog"),
         &flake.join("catalog"),
     );
@@ -601,7 +589,7 @@ fn f_fixes_a_hash_mismatch_and_the_rebuild_succeeds() {
 fn e_edits_package_toml_in_the_editor_and_reloads() {
     let dir = tempfile::tempdir().unwrap();
     let catalog = dir.path().join("catalog");
-    copy_dir(
+    common::copy_dir(
         &common::repo_root().join("tests/fixtures/flakes/catalogrepo/catalog"),
         &catalog,
     );

@@ -1,6 +1,8 @@
 //! Headless tests of the TUI: drive `update` with `Action`s against the fixture catalog and check
 //! the state (no terminal involved).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use atwb::config::Config;
@@ -467,7 +469,7 @@ fn load_app_reports_a_bad_keymap_from_the_config_dir() {
 #[test]
 fn invalid_packages_are_counted_in_the_status_bar() {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&fixture_root(), dir.path());
+    common::copy_dir(&fixture_root(), dir.path());
     let bad = dir.path().join("pkgs/microcosm/broken");
     std::fs::create_dir_all(&bad).unwrap();
     std::fs::write(bad.join("package.toml"), "name = \"broken\"\ntier = 7\n").unwrap();
@@ -494,19 +496,6 @@ fn invalid_packages_are_counted_in_the_status_bar() {
     );
     assert!(screen.contains("7/7 shown"), "{screen}");
     assert!(screen.contains("⚠ 1 invalid (atwb check)"), "{screen}");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -70,7 +70,12 @@ impl PackageFile {
             path: path.into(),
             source,
         })?;
-        let text = String::from_utf8_lossy(&bytes);
+        // Decoding lossily would write replacement characters back: refuse instead.
+        let text = std::str::from_utf8(&bytes).map_err(|e| EditError::Field {
+            path: path.into(),
+            field: String::new(),
+            message: format!("is not valid UTF-8 ({e}); fix the file's encoding by hand first"),
+        })?;
         let doc = text
             .parse::<DocumentMut>()
             .map_err(|source| EditError::Parse {
@@ -413,6 +418,19 @@ pub fn fix_from_summary(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn refuses_a_file_that_is_not_utf8_instead_of_mangling_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("package.toml");
+        std::fs::write(&p, b"name = \"x\xff\"\n").unwrap();
+        let err = PackageFile::read(&p)
+            .err()
+            .expect("non-UTF-8 is refused")
+            .to_string();
+        assert!(err.contains("not valid UTF-8"), "{err}");
+    }
+
     use super::*;
 
     const GOT: &str = "sha256-WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=";

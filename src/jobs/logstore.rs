@@ -6,6 +6,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use crate::nix::logfile::MAX_LINE;
+
 /// Default number of lines a job keeps in memory.
 pub const DEFAULT_RING_LINES: usize = 10_000;
 
@@ -119,7 +121,7 @@ impl LogPager {
             for i in memchr::memchr_iter(b'\n', &buf[..n]) {
                 self.lines += 1;
                 self.indexed_to = pos + i as u64 + 1;
-                if self.lines % CHECKPOINT_EVERY == 0 {
+                if self.lines.is_multiple_of(CHECKPOINT_EVERY) {
                     self.checkpoints.push(self.indexed_to);
                 }
             }
@@ -146,18 +148,38 @@ impl LogPager {
         let mut buf = Vec::new();
         while n < end {
             buf.clear();
-            if r.read_until(b'\n', &mut buf)? == 0 {
+            if read_line_capped(&mut r, &mut buf, MAX_LINE)? == 0 {
                 break;
             }
             if n >= start {
-                if buf.last() == Some(&b'\n') {
-                    buf.pop();
-                }
                 out.push(String::from_utf8_lossy(&buf).into_owned());
             }
             n += 1;
         }
         Ok(out)
+    }
+}
+
+/// Read one line (newline consumed, not kept) into `buf`, keeping at most `cap` bytes of it: the
+/// file keeps huge lines whole, but a page of them must not take unbounded memory. Returns the
+/// bytes consumed, 0 at the end of the file.
+fn read_line_capped(r: &mut impl BufRead, buf: &mut Vec<u8>, cap: usize) -> io::Result<usize> {
+    let mut consumed = 0;
+    loop {
+        let available = r.fill_buf()?;
+        if available.is_empty() {
+            return Ok(consumed);
+        }
+        let newline = memchr::memchr(b'\n', available);
+        let text = newline.unwrap_or(available.len());
+        let room = cap.saturating_sub(buf.len());
+        buf.extend_from_slice(&available[..text.min(room)]);
+        let used = newline.map_or(available.len(), |i| i + 1);
+        r.consume(used);
+        consumed += used;
+        if newline.is_some() {
+            return Ok(consumed);
+        }
     }
 }
 
@@ -177,6 +199,20 @@ mod tests {
         assert_eq!(r.iter().collect::<Vec<_>>(), ["l2", "l3", "l4"]);
         assert_eq!(r.get(1), None);
         assert_eq!(r.get(4), Some("l4"));
+    }
+
+    #[test]
+    fn pager_cuts_a_huge_line_to_max_line() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("x.log");
+        let mut f = File::create(&p).unwrap();
+        f.write_all(&vec![b'x'; MAX_LINE * 3]).unwrap();
+        writeln!(f).unwrap();
+        writeln!(f, "after").unwrap();
+        let pager = LogPager::open(&p).unwrap();
+        let lines = pager.lines(0, 2).unwrap();
+        assert_eq!(lines[0].len(), MAX_LINE);
+        assert_eq!(lines[1], "after");
     }
 
     #[test]

@@ -97,7 +97,7 @@ pub fn estimate(history: &[RunRecord], kind: JobKind) -> Option<Duration> {
     }
     d.sort_by(f64::total_cmp);
     let mid = d.len() / 2;
-    let m = if d.len() % 2 == 0 {
+    let m = if d.len().is_multiple_of(2) {
         (d[mid - 1] + d[mid]) / 2.0
     } else {
         d[mid]

@@ -5,9 +5,7 @@
 //! `→ Overall exposure level for NAME.service: 1.2 OK 🙂`; a bad setting exits 1 with the reason
 //! on stderr ("Unit x.service has a bad unit file setting.").
 
-use std::path::PathBuf;
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context, Result, anyhow, bail};
 
@@ -52,14 +50,12 @@ pub fn parse_report(stdout: &str) -> Result<HardeningReport> {
 
 /// Write the unit to a private temporary directory and score it.
 pub fn analyze(unit_text: &str) -> Result<HardeningReport> {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let dir: PathBuf = std::env::temp_dir().join(format!(
-        "atwb-hardening-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let file = dir.join("atwb-scored.service");
+    // A fresh directory with an unpredictable name (mode 0700), removed when `dir` drops.
+    let dir = tempfile::Builder::new()
+        .prefix("atwb-hardening-")
+        .tempdir()
+        .context("creating a temporary directory for systemd-analyze")?;
+    let file = dir.path().join("atwb-scored.service");
     let result = (|| {
         std::fs::write(&file, unit_text).with_context(|| format!("writing {}", file.display()))?;
         let output = Command::new("systemd-analyze")
@@ -81,7 +77,7 @@ pub fn analyze(unit_text: &str) -> Result<HardeningReport> {
         }
         parse_report(&stdout)
     })();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     result
 }
 

@@ -410,12 +410,9 @@ impl KeyMap {
 }
 
 fn did_you_mean(name: &str) -> String {
-    Action::BINDABLE
-        .iter()
-        .map(|a| (strsim::jaro_winkler(name, &a.name()), a.name()))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, n)| format!("; did you mean `{n}`?"))
+    let names: Vec<String> = Action::BINDABLE.iter().map(|a| a.name()).collect();
+    crate::catalog::validate::rules::did_you_mean(name, names.iter().map(String::as_str))
+        .map(|n| format!("; did you mean `{n}`?"))
         .unwrap_or_default()
 }
 

@@ -313,8 +313,8 @@ fn read_options(doc: &mut Doc<'_>, t: &Table<'_, '_>) -> Option<Vec<ServiceOptio
             continue;
         };
         // Few options per service: look back through the ones read so far.
-        if let Some(env) = &opt.env {
-            if let Some(other) = options
+        if let Some(env) = &opt.env
+            && let Some(other) = options
                 .iter()
                 .find(|o: &&ServiceOption| o.env.as_ref() == Some(env))
             {
@@ -333,7 +333,6 @@ fn read_options(doc: &mut Doc<'_>, t: &Table<'_, '_>) -> Option<Vec<ServiceOptio
                 );
                 ok = false;
             }
-        }
         options.push(opt);
     }
     ok.then_some(options)
