@@ -424,10 +424,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("package.toml");
         std::fs::write(&p, b"name = \"x\xff\"\n").unwrap();
-        let err = PackageFile::read(&p)
-            .err()
-            .expect("non-UTF-8 is refused")
-            .to_string();
+        let Err(err) = PackageFile::read(&p) else {
+            panic!("a non-UTF-8 file must be refused");
+        };
+        let err = err.to_string();
         assert!(err.contains("not valid UTF-8"), "{err}");
     }
 
