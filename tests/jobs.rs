@@ -332,17 +332,7 @@ async fn cancel_mid_build_leaves_no_process() {
         "SIGINT should be enough: {:?}",
         r.duration
     );
-    let flake = f.flake().to_string_lossy().into_owned();
-    assert_eq!(
-        leftover_processes(&f.salt),
-        Vec::<String>::new(),
-        "builder left running"
-    );
-    assert_eq!(
-        leftover_processes(&flake),
-        Vec::<String>::new(),
-        "nix left running"
-    );
+    assert_no_builder_or_nix_left(&f);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
