@@ -69,10 +69,9 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
     if let Some(c) = &catalog {
         engine_cfg.store = Some(Arc::new(StatusStore::open(c)?));
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = runtime_for(specs.len().min(engine_cfg.max_parallel))?;
     let results = rt.block_on(run_jobs(engine_cfg, specs));
+    drop(rt);
 
     let mut summary = Summary {
         total: results.len(),
@@ -100,15 +99,38 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
         serde_json::to_writer_pretty(&mut stdout, &doc)?;
         writeln!(stdout)?;
     }
-    eprintln!(
-        "{} targets: {} ok, {} failed, {} cancelled, {} timed out",
+    // Formatted first: eprintln! of a format string writes each piece with its own write(2).
+    let line = format!(
+        "{} targets: {} ok, {} failed, {} cancelled, {} timed out\n",
         summary.total, summary.ok, summary.failed, summary.cancelled, summary.timed_out
     );
+    let _ = std::io::stderr().write_all(line.as_bytes());
     Ok(if summary.ok == summary.total {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The runtime for `concurrent` jobs at a time. One job (the common `atwb build PKG`): a
+/// current-thread runtime, so no worker threads are started and every wakeup (nix's stderr,
+/// its exit, Ctrl-c) is handled on the main thread without a hand-off to another thread; this
+/// was part of the fixed cost a short build pays. The main thread is also the thread that forks
+/// nix, and it lives until atwb exits, which is what PR_SET_PDEATHSIG needs. Several jobs: one
+/// worker per job that can run at once (up to the cores), so their logs are parsed in parallel.
+fn runtime_for(concurrent: usize) -> Result<tokio::runtime::Runtime> {
+    let runtime = if concurrent <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(concurrent.min(cores).max(1))
+            .enable_all()
+            .build()?
+    };
+    Ok(runtime)
 }
 
 fn result_json(r: &JobResult) -> ResultJson<'_> {
@@ -266,12 +288,14 @@ async fn run_jobs(cfg: EngineConfig, specs: Vec<JobSpec>) -> Vec<JobResult> {
                 match ev {
                     JobEvent::Started { id, .. } => {
                         if let Some(j) = engine.job(id) {
-                            eprintln!("started  {} ({})", j.spec.label, j.spec.installable);
+                            let line = format!("started  {} ({})\n", j.spec.label, j.spec.installable);
+                            let _ = std::io::stderr().write_all(line.as_bytes());
                         }
                     }
                     JobEvent::Finished(r) => {
                         done += 1;
-                        eprintln!("{}", finish_line(&r, done, total));
+                        let line = format!("{}\n", finish_line(&r, done, total));
+                        let _ = std::io::stderr().write_all(line.as_bytes());
                         if let Some(i) = ids.iter().position(|id| *id == r.id) {
                             results[i] = Some(*r);
                         }

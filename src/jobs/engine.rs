@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use std::io::Write;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
@@ -382,10 +384,14 @@ fn not_run(id: JobId, spec: JobSpec, outcome: Outcome, failure: Option<Failure>)
 
 /// Create `<label>-<timestamp>.log` in `dir`, never truncating an existing log (two jobs of the
 /// same package in the same millisecond, or two atwb processes, get distinct files).
-async fn create_log_file(
+///
+/// Plain `std::fs`, called from the job's task: creating a file in the page cache takes
+/// microseconds, while `tokio::fs` sends every call to the blocking pool (a thread to start,
+/// two wakeups per call), which showed up in the fixed cost of every job.
+fn create_log_file(
     dir: &std::path::Path,
     label: &str,
-) -> std::io::Result<(PathBuf, tokio::fs::File)> {
+) -> std::io::Result<(PathBuf, std::fs::File)> {
     let safe: String = label
         .chars()
         .map(|c| {
@@ -404,11 +410,10 @@ async fn create_log_file(
             format!("{safe}-{stamp}-{n}.log")
         };
         let path = dir.join(name);
-        match tokio::fs::OpenOptions::new()
+        match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&path)
-            .await
         {
             Ok(f) => return Ok((path, f)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -446,11 +451,19 @@ async fn run_job(
     };
     let started_at = super::time::unix_now();
     let t0 = Instant::now();
-    let fingerprint = match (&cfg.store, spec.kind) {
+    let fingerprint_now = || match (&cfg.store, spec.kind) {
         (Some(store), JobKind::Build | JobKind::Test) => store.fingerprint(&spec.package),
         _ => None,
     };
-    let result = run_nix(inner, id, &spec, &cancel, &ring, t0).await;
+    // Taken right after nix is spawned (nix reads the files later, while it evaluates), so
+    // hashing the package's files overlaps nix's start instead of delaying it.
+    let mut fingerprint = None;
+    let result = run_nix(inner, id, &spec, &cancel, &ring, t0, &mut || {
+        fingerprint = Some(fingerprint_now())
+    })
+    .await;
+    // nix never started (cancelled, spawn failed): the files as they are now.
+    let fingerprint = fingerprint.unwrap_or_else(fingerprint_now);
     let mut result = match result {
         Ok(r) => r,
         Err(failure) => not_run(id, spec.clone(), Outcome::Failed, Some(failure)),
@@ -532,6 +545,13 @@ async fn read_line_capped<R: tokio::io::AsyncBufRead + Unpin>(
     }
 }
 
+/// The first complete line (with its newline) in `available`, if it is shorter than MAX_LINE;
+/// anything else (a partial or overlong line) is left to `read_line_capped`.
+fn buffered_line(available: &[u8]) -> Option<&[u8]> {
+    let end = memchr::memchr(b'\n', available)?;
+    (end < MAX_LINE).then(|| &available[..=end])
+}
+
 /// Hands out permits in submission order: a job starts when a slot is free and every job
 /// submitted before it has started or been cancelled.
 async fn dispatch(mut queue: mpsc::UnboundedReceiver<Admission>, semaphore: Arc<Semaphore>) {
@@ -562,24 +582,24 @@ async fn run_nix(
     cancel: &CancellationToken,
     ring: &Mutex<LogRing>,
     t0: Instant,
+    on_spawned: &mut (dyn FnMut() + Send),
 ) -> Result<JobResult, Failure> {
     let cfg = &inner.cfg;
     let io_fail = |what: &str, e: std::io::Error| Failure {
         class: ErrorClass::Other,
         first_line: format!("{what}: {e}"),
     };
-    tokio::fs::create_dir_all(&cfg.log_dir)
-        .await
+    std::fs::create_dir_all(&cfg.log_dir)
         .map_err(|e| io_fail(&format!("creating {}", cfg.log_dir.display()), e))?;
-    let (log_path, log) = create_log_file(&cfg.log_dir, &spec.label)
-        .await
-        .map_err(|e| {
-            io_fail(
-                &format!("creating a log file in {}", cfg.log_dir.display()),
-                e,
-            )
-        })?;
-    let mut log = BufWriter::with_capacity(64 * 1024, log);
+    let (log_path, log) = create_log_file(&cfg.log_dir, &spec.label).map_err(|e| {
+        io_fail(
+            &format!("creating a log file in {}", cfg.log_dir.display()),
+            e,
+        )
+    })?;
+    // Written synchronously from this task: a 64 KiB write(2) into the page cache is cheaper
+    // than a round trip through tokio's blocking pool (what `tokio::fs::File` does per write).
+    let mut log = std::io::BufWriter::with_capacity(64 * 1024, log);
 
     let action = if spec.kind == JobKind::Eval {
         NixAction::Eval
@@ -602,6 +622,7 @@ async fn run_nix(
     }
     let mut child = process::spawn(&line).map_err(|e| Failure::spawn_failed(e.kind()))?;
     let pid = child.id().unwrap_or(0);
+    on_spawned();
     inner.update(id, |i| {
         i.state = JobState::Running { pid, started: t0 };
         i.log_file = Some(log_path.clone());
@@ -635,37 +656,55 @@ async fn run_nix(
     let timeout = tokio::time::sleep(cfg.timeout.unwrap_or(far));
     let escalate = tokio::time::sleep(far);
     let drain = tokio::time::sleep(far);
-    tokio::pin!(timeout, escalate, drain);
+    let pause = tokio::time::sleep(far);
+    tokio::pin!(timeout, escalate, drain, pause);
     let mut drained = false;
+    let mut pausing = false;
     let mut last_drain = Instant::now();
     loop {
         if drained && exit.is_none() {
             // nix writes one line per write(2); during a burst, waking for each line costs more
             // than handling it. Pausing once the pipe is drained lets lines accumulate (the pipe
             // was enlarged, so nix does not block meanwhile) and bounds wakeups to
-            // ~1/BATCH_PAUSE. Only during bursts: a quiet build's lines (and its end) are seen
-            // at once.
+            // ~1/BATCH_PAUSE. Only during bursts: a quiet build's lines are seen at once. The
+            // pause is a branch of the select below, not a plain sleep, so nix's exit (which
+            // follows its last burst of result lines) ends it at once instead of up to
+            // BATCH_PAUSE later: that sleep was ~1 ms of every short build's fixed cost.
             let burst = last_drain.elapsed() < BATCH_PAUSE;
             last_drain = Instant::now();
             if burst {
-                tokio::time::sleep(BATCH_PAUSE).await;
+                pause
+                    .as_mut()
+                    .reset(tokio::time::Instant::now() + BATCH_PAUSE);
+                pausing = true;
             }
             drained = false;
         }
         tokio::select! {
-            r = read_line_capped(&mut stderr, &mut buf, MAX_LINE) => {
+            r = read_line_capped(&mut stderr, &mut buf, MAX_LINE), if !pausing => {
                 match r {
                     Ok(0) | Err(_) => break,
                     Ok(_) => {
-                        let _ = log.write_all(&buf).await;
+                        let _ = log.write_all(&buf);
                         on_line(inner, id, &mut interp, ring, &buf);
                         buf.clear();
+                        // The complete lines already buffered need no I/O: handle them here
+                        // rather than one select! round each (every round re-registers the
+                        // exit, cancel and timer wakers, which cost more than the line).
+                        while let Some(line) = buffered_line(stderr.buffer()) {
+                            let _ = log.write_all(line);
+                            on_line(inner, id, &mut interp, ring, line);
+                            let n = line.len();
+                            stderr.consume(n);
+                        }
                         drained = stderr.buffer().is_empty();
                     }
                 }
             }
+            _ = &mut pause, if pausing => pausing = false,
             s = child.wait(), if exit.is_none() => {
                 exit = Some(s);
+                pausing = false;
                 // A grandchild may still hold stderr open; read what is buffered, then stop.
                 drain.as_mut().reset(tokio::time::Instant::now() + Duration::from_secs(2));
             }
@@ -698,10 +737,10 @@ async fn run_nix(
     }
     if !buf.is_empty() {
         // A last piece read by a call that was then interrupted by the exit.
-        let _ = log.write_all(&buf).await;
+        let _ = log.write_all(&buf);
         on_line(inner, id, &mut interp, ring, &buf);
     }
-    let _ = log.flush().await;
+    let _ = log.flush();
     let status = match exit {
         Some(s) => s,
         None => child.wait().await,
@@ -778,6 +817,14 @@ mod tests {
             buf.clear();
         }
         out
+    }
+
+    #[test]
+    fn buffered_line_takes_only_complete_lines() {
+        assert_eq!(buffered_line(b"ab\ncd"), Some(&b"ab\n"[..]));
+        assert_eq!(buffered_line(b"\nx"), Some(&b"\n"[..]));
+        assert_eq!(buffered_line(b"partial"), None);
+        assert_eq!(buffered_line(b""), None);
     }
 
     #[tokio::test]

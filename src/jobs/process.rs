@@ -27,8 +27,10 @@ pub fn spawn(line: &NixCommandLine) -> std::io::Result<Child> {
     unsafe {
         cmd.pre_exec(|| {
             // If atwb dies without cancelling (SIGKILL, abort), nix still gets SIGINT and cleans
-            // up its builders. The signal follows the spawning thread, which is a runtime worker
-            // that lives as long as the engine.
+            // up its builders. The signal follows the spawning thread, so that thread must live
+            // as long as the engine: a runtime worker (TUI), or the main thread running a
+            // current-thread runtime (`atwb build` of one target); never a blocking-pool thread,
+            // which exits after 10 s idle.
             if libc::prctl(
                 libc::PR_SET_PDEATHSIG,
                 libc::SIGINT as libc::c_ulong,
