@@ -384,9 +384,11 @@ fn phase_changes_are_seen_while_building() {
     for line in text.lines() {
         state.apply(&parse_line(line));
         if let Some(d) = state.derivations().first()
-            && d.status == DrvStatus::Building && seen.last() != d.phase.as_ref() {
-                seen.push(d.phase.clone().unwrap_or_default());
-            }
+            && d.status == DrvStatus::Building
+            && seen.last() != d.phase.as_ref()
+        {
+            seen.push(d.phase.clone().unwrap_or_default());
+        }
     }
     assert_eq!(seen, ["unpackPhase", "buildPhase", "installPhase"]);
 }

@@ -599,10 +599,11 @@ impl BuildState {
             d.error = Some(first.to_string());
         }
         if d.log_lines == 0
-            && let Some((tail, count)) = self.plain.take(&d.name) {
-                d.tail = tail;
-                d.log_lines = count;
-            }
+            && let Some((tail, count)) = self.plain.take(&d.name)
+        {
+            d.tail = tail;
+            d.log_lines = count;
+        }
     }
 
     fn on_plain(&mut self, line: &str) {
@@ -803,12 +804,13 @@ pub fn failed_drv_in(message: &str) -> Option<&str> {
 fn push_bounded(ring: &mut VecDeque<String>, cap: usize, line: &str) {
     let line = clip(line, MAX_KEPT_LINE);
     if ring.len() >= cap
-        && let Some(mut old) = ring.pop_front() {
-            old.clear();
-            old.push_str(line);
-            ring.push_back(old);
-            return;
-        }
+        && let Some(mut old) = ring.pop_front()
+    {
+        old.clear();
+        old.push_str(line);
+        ring.push_back(old);
+        return;
+    }
     ring.push_back(line.to_string());
 }
 

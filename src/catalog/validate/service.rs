@@ -317,22 +317,21 @@ fn read_options(doc: &mut Doc<'_>, t: &Table<'_, '_>) -> Option<Vec<ServiceOptio
             && let Some(other) = options
                 .iter()
                 .find(|o: &&ServiceOption| o.env.as_ref() == Some(env))
-            {
-                let other = &other.name;
-                let span = v
-                    .as_table()
-                    .and_then(|o| o.get("env"))
-                    .map_or(key.span.range(), |e| e.span().range());
-                let msg =
-                    format!("environment variable `{env}` is already set by option `{other}`");
-                doc.report(
-                    span,
-                    format!("{field}.env"),
-                    msg,
-                    Some("give each option its own variable".into()),
-                );
-                ok = false;
-            }
+        {
+            let other = &other.name;
+            let span = v
+                .as_table()
+                .and_then(|o| o.get("env"))
+                .map_or(key.span.range(), |e| e.span().range());
+            let msg = format!("environment variable `{env}` is already set by option `{other}`");
+            doc.report(
+                span,
+                format!("{field}.env"),
+                msg,
+                Some("give each option its own variable".into()),
+            );
+            ok = false;
+        }
         options.push(opt);
     }
     ok.then_some(options)
