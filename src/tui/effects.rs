@@ -11,7 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::jobs::interpret::LineInterpreter;
 use crate::jobs::spec::FailureSummary;
-use crate::jobs::{EngineHandle, JobSpec, JobState, StatusStore};
+use crate::jobs::{EngineHandle, JobId, JobSpec, JobState, StatusStore};
 use crate::nix::classify::ExitInfo;
 use crate::nix::command::{Installable, current_system};
 
@@ -144,16 +144,19 @@ impl Effects {
         tokio::task::spawn_blocking(move || reload_catalog(&root, &tx));
     }
 
+    /// A running job's newest lines are still in the engine's ring, not yet all on disk.
+    fn job_is_running(&self, id: JobId) -> bool {
+        self.engine
+            .job(id)
+            .is_some_and(|j| !matches!(j.state, JobState::Finished { .. }))
+    }
+
     /// Fills a log view. A running job's lines come from its in-memory ring at once (so no live
     /// line is missed or doubled); files are read on a blocking thread.
     pub fn load_log(&self, source: LogSource, range: LogRange) {
         let file = match &source {
             LogSource::Job { id, log_file } => {
-                let running = self
-                    .engine
-                    .job(*id)
-                    .is_some_and(|j| !matches!(j.state, JobState::Finished { .. }));
-                if running || log_file.is_none() {
+                if self.job_is_running(*id) || log_file.is_none() {
                     let page = self.ring_page(*id, range);
                     self.send(Feedback::LogPage { source, page });
                     return;
@@ -214,11 +217,7 @@ impl Effects {
         let dir = crate::paths::catalog_state_dir(&self.catalog_root).join("saved-logs");
         let ring_lines: Option<Vec<String>> = match &source {
             LogSource::Job { id, log_file } => {
-                let running = self
-                    .engine
-                    .job(*id)
-                    .is_some_and(|j| !matches!(j.state, JobState::Finished { .. }));
-                if running || log_file.is_none() {
+                if self.job_is_running(*id) || log_file.is_none() {
                     self.ring_lines(*id)
                         .ok()
                         .map(|(lines, ..)| lines.iter().map(|l| l.plain().into_owned()).collect())
