@@ -70,6 +70,7 @@ const TESTED: &[&str] = &[
     "interrupted.log",
     "plain-builder-failed.log",
     "plain-hash-mismatch.log",
+    "fetch-failed.log",
 ];
 
 #[test]
@@ -255,6 +256,27 @@ fn hash_mismatch_in_a_dependency_is_still_a_hash_mismatch() {
     assert!(got.starts_with("sha256-") && got != specified);
     assert_eq!(names(&state, DrvStatus::Failed), ["fod", "usesfod"]);
     assert_eq!(state.errors_total(), 2);
+}
+
+#[test]
+fn fetch_failed_names_the_url_not_an_eval_error() {
+    let (state, failure) = triage("fetch-failed.log");
+    let f = failure.unwrap();
+    assert_eq!(
+        f.class,
+        ErrorClass::FetchFailed {
+            url: Some("http://127.0.0.1:9/atwb-fixture-source".into())
+        },
+        "{f:?}"
+    );
+    assert!(
+        f.first_line
+            .starts_with("error: unable to download 'http://127.0.0.1:9/"),
+        "{}",
+        f.first_line
+    );
+    // nix retried four times before giving up; those are warnings, not the failure.
+    assert_eq!(state.warnings().len(), 4);
 }
 
 #[test]

@@ -69,6 +69,12 @@ pub enum ErrorClass {
         drv: Option<String>,
     },
     Cancelled,
+    /// Something could not be downloaded: a flake input (nixpkgs on a machine without network),
+    /// a source, or a substitute. `url` is what nix named, when it did.
+    FetchFailed {
+        #[serde(default)]
+        url: Option<String>,
+    },
     /// `nix` could not be found.
     NixNotInstalled,
     Other,
@@ -86,6 +92,7 @@ impl ErrorClass {
             ErrorClass::TestFailed { .. } => "test_failed",
             ErrorClass::Timeout { .. } => "timeout",
             ErrorClass::Cancelled => "cancelled",
+            ErrorClass::FetchFailed { .. } => "fetch_failed",
             ErrorClass::NixNotInstalled => "nix_not_installed",
             ErrorClass::Other => "other",
         }
@@ -102,6 +109,7 @@ impl ErrorClass {
             ErrorClass::TestFailed { .. } => "test failed",
             ErrorClass::Timeout { .. } => "timed out",
             ErrorClass::Cancelled => "cancelled",
+            ErrorClass::FetchFailed { .. } => "could not fetch",
             ErrorClass::NixNotInstalled => "nix not installed",
             ErrorClass::Other => "failed",
         }
@@ -223,6 +231,28 @@ pub fn classify(state: &BuildState, exit: &ExitInfo) -> Option<Failure> {
     })
 }
 
+/// `unable to download 'URL': ...` (nix's file transfer) and `unable to fetch` / `cannot fetch`:
+/// the network or the remote, not the package, is what failed.
+fn fetch_failed(e: &Diagnostic) -> Option<Failure> {
+    let text: &str = &e.plain;
+    let at = [
+        "unable to download '",
+        "error: unable to fetch",
+        "cannot fetch '",
+    ]
+    .iter()
+    .find_map(|p| text.find(p).map(|i| (i, *p)))?;
+    let url = text[at.0 + at.1.len()..]
+        .split('\'')
+        .next()
+        .filter(|u| at.1.ends_with('\'') && !u.is_empty())
+        .map(str::to_string);
+    Some(Failure {
+        class: ErrorClass::FetchFailed { url },
+        first_line: headline(e),
+    })
+}
+
 fn from_errors(state: &BuildState, exit: &ExitInfo) -> Option<Failure> {
     let errors = state.errors();
     let first = errors.first()?;
@@ -230,6 +260,9 @@ fn from_errors(state: &BuildState, exit: &ExitInfo) -> Option<Failure> {
         return Some(f);
     }
     if let Some(f) = errors.iter().find_map(missing_attribute) {
+        return Some(f);
+    }
+    if let Some(f) = errors.iter().find_map(fetch_failed) {
         return Some(f);
     }
     if let Some(e) = errors
