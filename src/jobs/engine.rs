@@ -31,6 +31,8 @@ use crate::nix::command::{NixAction, NixOptions, command_line};
 const MAX_LINE: usize = 1 << 20;
 /// How long the reader waits after draining nix's stderr before reading again.
 const BATCH_PAUSE: Duration = Duration::from_millis(2);
+/// How far (in time) the log file may lag the ring while a job runs.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// Events buffered per subscriber before log lines start being dropped for it.
 const SUBSCRIBER_CAPACITY: usize = 4096;
 /// Finished jobs whose ring stays available to the log view.
@@ -485,14 +487,23 @@ fn on_line(
     interp: &mut LineInterpreter,
     ring: &Mutex<LogRing>,
     raw: &[u8],
+    after_partial: &mut bool,
 ) {
+    // The rest of a line longer than MAX_LINE: kept in the ring (and whole in the file), but
+    // like the file reader, which cuts lines at MAX_LINE, it makes no display line of its own;
+    // so display numbers agree between the live view, the ring and the file.
+    let continuation = std::mem::replace(after_partial, !raw.ends_with(b"\n"));
     let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
     let text = String::from_utf8_lossy(raw).into_owned();
+    if continuation {
+        ring.lock().expect("ring").push_counted(text, 0);
+        return;
+    }
     let streaming = inner.streaming();
     let meaning = interp.feed(&text, streaming);
     let line_no = {
         let mut r = ring.lock().expect("ring");
-        r.push(text);
+        r.push_counted(text, meaning.display_lines);
         r.total() - 1
     };
     if let Some((progress, phase)) = meaning.progress {
@@ -648,6 +659,8 @@ async fn run_nix(
     process::enlarge_pipe(&stderr_pipe);
     let mut stderr = BufReader::with_capacity(64 * 1024, stderr_pipe);
     let mut interp = LineInterpreter::default();
+    let mut after_partial = false;
+    let mut last_flush = Instant::now();
     let mut buf = Vec::with_capacity(1024);
     let mut stop: Option<StopReason> = None;
     let mut signals_sent = 0;
@@ -686,18 +699,25 @@ async fn run_nix(
                     Ok(0) | Err(_) => break,
                     Ok(_) => {
                         let _ = log.write_all(&buf);
-                        on_line(inner, id, &mut interp, ring, &buf);
+                        on_line(inner, id, &mut interp, ring, &buf, &mut after_partial);
                         buf.clear();
                         // The complete lines already buffered need no I/O: handle them here
                         // rather than one select! round each (every round re-registers the
                         // exit, cancel and timer wakers, which cost more than the line).
                         while let Some(line) = buffered_line(stderr.buffer()) {
                             let _ = log.write_all(line);
-                            on_line(inner, id, &mut interp, ring, line);
+                            on_line(inner, id, &mut interp, ring, line, &mut after_partial);
                             let n = line.len();
                             stderr.consume(n);
                         }
                         drained = stderr.buffer().is_empty();
+                        // The log view pages lines the ring dropped from the file: keep the
+                        // file at most FLUSH_EVERY behind (one write(2) per period, not per
+                        // batch, so bursts cost nothing more).
+                        if last_flush.elapsed() >= FLUSH_EVERY {
+                            let _ = log.flush();
+                            last_flush = Instant::now();
+                        }
                     }
                 }
             }
@@ -738,7 +758,7 @@ async fn run_nix(
     if !buf.is_empty() {
         // A last piece read by a call that was then interrupted by the exit.
         let _ = log.write_all(&buf);
-        on_line(inner, id, &mut interp, ring, &buf);
+        on_line(inner, id, &mut interp, ring, &buf, &mut after_partial);
     }
     let _ = log.flush();
     let status = match exit {

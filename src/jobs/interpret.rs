@@ -18,6 +18,14 @@ pub struct Interpreted {
     pub drv: Option<String>,
     /// Set when the derivation progress or the phase changed.
     pub progress: Option<(Progress, Option<String>)>,
+    /// Display lines the text makes (0 for bookkeeping), counted even without `with_text` so
+    /// the ring can number its lines like the whole log does.
+    pub display_lines: u32,
+}
+
+/// Display lines of one message: one per line of its text.
+fn display_lines(text: &str) -> u32 {
+    1 + memchr::memchr_iter(b'\n', text.as_bytes()).count() as u32
 }
 
 /// Per-job interpretation state.
@@ -43,9 +51,12 @@ impl LineInterpreter {
                         .map(|d| d.path.clone())
                 };
                 match &r.kind {
-                    ResultKind::BuildLogLine(l) | ResultKind::PostBuildLogLine(l) if with_text => {
-                        out.text = Some(l.to_string());
-                        out.drv = drv();
+                    ResultKind::BuildLogLine(l) | ResultKind::PostBuildLogLine(l) => {
+                        out.display_lines = display_lines(l);
+                        if with_text {
+                            out.text = Some(l.to_string());
+                            out.drv = drv();
+                        }
                     }
                     ResultKind::SetPhase(p) => {
                         out.drv = drv();
@@ -55,9 +66,17 @@ impl LineInterpreter {
                     _ => {}
                 }
             }
-            Event::Plain(line) if with_text => out.text = Some(line.to_string()),
-            Event::Msg(m) if with_text && m.level <= level::INFO => {
-                out.text = Some(m.msg.to_string())
+            Event::Plain(line) => {
+                out.display_lines = display_lines(line);
+                if with_text {
+                    out.text = Some(line.to_string());
+                }
+            }
+            Event::Msg(m) if m.level <= level::INFO => {
+                out.display_lines = display_lines(&m.msg);
+                if with_text {
+                    out.text = Some(m.msg.to_string());
+                }
             }
             _ => {}
         }
@@ -82,6 +101,18 @@ impl LineInterpreter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_lines_are_counted_with_or_without_text() {
+        let mut i = LineInterpreter::default();
+        let msg = r#"@nix {"action":"msg","level":0,"msg":"error: hash mismatch\n  specified: a\n  got: b"}"#;
+        for with_text in [true, false] {
+            assert_eq!(i.feed(msg, with_text).display_lines, 3);
+            assert_eq!(i.feed("plain", with_text).display_lines, 1);
+            let quiet = r#"@nix {"action":"msg","level":6,"msg":"debug noise"}"#;
+            assert_eq!(i.feed(quiet, with_text).display_lines, 0);
+        }
+    }
 
     #[test]
     fn build_lines_carry_their_drv_and_progress_changes() {

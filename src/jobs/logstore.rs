@@ -16,26 +16,46 @@ pub const DEFAULT_RING_LINES: usize = 10_000;
 #[derive(Debug, Clone)]
 pub struct LogRing {
     lines: VecDeque<String>,
+    /// Display lines each kept raw line makes (see `Interpreted::display_lines`).
+    display: VecDeque<u32>,
     capacity: usize,
     /// Lines pushed in total, including those already dropped.
     total: u64,
+    /// Display lines of the dropped raw lines: the display number of the ring's first one, so
+    /// a viewer numbers ring and file lines alike.
+    dropped_display: u64,
 }
 
 impl LogRing {
     pub fn new(capacity: usize) -> Self {
         LogRing {
             lines: VecDeque::with_capacity(capacity.min(1024)),
+            display: VecDeque::with_capacity(capacity.min(1024)),
             capacity: capacity.max(1),
             total: 0,
+            dropped_display: 0,
         }
     }
 
+    /// A plain line (one display line).
     pub fn push(&mut self, line: String) {
+        self.push_counted(line, 1);
+    }
+
+    /// A raw line that makes `display` display lines.
+    pub fn push_counted(&mut self, line: String, display: u32) {
         if self.lines.len() == self.capacity {
             self.lines.pop_front();
+            self.dropped_display += u64::from(self.display.pop_front().unwrap_or(0));
         }
         self.lines.push_back(line);
+        self.display.push_back(display);
         self.total += 1;
+    }
+
+    /// Display number of the first display line of the kept raw lines.
+    pub fn first_display(&self) -> u64 {
+        self.dropped_display
     }
 
     /// Lines pushed so far (the next line's number).
@@ -60,6 +80,14 @@ impl LogRing {
     pub fn get(&self, n: u64) -> Option<&str> {
         let i = n.checked_sub(self.first_kept())?;
         self.lines.get(usize::try_from(i).ok()?).map(String::as_str)
+    }
+
+    /// The in-memory lines with the display lines each makes, oldest first.
+    pub fn iter_counted(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.lines
+            .iter()
+            .map(String::as_str)
+            .zip(self.display.iter().copied())
     }
 
     /// The in-memory lines, oldest first.
@@ -199,6 +227,30 @@ mod tests {
         assert_eq!(r.iter().collect::<Vec<_>>(), ["l2", "l3", "l4"]);
         assert_eq!(r.get(1), None);
         assert_eq!(r.get(4), Some("l4"));
+    }
+
+    #[test]
+    fn ring_counts_the_display_lines_it_dropped() {
+        let mut r = LogRing::new(2);
+        r.push_counted("msg of three lines".into(), 3);
+        r.push_counted("bookkeeping".into(), 0);
+        assert_eq!(r.first_display(), 0);
+        r.push_counted("build line".into(), 1);
+        assert_eq!(
+            r.first_display(),
+            3,
+            "the dropped message made 3 display lines"
+        );
+        r.push_counted("another".into(), 1);
+        assert_eq!(
+            r.first_display(),
+            3,
+            "the dropped bookkeeping line made none"
+        );
+        assert_eq!(
+            r.iter_counted().collect::<Vec<_>>(),
+            [("build line", 1), ("another", 1)]
+        );
     }
 
     #[test]

@@ -278,6 +278,30 @@ pub enum Command {
     },
     /// Re-read these packages' records from the status store (after a job finished).
     RefreshStatus(Vec<String>),
+    /// Look through the whole log of `source` (not only the view's window), streaming.
+    SeekLog {
+        source: LogSource,
+        seek: LogSeek,
+    },
+}
+
+/// What a whole-log seek looks for; answered by `Feedback::LogSought` with a display line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogSeek {
+    /// The next (or previous) line after (before) display line `from` containing `query`
+    /// (ignoring case and ANSI), wrapping around the log; only lines of `drv` when set.
+    Match {
+        query: String,
+        from: u64,
+        forward: bool,
+        drv: Option<String>,
+    },
+    /// The first line reading as an error, else the first containing `fallback` (the
+    /// classified failure's first line); only lines of `drv` when set.
+    FirstError {
+        fallback: Option<String>,
+        drv: Option<String>,
+    },
 }
 
 /// Which lines of a log a view asks for.
@@ -289,6 +313,8 @@ pub enum LogRange {
     Head,
     /// The page just before display line N.
     Before(u64),
+    /// A window of lines around display line N (a seek's result).
+    Around(u64),
 }
 
 /// What the runtime reports back after performing a command or a background task; folded into
@@ -305,6 +331,12 @@ pub enum Feedback {
     LogSaved {
         source: LogSource,
         result: Result<PathBuf, String>,
+    },
+    /// The display line a `Command::SeekLog` found (None: nowhere in the log).
+    LogSought {
+        source: LogSource,
+        seek: LogSeek,
+        line: Result<Option<u64>, String>,
     },
     HashFixed {
         package: String,

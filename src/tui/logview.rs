@@ -94,6 +94,9 @@ pub struct LogView {
     pub next_raw: u64,
     /// A one-line message under the header (saved to ..., no match, ...).
     pub message: Option<String>,
+    /// Display line to make current once the page holding it arrives (a match or the first
+    /// error found beyond the window by a whole-log seek).
+    pub pending_jump: Option<u64>,
 }
 
 impl LogView {
@@ -120,6 +123,7 @@ impl LogView {
             loading: true,
             next_raw: 0,
             message: None,
+            pending_jump: None,
         }
     }
 
@@ -224,17 +228,16 @@ impl LogView {
                 }
             })
             .map(|p| vis[p])
-            .find(|&i| self.lines[i].plain().to_lowercase().contains(&q))
+            .find(|&i| matches_query(&self.lines[i], &q))
     }
 
     /// The first line that reads as an error (`error:` from nix, or the classified failure's
     /// first line).
     pub fn first_error(&self) -> Option<usize> {
-        let by_marker = self.visible().into_iter().find(|&i| {
-            let p = self.lines[i].plain();
-            let t = p.trim_start();
-            t.starts_with("error:") || t.starts_with("error ") || t.contains(" error:")
-        });
+        let by_marker = self
+            .visible()
+            .into_iter()
+            .find(|&i| is_error_line(&self.lines[i]));
         by_marker.or_else(|| {
             let first = self.failure.as_ref()?.first_line.clone();
             let needle = first.trim();
@@ -245,6 +248,33 @@ impl LogView {
                 .into_iter()
                 .find(|&i| self.lines[i].plain().contains(needle))
         })
+    }
+
+    /// Whether every line of the source is in the window (searches need not ask the runtime).
+    pub fn holds_whole_log(&self) -> bool {
+        self.first == 0 && self.lines.len() as u64 >= self.total
+    }
+
+    /// Index into `lines` of display line `n`, if it is in the window.
+    pub fn index_of(&self, n: u64) -> Option<usize> {
+        let i = usize::try_from(n.checked_sub(self.first)?).ok()?;
+        (i < self.lines.len()).then_some(i)
+    }
+
+    /// Like `find`, but without wrapping around the window: None means "look beyond it".
+    pub fn find_in_window(&self, from: Option<usize>, forward: bool) -> Option<usize> {
+        let q = self.query.as_deref()?.to_lowercase();
+        if q.is_empty() {
+            return None;
+        }
+        let vis = self.visible();
+        let hit = |&&i: &&usize| matches_query(&self.lines[i], &q);
+        match (from, forward) {
+            (None, true) => vis.iter().find(hit).copied(),
+            (None, false) => vis.iter().rev().find(hit).copied(),
+            (Some(f), true) => vis.iter().filter(|&&i| i > f).find(hit).copied(),
+            (Some(f), false) => vis.iter().rev().filter(|&&i| i < f).find(hit).copied(),
+        }
     }
 
     /// Scroll so that `index` (into `lines`) is shown, a few lines below the top.
@@ -274,6 +304,18 @@ impl LogView {
             .as_ref()
             .map(|m| m.got.as_str())
     }
+}
+
+/// Whether `line` contains `lowercase_query`, ignoring case and ANSI escapes.
+pub fn matches_query(line: &LogLine, lowercase_query: &str) -> bool {
+    line.plain().to_lowercase().contains(lowercase_query)
+}
+
+/// Whether `line` reads as an error (`error:` from nix or a compiler).
+pub fn is_error_line(line: &LogLine) -> bool {
+    let p = line.plain();
+    let t = p.trim_start();
+    t.starts_with("error:") || t.starts_with("error ") || t.contains(" error:")
 }
 
 #[cfg(test)]

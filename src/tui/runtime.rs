@@ -421,6 +421,7 @@ fn execute(app: &App, effects: &Effects, command: Command) -> Flow {
         Command::FixHash { package, failure } => effects.fix_hash(package, failure),
         Command::LoadLog { source, range } => effects.load_log(source, range),
         Command::SaveLog { source, name } => effects.save_log(source, name),
+        Command::SeekLog { source, seek } => effects.seek_log(source, seek),
         Command::RefreshStatus(names) => effects.refresh_statuses(names),
     }
     Flow::Continue

@@ -6,7 +6,7 @@ use crate::jobs::spec::FailureSummary;
 use crate::jobs::store::estimate;
 use crate::jobs::{JobEvent, JobId, Outcome};
 
-use super::action::{Action, Command, Feedback, LogRange, LogSource};
+use super::action::{Action, Command, Feedback, LogRange, LogSeek, LogSource};
 use super::app::{App, Hardening, Notice, OnYes, Overlay, Row};
 use super::jobs::{JobPhase, JobView};
 use super::layout;
@@ -304,7 +304,7 @@ pub fn log_action(app: &mut App, action: Action) -> Vec<Command> {
                     .visible()
                     .get(v.top_for(v.visible().len(), height))
                     .copied();
-                jump_to_match(v, from.and_then(|f| f.checked_sub(1)), true);
+                return jump_to_match(v, from.and_then(|f| f.checked_sub(1)), true);
             }
             _ => {}
         }
@@ -362,16 +362,38 @@ pub fn log_action(app: &mut App, action: Action) -> Vec<Command> {
                 v.message = Some("no search: press / first".into());
             } else {
                 let from = v.current;
-                jump_to_match(v, from, action == Action::SearchNext);
+                return jump_to_match(v, from, action == Action::SearchNext);
             }
         }
-        Action::FirstError => match v.first_error() {
-            Some(i) => {
-                v.current = Some(i);
-                v.reveal(i);
+        Action::FirstError => {
+            // The window's first error line is the log's when the window starts at line 0;
+            // the fallback (the failure's first line) only counts if no error line is anywhere.
+            let local = if v.holds_whole_log() {
+                v.first_error()
+            } else if v.first == 0 {
+                v.visible()
+                    .into_iter()
+                    .find(|&i| super::logview::is_error_line(&v.lines[i]))
+            } else {
+                None
+            };
+            match local {
+                Some(i) => {
+                    v.current = Some(i);
+                    v.reveal(i);
+                }
+                None if v.holds_whole_log() => v.message = Some("no error line in this log".into()),
+                None => {
+                    return vec![Command::SeekLog {
+                        source: v.source.clone(),
+                        seek: LogSeek::FirstError {
+                            fallback: v.failure.as_ref().map(|f| f.first_line.clone()),
+                            drv: v.drv_filter.clone(),
+                        },
+                    }];
+                }
             }
-            None => v.message = Some("no error line in the loaded lines".into()),
-        },
+        }
         Action::CycleDrv => {
             v.drv_filter = v.next_drv();
             v.top = 0;
@@ -417,20 +439,74 @@ fn follow_tail(v: &mut LogView) -> Vec<Command> {
     Vec::new()
 }
 
-fn jump_to_match(v: &mut LogView, from: Option<usize>, forward: bool) {
-    match v.find(from, forward) {
-        Some(i) => {
-            v.current = Some(i);
-            v.reveal(i);
-        }
-        None => {
-            v.current = None;
-            v.message = Some(format!(
-                "no match for {:?} in the loaded lines",
-                v.query.clone().unwrap_or_default()
-            ));
-        }
+/// The next match in the window; beyond it, a whole-log seek from the window's edge (the
+/// runtime answers with `Feedback::LogSought`, which loads the page holding the match).
+fn jump_to_match(v: &mut LogView, from: Option<usize>, forward: bool) -> Vec<Command> {
+    let found = if v.holds_whole_log() {
+        v.find(from, forward)
+    } else {
+        v.find_in_window(from, forward)
+    };
+    if let Some(i) = found {
+        v.current = Some(i);
+        v.reveal(i);
+        return Vec::new();
     }
+    let query = v.query.clone().unwrap_or_default();
+    if v.holds_whole_log() || query.is_empty() {
+        v.current = None;
+        v.message = Some(format!("no match for {query:?}"));
+        return Vec::new();
+    }
+    // Nothing left in the window that way: go on from its edge.
+    let from = if forward {
+        v.first + v.lines.len().saturating_sub(1) as u64
+    } else {
+        v.first
+    };
+    v.message = Some(format!("searching the whole log for {query:?}"));
+    vec![Command::SeekLog {
+        source: v.source.clone(),
+        seek: LogSeek::Match {
+            query,
+            from,
+            forward,
+            drv: v.drv_filter.clone(),
+        },
+    }]
+}
+
+/// A whole-log seek's answer: reveal the line if it is in the window, else load the page
+/// around it and reveal it when that arrives.
+fn on_sought(v: &mut LogView, seek: LogSeek, line: Result<Option<u64>, String>) -> Vec<Command> {
+    let n = match line {
+        Ok(Some(n)) => n,
+        Ok(None) => {
+            v.current = None;
+            v.message = Some(match seek {
+                LogSeek::Match { query, .. } => format!("no match for {query:?}"),
+                LogSeek::FirstError { .. } => "no error line in this log".into(),
+            });
+            return Vec::new();
+        }
+        Err(e) => {
+            v.message = Some(e);
+            return Vec::new();
+        }
+    };
+    v.message = None;
+    if let Some(i) = v.index_of(n) {
+        v.current = Some(i);
+        v.reveal(i);
+        return Vec::new();
+    }
+    v.follow = false;
+    v.pending_jump = Some(n);
+    v.loading = true;
+    vec![Command::LoadLog {
+        source: v.source.clone(),
+        range: LogRange::Around(n),
+    }]
 }
 
 /// Keys while the jobs view is on top.
@@ -682,12 +758,26 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
                             v.next_raw = p.raw_total;
                         }
                         v.apply_page(p);
+                        if let Some(i) = v.pending_jump.take().and_then(|n| v.index_of(n)) {
+                            v.current = Some(i);
+                            v.reveal(i);
+                        }
                     }
                     Err(e) => {
                         v.loading = false;
+                        v.pending_jump = None;
                         v.message = Some(e);
                     }
                 }
+            }
+        }
+        Feedback::LogSought { source, seek, line } => {
+            let view = app.overlays.iter_mut().find_map(|o| match o {
+                Overlay::Log(l) if l.source == source || same_job(&l.source, &source) => Some(l),
+                _ => None,
+            });
+            if let Some(v) = view {
+                return on_sought(v, seek, line);
             }
         }
         Feedback::LogSaved { source, result } => {
