@@ -401,21 +401,19 @@ impl BuildFixture {
         Tmux::start_in(&self.catalog(), &vars, Some(&self.config()))
     }
 
-    /// Processes whose command line holds this fixture's salt (its builders).
-    fn leftover_builders(&self) -> Vec<String> {
-        let mut found = Vec::new();
-        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-            if let Ok(cmd) = std::fs::read(entry.path().join("cmdline"))
-                && String::from_utf8_lossy(&cmd).contains(&self.salt)
-            {
-                found.push(format!(
-                    "{}: {}",
-                    entry.file_name().to_string_lossy(),
-                    String::from_utf8_lossy(&cmd).replace('\0', " ")
-                ));
-            }
-        }
-        found
+    /// No builder of this fixture (its command line holds the salt) is alive after the short
+    /// settling time SIGKILL needs.
+    fn assert_no_builder_left(&self) {
+        assert_eq!(
+            common::leftover_processes(&self.salt),
+            Vec::<String>::new(),
+            "builder left running"
+        );
+    }
+
+    /// This fixture's builders running right now.
+    fn running_builders(&self) -> Vec<String> {
+        common::live_processes_with(&self.salt)
     }
 }
 
@@ -471,11 +469,7 @@ fn a_build_started_with_b_streams_live_and_ends_with_its_status() {
     t.key("q");
     t.wait_text("[exit 0]");
     t.assert_restored();
-    assert!(
-        fx.leftover_builders().is_empty(),
-        "{:?}",
-        fx.leftover_builders()
-    );
+    fx.assert_no_builder_left();
 }
 
 /// `q` while a build runs asks first; yes cancels it, and no builder is left running.
@@ -491,7 +485,7 @@ fn q_with_a_running_build_asks_then_cancels_it() {
     t.wait_all(&["⟳ demo", "⟳ 1 building"]);
     // Wait until the builder itself runs (its salt is on its command line).
     let start = Instant::now();
-    while fx.leftover_builders().is_empty() {
+    while fx.running_builders().is_empty() {
         assert!(start.elapsed() < DEADLINE, "the builder never started");
         std::thread::sleep(Duration::from_millis(25));
     }
@@ -500,11 +494,7 @@ fn q_with_a_running_build_asks_then_cancels_it() {
     t.key("y");
     t.wait_text("[exit 0]");
     t.assert_restored();
-    assert!(
-        fx.leftover_builders().is_empty(),
-        "{:?}",
-        fx.leftover_builders()
-    );
+    fx.assert_no_builder_left();
 }
 
 /// Issue 4 item 4 from the UI: a fixed-output hash mismatch shows its `got:` hash, `f` writes it
@@ -649,9 +639,5 @@ fn a_panic_during_a_build_stops_nix_and_restores_the_terminal() {
         "{screen}"
     );
     t.assert_restored();
-    assert!(
-        fx.leftover_builders().is_empty(),
-        "{:?}",
-        fx.leftover_builders()
-    );
+    fx.assert_no_builder_left();
 }

@@ -103,50 +103,15 @@ fn log_texts(events: &[(Instant, JobEvent)]) -> Vec<String> {
         .collect()
 }
 
-/// Processes (not zombies) whose command line contains `marker`.
-fn live_processes_with(marker: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        if pid == std::process::id() {
-            continue;
-        }
-        let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
-            continue;
-        };
-        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-        if cmd.contains(marker) && atwb::jobs::process::is_running(pid) {
-            found.push(format!("{pid}: {cmd}"));
-        }
-    }
-    found
-}
-
-/// Processes with `marker` still alive after a short settling time: SIGKILL (which nix sends to
-/// its builder) takes effect asynchronously, so a just-killed builder may linger for
-/// milliseconds. Nothing is signalled here; anything alive after 3 s is a leak.
-fn leftover_processes(marker: &str) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        let found = live_processes_with(marker);
-        if found.is_empty() || Instant::now() > deadline {
-            return found;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// Neither the fixture's builder (found by its salt) nor its nix (found by the flake path) runs.
 fn assert_no_builder_or_nix_left(f: &Fixture) {
     assert_eq!(
-        leftover_processes(&f.salt),
+        common::leftover_processes(&f.salt),
         Vec::<String>::new(),
         "builder left running"
     );
     assert_eq!(
-        leftover_processes(&f.flake().to_string_lossy()),
+        common::leftover_processes(&f.flake().to_string_lossy()),
         Vec::<String>::new(),
         "nix left running"
     );
@@ -321,7 +286,7 @@ async fn cancel_mid_build_leaves_no_process() {
     let id = engine.submit(JobSpec::build("slow", f.installable("slow")));
     wait_for_tick(&mut rx, id).await;
     assert!(
-        !live_processes_with(&f.salt).is_empty(),
+        !common::live_processes_with(&f.salt).is_empty(),
         "the builder should be running"
     );
     engine.cancel(id);
@@ -361,7 +326,7 @@ async fn timeout_cancels_and_reports_timed_out() {
     let (_, r) = run_one(&engine, JobSpec::build("slow", f.installable("slow"))).await;
     assert_eq!(r.outcome, Outcome::TimedOut);
     assert_eq!(r.failure.unwrap().class.name(), "timeout");
-    assert_eq!(leftover_processes(&f.salt), Vec::<String>::new());
+    assert_eq!(common::leftover_processes(&f.salt), Vec::<String>::new());
 }
 
 /// (start, end) of two nap jobs run under `max_parallel`.
@@ -560,7 +525,7 @@ fn start_headless_slow(f: &Fixture) -> std::process::Child {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while live_processes_with(&f.salt).is_empty() {
+    while common::live_processes_with(&f.salt).is_empty() {
         assert!(Instant::now() < deadline, "the slow builder never started");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -635,7 +600,7 @@ async fn cancel_all_stops_running_and_queued_jobs() {
         !queued_started,
         "a cancelled queued job must never start nix"
     );
-    assert_eq!(leftover_processes(&f.salt), Vec::<String>::new());
+    assert_eq!(common::leftover_processes(&f.salt), Vec::<String>::new());
 }
 
 /// A temporary git repository holding the `catalogrepo` fixture (flake + catalog), committed so

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// The NIX_CONFIG every test that runs nix uses: no daemon, no sandbox, no network substituters
 /// (toolchain.md: the default cache costs seconds per build on a machine without network).
@@ -56,5 +57,40 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(entry.path(), &target)
                 .unwrap_or_else(|e| panic!("copying to {}: {e}", target.display()));
         }
+    }
+}
+
+/// Processes (not zombies) whose command line contains `marker`.
+pub fn live_processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if pid == std::process::id() {
+            continue;
+        }
+        let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
+            continue;
+        };
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains(marker) && atwb::jobs::process::is_running(pid) {
+            found.push(format!("{pid}: {cmd}"));
+        }
+    }
+    found
+}
+
+/// Processes with `marker` still alive after a short settling time: SIGKILL (which nix sends to
+/// its builder) takes effect asynchronously, so a just-killed builder may linger for
+/// milliseconds. Nothing is signalled here; anything alive after 3 s is a leak.
+pub fn leftover_processes(marker: &str) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let found = live_processes_with(marker);
+        if found.is_empty() || Instant::now() > deadline {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
