@@ -7,11 +7,11 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use atwb::jobs::logpage::{LogPage, LogRange, LogSeek};
 use atwb::jobs::{Engine, EngineConfig, JobEvent, JobSpec, StatusStore};
 use atwb::nix::command::Installable;
-use atwb::tui::action::{Feedback, LogRange, LogSeek, LogSource};
+use atwb::tui::action::{Feedback, LogSource};
 use atwb::tui::effects::Effects;
-use atwb::tui::logview::LogPage;
 
 fn nix_env() -> bool {
     static ONCE: std::sync::Once = std::sync::Once::new();

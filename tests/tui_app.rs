@@ -536,16 +536,16 @@ mod jobs {
     use std::path::PathBuf;
     use std::time::Duration;
 
+    use atwb::jobs::logpage::{LogLine, LogPage, LogRange};
     use atwb::jobs::spec::FailureSummary;
     use atwb::jobs::{
         JobEvent, JobId, JobKind, JobResult, JobSpec, Outcome, PackageStatus, Progress, RunRecord,
     };
     use atwb::nix::classify::{ErrorClass, Failure};
     use atwb::nix::command::Installable;
-    use atwb::tui::action::{Feedback, LogRange, LogSource};
+    use atwb::tui::action::{Feedback, LogSource};
     use atwb::tui::app::{Hardening, OnYes, Overlay, PackageStatus as Glyph, Row};
     use atwb::tui::keymap::View;
-    use atwb::tui::logview::{LogLine, LogPage};
     use atwb::tui::update::{on_feedback, on_job_event};
     use atwb::tui::{Action, App, Command, update};
 
@@ -1207,20 +1207,17 @@ mod jobs {
     #[test]
     fn hardening_scores_show_pending_then_score_or_na() {
         let mut a = app();
-        assert_eq!(atwb::tui::update_jobs::hardening_text(&a, "pds"), "…");
+        assert_eq!(a.hardening_text("pds"), "…");
         on_feedback(
             &mut a,
             Feedback::Hardening(Hardening::Scores([("pds".to_string(), Ok(1.9f32))].into())),
         );
-        assert_eq!(atwb::tui::update_jobs::hardening_text(&a, "pds"), "1.9");
-        assert_eq!(
-            atwb::tui::update_jobs::hardening_text(&a, "constellation"),
-            "n/a"
-        );
+        assert_eq!(a.hardening_text("pds"), "1.9");
+        assert_eq!(a.hardening_text("constellation"), "n/a");
         on_feedback(
             &mut a,
             Feedback::Hardening(Hardening::Unavailable("nix not installed".into())),
         );
-        assert_eq!(atwb::tui::update_jobs::hardening_text(&a, "pds"), "n/a");
+        assert_eq!(a.hardening_text("pds"), "n/a");
     }
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::jobs::logpage::{LogPage, LogRange, LogSeek};
 use crate::jobs::spec::FailureSummary;
 use crate::jobs::{JobId, JobSpec};
 
@@ -285,38 +286,6 @@ pub enum Command {
     },
 }
 
-/// What a whole-log seek looks for; answered by `Feedback::LogSought` with a display line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LogSeek {
-    /// The next (or previous) line after (before) display line `from` containing `query`
-    /// (ignoring case and ANSI), wrapping around the log; only lines of `drv` when set.
-    Match {
-        query: String,
-        from: u64,
-        forward: bool,
-        drv: Option<String>,
-    },
-    /// The first line reading as an error, else the first containing `fallback` (the
-    /// classified failure's first line); only lines of `drv` when set.
-    FirstError {
-        fallback: Option<String>,
-        drv: Option<String>,
-    },
-}
-
-/// Which lines of a log a view asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogRange {
-    /// The newest lines.
-    Tail,
-    /// The oldest lines.
-    Head,
-    /// The page just before display line N.
-    Before(u64),
-    /// A window of lines around display line N (a seek's result).
-    Around(u64),
-}
-
 /// What the runtime reports back after performing a command or a background task; folded into
 /// the state by `update::on_feedback`.
 #[derive(Debug, Clone)]
@@ -326,7 +295,7 @@ pub enum Feedback {
     Hardening(super::app::Hardening),
     LogPage {
         source: LogSource,
-        page: Result<super::logview::LogPage, String>,
+        page: Result<LogPage, String>,
     },
     LogSaved {
         source: LogSource,

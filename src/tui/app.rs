@@ -356,6 +356,26 @@ impl App {
         })
     }
 
+    /// Shows `text` in the status bar until the next key press.
+    pub fn notify(&mut self, text: impl Into<String>, error: bool) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            error,
+        });
+    }
+
+    /// The hardening score of `service` as the detail pane shows it.
+    pub fn hardening_text(&self, service: &str) -> String {
+        match &self.hardening {
+            Hardening::Pending => "…".into(),
+            Hardening::Unavailable(_) => "n/a".into(),
+            Hardening::Scores(s) => match s.get(service) {
+                Some(Ok(score)) => format!("{score:.1}"),
+                Some(Err(_)) | None => "n/a".into(),
+            },
+        }
+    }
+
     /// Counts of the packages in `indices` per status (for group rows and the title bar).
     pub fn counts_of(
         &self,

@@ -30,7 +30,6 @@ pub mod layout;
 pub mod logview;
 pub mod runtime;
 pub mod update;
-pub mod update_jobs;
 pub mod views;
 
 #[cfg(test)]

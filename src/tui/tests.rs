@@ -152,13 +152,14 @@ mod builds {
     use std::time::Duration;
 
     use super::{fixture_app, render, select};
+    use crate::jobs::logpage::LogRange;
     use crate::jobs::spec::FailureSummary;
     use crate::jobs::{
         JobEvent, JobId, JobKind, JobResult, JobSpec, Outcome, PackageStatus, Progress, RunRecord,
     };
     use crate::nix::classify::{ErrorClass, Failure};
     use crate::nix::command::Installable;
-    use crate::tui::action::{Action, Feedback, LogRange, LogSource};
+    use crate::tui::action::{Action, Feedback, LogSource};
     use crate::tui::app::App;
     use crate::tui::update::{on_feedback, on_job_event, update};
 
@@ -340,7 +341,7 @@ mod builds {
                 false,
             ),
         )));
-        let page = crate::tui::effects::read_page(&path, LogRange::Tail).unwrap();
+        let page = crate::jobs::logpage::read_page(&path, LogRange::Tail).unwrap();
         on_feedback(
             &mut app,
             Feedback::LogPage {

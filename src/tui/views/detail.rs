@@ -359,7 +359,7 @@ fn app_index(app: &App, p: &Package) -> usize {
 
 /// `  hardening 1.9` (systemd-analyze exposure; <= 2.0 is the catalog's bar).
 fn hardening_span(app: &App, service: &str) -> Span<'static> {
-    let text = crate::tui::update_jobs::hardening_text(app, service);
+    let text = app.hardening_text(service);
     let style = match text.parse::<f32>() {
         Ok(v) if v <= 2.0 => Style::new().fg(Color::Green),
         Ok(_) => Style::new().fg(Color::Red),

@@ -7,9 +7,10 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
+use crate::jobs::logpage::LogLine;
 use crate::tui::app::App;
 use crate::tui::layout::{LOG_HEADER, areas, inner};
-use crate::tui::logview::{LogLine, LogView};
+use crate::tui::logview::LogView;
 
 use super::pane_border;
 

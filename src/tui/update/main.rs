@@ -1,66 +1,18 @@
-//! The one place state changes: `update(&mut App, Action) -> Vec<Command>`. Pure: no I/O, no
-//! processes, no clock; the runtime performs the returned commands.
+//! The main view: the package tree and the detail pane; moving, opening and closing groups,
+//! search, the tier and category filters, and the mouse.
 
 use ratatui::layout::Position;
 
 use crate::catalog::Tier;
 
-use super::action::{Action, Command};
-use super::app::{App, Mode, NodeKey, Overlay, Pane, Row, next_category};
-use super::layout::{self, areas};
-use super::update_jobs;
-use super::views::{detail, help};
+use crate::tui::action::Action;
+use crate::tui::app::{App, Mode, NodeKey, Pane, Row, next_category};
+use crate::tui::layout::{self, areas};
+use crate::tui::views::detail;
 
-pub use super::update_jobs::{on_feedback, on_job_event};
-
-pub fn update(app: &mut App, action: Action) -> Vec<Command> {
-    // A frame may already be pending (the runtime defers frames for streamed lines): an action
-    // that changes nothing (a tick, an unbound key) must not cancel it.
-    let pending = app.dirty;
-    let commands = apply(app, action);
-    app.dirty |= pending;
-    commands
-}
-
-fn apply(app: &mut App, action: Action) -> Vec<Command> {
-    // Most actions change what is drawn; the few that do not reset this below.
-    app.dirty = true;
-    if !matches!(action, Action::Tick | Action::Resize { .. }) {
-        // A key press acknowledges the last message.
-        app.notice = None;
-    }
+/// Keys of the tree and the detail pane (and of the search line while typing).
+pub(super) fn navigation(app: &mut App, action: Action) {
     match action {
-        Action::Quit => return update_jobs::quit(app),
-        // Cancel first: the runtime then waits (bounded) for nix to exit before leaving.
-        Action::ForceQuit => return vec![Command::CancelAll, Command::Quit],
-        // Spinners and elapsed times move while jobs run; otherwise a tick draws nothing.
-        Action::Tick => app.dirty = app.jobs.active_count() > 0,
-        _ if app.overlays.is_empty() && app.mode == Mode::Normal => {
-            if let Some(commands) = update_jobs::main_action(app, action) {
-                return commands;
-            }
-            return main_navigation(app, action);
-        }
-        _ => return main_navigation(app, action),
-    }
-    Vec::new()
-}
-
-fn main_navigation(app: &mut App, action: Action) -> Vec<Command> {
-    match action {
-        Action::Quit | Action::ForceQuit | Action::Tick => {}
-        Action::Resize { width, height } => {
-            app.width = width;
-            app.height = height;
-            keep_selection_visible(app);
-        }
-        Action::Click { column, row } => click(app, column, row),
-        Action::Scroll { column, row, down } => scroll(app, column, row, down),
-        Action::Help => app.overlays.push(Overlay::Help { scroll: 0 }),
-        Action::CloseOverlay => {
-            app.overlays.pop();
-        }
-        _ if !app.overlays.is_empty() => return overlay_action(app, action),
         Action::MoveUp => move_by(app, -1),
         Action::MoveDown => move_by(app, 1),
         Action::PageUp => move_by(app, -page(app)),
@@ -111,26 +63,6 @@ fn main_navigation(app: &mut App, action: Action) -> Vec<Command> {
         // Keys of other views (log, jobs, dialogs) that mean nothing here.
         _ => app.dirty = false,
     }
-    Vec::new()
-}
-
-fn overlay_action(app: &mut App, action: Action) -> Vec<Command> {
-    match app.overlays.last() {
-        Some(Overlay::Log(_)) => return update_jobs::log_action(app, action),
-        Some(Overlay::Jobs { .. }) => return update_jobs::jobs_action(app, action),
-        Some(Overlay::Confirm { .. }) => return update_jobs::confirm_action(app, action),
-        Some(Overlay::Prompt { .. }) => return update_jobs::prompt_action(app, action),
-        _ => {}
-    }
-    let max = help::line_count(app).saturating_sub(1) as u16;
-    if let Some(Overlay::Help { scroll }) = app.overlays.last_mut() {
-        match action {
-            Action::MoveDown => *scroll = (*scroll + 1).min(max),
-            Action::MoveUp => *scroll = scroll.saturating_sub(1),
-            _ => app.dirty = false,
-        }
-    }
-    Vec::new()
 }
 
 fn query_changed(app: &mut App) {
@@ -247,7 +179,7 @@ fn select_parent(app: &mut App) {
 }
 
 /// Scrolls the tree so the selected line is on screen.
-pub fn keep_selection_visible(app: &mut App) {
+pub(super) fn keep_selection_visible(app: &mut App) {
     let height = areas(app).tree_list.height.max(1) as usize;
     if app.selected < app.tree_offset {
         app.tree_offset = app.selected;
@@ -258,7 +190,7 @@ pub fn keep_selection_visible(app: &mut App) {
     app.tree_offset = app.tree_offset.min(max_offset);
 }
 
-fn click(app: &mut App, column: u16, row: u16) {
+pub(super) fn click(app: &mut App, column: u16, row: u16) {
     let at = Position::new(column, row);
     let a = areas(app);
     if !app.overlays.is_empty() {
@@ -289,13 +221,13 @@ fn click(app: &mut App, column: u16, row: u16) {
     }
 }
 
-fn scroll(app: &mut App, column: u16, row: u16, down: bool) {
+pub(super) fn scroll(app: &mut App, column: u16, row: u16, down: bool) {
     let at = Position::new(column, row);
     let a = areas(app);
     let step = if down { 3 } else { -3 };
     if !app.overlays.is_empty() {
         for _ in 0..3 {
-            let _ = overlay_action(
+            let _ = super::overlay_action(
                 app,
                 if down {
                     Action::MoveDown
