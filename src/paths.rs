@@ -1,4 +1,5 @@
-//! Where things live: the catalog to open, and the XDG config and state directories.
+//! Where things live: the catalog to open, the flake that builds it, and the XDG config and state
+//! directories.
 
 use std::path::{Path, PathBuf};
 
@@ -36,12 +37,50 @@ pub fn find_catalog(flag: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
     }
 }
 
+/// [`find_catalog`] from the current directory.
+pub fn locate_catalog(flag: Option<&Path>) -> Result<PathBuf> {
+    let cwd = std::env::current_dir()?;
+    find_catalog(flag, &cwd)
+}
+
 fn check_catalog_dir(p: &Path, from: &str) -> Result<PathBuf> {
     let p = std::path::absolute(p).with_context(|| format!("resolving {from} {}", p.display()))?;
     if !p.is_dir() {
         bail!("catalog {} (from {from}) is not a directory", p.display());
     }
     Ok(p)
+}
+
+/// The flake of the repository holding the catalog (its parent directory).
+pub fn repo_flake(catalog: &Path) -> Result<String> {
+    let repo: PathBuf = catalog
+        .parent()
+        .with_context(|| {
+            format!(
+                "the catalog {} has no parent directory to use as the flake",
+                catalog.display()
+            )
+        })?
+        .to_path_buf();
+    if !repo.join("flake.nix").is_file() {
+        bail!(
+            "{} has no flake.nix, so there is nothing to build the catalog from; pass --flake REF or set [jobs] flake in the config",
+            repo.display()
+        );
+    }
+    // A git flake shows nix only tracked files; an untracked flake.nix fails obscurely later.
+    if let Ok(git) = git2::Repository::open(&repo)
+        && git
+            .status_file(Path::new("flake.nix"))
+            .is_ok_and(|s| s.contains(git2::Status::WT_NEW))
+    {
+        bail!(
+            "{}/flake.nix is not tracked by git, and nix sees only tracked files of a git flake; \
+             `git add flake.nix catalog` first (no commit needed)",
+            repo.display()
+        );
+    }
+    Ok(repo.to_string_lossy().into_owned())
 }
 
 fn project_dirs() -> Option<directories::ProjectDirs> {

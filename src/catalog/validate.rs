@@ -12,8 +12,9 @@ use std::path::Path;
 
 use self::doc::{Doc, Field, Table, Value};
 use self::rules::Problem;
-use super::load::Diagnostic;
+use super::diagnostic::Diagnostic;
 use super::model::*;
+use crate::search::did_you_mean;
 
 pub use self::doc::line_column;
 
@@ -431,7 +432,7 @@ pub(super) fn one_of<'f, T: Copy>(
     }
     let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
     let what = field.leaf();
-    let hint = match rules::did_you_mean(&s, names.iter().copied()) {
+    let hint = match did_you_mean(&s, names.iter().copied()) {
         Some(m) => format!("did you mean `{m}`?"),
         None => format!("use one of: {}", names.join(" | ")),
     };

@@ -29,7 +29,6 @@
 //! file with [`LogPager`], or as display-line pages, seeks and plain-text saves with
 //! [`logpage`]; a hash mismatch is fixed with `catalog::edit::fix_hash_mismatch`.
 
-pub mod cli;
 pub mod engine;
 pub mod fingerprint;
 pub mod interpret;
@@ -39,7 +38,6 @@ pub mod logstore;
 pub mod process;
 pub mod spec;
 pub mod store;
-pub mod time;
 
 pub use engine::{Engine, EngineConfig, EngineHandle, JobInfo, JobState};
 pub use logstore::{LogPager, LogRing};

@@ -3,6 +3,7 @@
 pub mod ansi;
 pub mod classify;
 pub mod command;
+pub mod failure_summary;
 pub mod hardening;
 pub mod internal_json;
 pub mod logfile;

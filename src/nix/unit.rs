@@ -1,4 +1,5 @@
-//! `atwb unit`: the systemd `[Service]` section a catalog service's NixOS module produces.
+//! The systemd `[Service]` section a catalog service's NixOS module produces (`atwb unit`, the
+//! detail pane's hardening score).
 //!
 //! The settings come from Nix itself (`catalog/lib/offline.nix`, builtins only, the same
 //! `serviceUnit` function the module calls), so this renders what the module would write rather
@@ -7,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::Command;
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
@@ -199,29 +200,6 @@ fn render_value(v: &Value) -> String {
         Value::Array(items) => items.iter().map(render_value).collect::<Vec<_>>().join(" "),
         other => other.to_string(),
     }
-}
-
-/// `atwb unit NAME [--json]`.
-pub fn run_cli(catalog_root: &Path, name: &str, json: bool) -> Result<ExitCode> {
-    let units = eval_units(catalog_root)?;
-    let selected = select(&units, name)?;
-    if json {
-        let items: Vec<Value> = selected
-            .iter()
-            .map(|u| {
-                let mut v = serde_json::to_value(u).unwrap_or(Value::Null);
-                if let Value::Object(map) = &mut v {
-                    map.insert("section".into(), Value::String(render_service_section(u)));
-                }
-                v
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&items)?);
-    } else {
-        let sections: Vec<String> = selected.iter().map(|u| render_service_section(u)).collect();
-        print!("{}", sections.join("\n"));
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Every service's score, for the detail pane: one `nix eval` and one `systemd-analyze` per

@@ -1,7 +1,6 @@
-//! Hidden `atwb debug ...` entry points for benchmarks: they run the TUI's own code paths without
-//! a terminal.
+//! The TUI halves of the hidden `atwb debug ...` benchmarks (`first-frame`, `latency`): they run
+//! the TUI's own code paths without a terminal.
 
-use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -13,27 +12,6 @@ use ratatui::backend::TestBackend;
 use super::action::Action;
 use super::update::update;
 use super::views;
-
-/// `atwb debug filter --names FILE QUERY`: the TUI's matcher over a file of names, best first.
-pub fn filter(names: &Path, query: &str) -> Result<ExitCode> {
-    let text =
-        std::fs::read_to_string(names).with_context(|| format!("reading {}", names.display()))?;
-    let lines: Vec<&str> = text.lines().collect();
-    let hits = crate::search::filter_strings(&lines, query);
-    let mut out = BufWriter::new(std::io::stdout().lock());
-    for (i, _) in &hits {
-        if writeln!(out, "{}", lines[*i]).is_err() {
-            break; // closed pipe (e.g. `| head`): stop quietly
-        }
-    }
-    let _ = out.flush();
-    // Like fzf --filter: exit 1 when nothing matched.
-    Ok(if hits.is_empty() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
 
 /// `atwb debug first-frame [--width W --height H]`: what `atwb` does before its first frame
 /// (load catalog and config, build the state, lay out and draw), drawn to an in-memory terminal
@@ -292,7 +270,7 @@ fn tempfile_dir() -> Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!(
         "atwb-latency-{}-{}",
         std::process::id(),
-        crate::jobs::time::file_stamp()
+        crate::time::file_stamp()
     ));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     Ok(dir)

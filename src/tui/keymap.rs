@@ -411,7 +411,7 @@ impl KeyMap {
 
 fn did_you_mean(name: &str) -> String {
     let names: Vec<String> = Action::BINDABLE.iter().map(|a| a.name()).collect();
-    crate::catalog::validate::rules::did_you_mean(name, names.iter().map(String::as_str))
+    crate::search::did_you_mean(name, names.iter().map(String::as_str))
         .map(|n| format!("; did you mean `{n}`?"))
         .unwrap_or_default()
 }

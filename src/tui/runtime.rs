@@ -110,7 +110,7 @@ pub fn run(mut app: App, catalog_root: PathBuf) -> Result<()> {
         Arc::new(StatusStore::open(&catalog_root).context("opening the build status store")?);
     let flake = match &config.jobs.flake {
         Some(f) => Ok(f.clone()),
-        None => crate::jobs::cli::repo_flake(&catalog_root).map_err(|e| format!("{e:#}")),
+        None => crate::paths::repo_flake(&catalog_root).map_err(|e| format!("{e:#}")),
     };
     // Two workers: nix output is read off the UI's thread, so a chatty build never delays a key.
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -172,7 +172,7 @@ fn install_cancel_on_panic(handle: crate::jobs::EngineHandle) {
 
 fn stamp_clock(app: &mut App) {
     app.now = Instant::now();
-    app.unix_now = crate::jobs::time::unix_now();
+    app.unix_now = crate::time::unix_now();
 }
 
 /// Minimum time between two frames drawn for streamed events (keys draw at once).

@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use super::Diagnostic;
 use super::walk::CheckedDir;
+use crate::catalog::diagnostic::Diagnostic;
 use crate::catalog::model::Package;
 use crate::catalog::validate::{key_offset, line_column};
 

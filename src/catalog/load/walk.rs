@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{Diagnostic, LoadError};
+use super::LoadError;
+use crate::catalog::diagnostic::Diagnostic;
 use crate::catalog::model::ExtraFiles;
 use crate::catalog::validate::{self, Checked, PackageFile};
 

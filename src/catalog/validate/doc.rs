@@ -9,8 +9,9 @@ use std::path::Path;
 use toml_spanner::{Item, Key, Kind};
 
 use super::nix_toml;
-use super::rules::{self, Problem};
-use crate::catalog::load::Diagnostic;
+use super::rules::Problem;
+use crate::catalog::diagnostic::Diagnostic;
+use crate::search::did_you_mean;
 
 pub type Value<'i> = Item<'i>;
 
@@ -174,7 +175,7 @@ impl<'a> Doc<'a> {
             if allowed.contains(&k) {
                 continue;
             }
-            let hint = if let Some(s) = rules::did_you_mean(k, allowed.iter().copied()) {
+            let hint = if let Some(s) = did_you_mean(k, allowed.iter().copied()) {
                 self.suggested.push(t.field(s));
                 format!("did you mean `{s}`?")
             } else if let Some((section, _)) = elsewhere.iter().find(|(_, keys)| keys.contains(&k))

@@ -458,19 +458,6 @@ pub fn env_var(value: &str) -> Result<(), Problem> {
     }
 }
 
-/// The closest of `candidates` to `value`, if close enough to be a plausible typo.
-pub fn did_you_mean<'a>(
-    value: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (c, strsim::jaro_winkler(value, c)))
-        .filter(|(c, score)| *score >= 0.8 || strsim::levenshtein(value, c) <= 2)
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(c, _)| c)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -669,18 +656,5 @@ mod tests {
         assert_eq!(env_var("_x1"), Ok(()));
         assert!(env_var("1X").is_err());
         assert!(env_var("PDS-HOST").is_err());
-    }
-
-    #[test]
-    fn suggestions() {
-        assert_eq!(
-            did_you_mean("descripton", ["description", "name"]),
-            Some("description")
-        );
-        assert_eq!(did_you_mean("zzz", ["description", "name"]), None);
-        assert_eq!(
-            did_you_mean("deps-hash", ["deps_hash", "members"]),
-            Some("deps_hash")
-        );
     }
 }

@@ -9,6 +9,7 @@ use super::doc::{self, Doc, Field, Table, Value};
 use super::rules::{self, Placeholder, Problem};
 use super::{accept, one_of};
 use crate::catalog::model::*;
+use crate::search::did_you_mean;
 
 pub(super) const SERVICE_KEYS: &[&str] = &[
     "exec",
@@ -419,7 +420,7 @@ fn check_default(
         (OptionType::Enum, Kind::String) => {
             let s = v.as_str().unwrap_or_default();
             if !values.iter().any(|x| x == s) {
-                let hint = match rules::did_you_mean(s, values.iter().map(String::as_str)) {
+                let hint = match did_you_mean(s, values.iter().map(String::as_str)) {
                     Some(m) => format!("did you mean `{m}`?"),
                     None => format!("use one of the values: {}", values.join(", ")),
                 };
@@ -547,7 +548,7 @@ fn placeholder_problem(ph: &Placeholder<'_>, scope: &Scope<'_>) -> Option<Proble
         )),
         Placeholder::Unknown(p) => Some(Problem {
             message: format!("unknown placeholder `{{{p}}}`"),
-            hint: Some(match rules::did_you_mean(p, rules::PLACEHOLDERS) {
+            hint: Some(match did_you_mean(p, rules::PLACEHOLDERS) {
                 Some(m) => format!("did you mean `{{{m}}}`?"),
                 None => format!(
                     "the placeholders are {}",
@@ -564,7 +565,7 @@ fn unknown_ref<'a>(
     known: impl Iterator<Item = &'a str> + Clone,
 ) -> Problem {
     let plural = if kind == "port" { "ports" } else { "options" };
-    let hint = match rules::did_you_mean(name, known.clone()) {
+    let hint = match did_you_mean(name, known.clone()) {
         Some(m) => format!("did you mean `{{{kind}:{m}}}`?"),
         None => {
             let list: Vec<&str> = known.collect();

@@ -96,7 +96,7 @@ pub(super) fn not_run(
         failure,
         exit_code: None,
         duration: Duration::ZERO,
-        started_at: crate::jobs::time::unix_now(),
+        started_at: crate::time::unix_now(),
         drv_path: None,
         out_paths: Vec::new(),
         log_file: None,

@@ -45,7 +45,7 @@ pub(super) async fn run_job(
             Err(_) => return cancelled(),
         },
     };
-    let started_at = crate::jobs::time::unix_now();
+    let started_at = crate::time::unix_now();
     let t0 = Instant::now();
     let fingerprint_now = || match (&cfg.store, spec.kind) {
         (Some(store), JobKind::Build | JobKind::Test) => store.fingerprint(&spec.package),
@@ -191,7 +191,7 @@ fn create_log_file(dir: &Path, label: &str) -> std::io::Result<(PathBuf, std::fs
             }
         })
         .collect();
-    let stamp = crate::jobs::time::file_stamp();
+    let stamp = crate::time::file_stamp();
     for n in 0u32.. {
         let name = if n == 0 {
             format!("{safe}-{stamp}.log")

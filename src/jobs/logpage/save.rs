@@ -20,7 +20,7 @@ pub fn save_plain(
     file: Option<&Path>,
 ) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join(format!("{name}-{}.log", crate::jobs::time::file_stamp()));
+    let path = dir.join(format!("{name}-{}.log", crate::time::file_stamp()));
     let tmp = path.with_extension("log.tmp");
     let mut out = std::io::BufWriter::new(
         std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,

@@ -7,15 +7,37 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
+use clap::Args;
 use serde::Serialize;
 
-use super::engine::{Engine, EngineConfig};
-use super::spec::{JobEvent, JobResult, JobSpec, Outcome};
-use super::store::StatusStore;
-use crate::cli::BuildArgs;
 use crate::config::Config;
+use crate::jobs::{Engine, EngineConfig, JobEvent, JobResult, JobSpec, Outcome, StatusStore};
 use crate::nix::classify::Failure;
 use crate::nix::command::{Installable, current_system};
+use crate::paths;
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Packages (catalog names) or, with --flake, flake attributes.
+    pub names: Vec<String>,
+    #[arg(long, conflicts_with_all = ["tier", "org"])]
+    pub all: bool,
+    #[arg(long)]
+    pub tier: Option<u8>,
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Run the packages' checks (smoke and VM tests) instead of building them.
+    #[arg(long)]
+    pub test: bool,
+    /// Flake to build from (default: the repository holding the catalog).
+    #[arg(long, value_name = "REF")]
+    pub flake: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+    /// Write a JUnit XML report.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
 
 /// One target in the `--json` output.
 #[derive(Debug, Serialize)]
@@ -43,10 +65,9 @@ struct Summary {
 }
 
 pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
-    let config = Config::load_from(&crate::paths::config_dir())?;
-    let cwd = std::env::current_dir()?;
+    let config = Config::load_from(&paths::config_dir())?;
     // With --flake the catalog is optional (the status store is kept only if there is one).
-    let catalog = match crate::paths::find_catalog(catalog_flag, &cwd) {
+    let catalog = match paths::locate_catalog(catalog_flag) {
         Ok(c) => Some(c),
         Err(e) if args.flake.is_none() => return Err(e),
         Err(_) => None,
@@ -58,7 +79,7 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
     let mut engine_cfg = match &catalog {
         Some(c) => EngineConfig::from_config(&config.jobs, c),
         None => {
-            let mut e = EngineConfig::new(crate::paths::state_dir().join("logs"));
+            let mut e = EngineConfig::new(paths::state_dir().join("logs"));
             e.max_parallel = config.jobs.max_parallel.max(1);
             e.nix.builders = config.jobs.builders.clone();
             e.nix.max_jobs = config.jobs.max_jobs;
@@ -88,7 +109,7 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
     if let Some(path) = &args.junit {
         crate::catalog::edit::write_atomic(
             path,
-            super::junit::render("atwb build", &results).as_bytes(),
+            crate::jobs::junit::render("atwb build", &results).as_bytes(),
         )
         .with_context(|| format!("writing the JUnit report {}", path.display()))?;
     }
@@ -185,7 +206,7 @@ fn plan(
     let cat = loaded.catalog;
     let flake = match config_flake {
         Some(f) => f.to_string(),
-        None => repo_flake(catalog)?,
+        None => paths::repo_flake(catalog)?,
     };
     let mut picked = Vec::new();
     for n in &args.names {
@@ -239,38 +260,6 @@ fn plan(
         }
     }
     Ok(specs)
-}
-
-/// The flake of the repository holding the catalog (its parent directory).
-pub fn repo_flake(catalog: &Path) -> Result<String> {
-    let repo: PathBuf = catalog
-        .parent()
-        .with_context(|| {
-            format!(
-                "the catalog {} has no parent directory to use as the flake",
-                catalog.display()
-            )
-        })?
-        .to_path_buf();
-    if !repo.join("flake.nix").is_file() {
-        bail!(
-            "{} has no flake.nix, so there is nothing to build the catalog from; pass --flake REF or set [jobs] flake in the config",
-            repo.display()
-        );
-    }
-    // A git flake shows nix only tracked files; an untracked flake.nix fails obscurely later.
-    if let Ok(git) = git2::Repository::open(&repo)
-        && git
-            .status_file(Path::new("flake.nix"))
-            .is_ok_and(|s| s.contains(git2::Status::WT_NEW))
-    {
-        bail!(
-            "{}/flake.nix is not tracked by git, and nix sees only tracked files of a git flake; \
-             `git add flake.nix catalog` first (no commit needed)",
-            repo.display()
-        );
-    }
-    Ok(repo.to_string_lossy().into_owned())
 }
 
 async fn run_jobs(cfg: EngineConfig, specs: Vec<JobSpec>) -> Vec<JobResult> {
