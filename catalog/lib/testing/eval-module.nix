@@ -5,19 +5,22 @@
   lib,
   service,
   catalogDir ? null,
-  config ? { },
-}:
-let
+  config ? {},
+}: let
   modules = import ../nixos-modules.nix (
-    if catalogDir == null then { } else { catalogDir = /. + catalogDir; }
+    if catalogDir == null
+    then {}
+    else {catalogDir = /. + catalogDir;}
   );
   pkgsStandIn = {
     writeShellScript = name: _text: "/nix/store/00000000000000000000000000000000-${name}";
-    atproto = builtins.mapAttrs (n: _: {
-      type = "derivation";
-      name = n;
-      outPath = "/nix/store/00000000000000000000000000000000-${n}";
-    }) modules;
+    atproto =
+      builtins.mapAttrs (n: _: {
+        type = "derivation";
+        name = n;
+        outPath = "/nix/store/00000000000000000000000000000000-${n}";
+      })
+      modules;
   };
   evaluated = lib.evalModules {
     modules = [
@@ -25,15 +28,15 @@ let
       modules.${service}
       {
         _module.args.pkgs = pkgsStandIn;
-        services.atproto.${service} = {
-          enable = true;
-        }
-        // config;
+        services.atproto.${service} =
+          {
+            enable = true;
+          }
+          // config;
       }
     ];
   };
-in
-{
+in {
   config = {
     inherit (evaluated.config) systemd users networking services;
     failedAssertions = map (a: a.message) (builtins.filter (a: !a.assertion) evaluated.config.assertions);
