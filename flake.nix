@@ -23,12 +23,7 @@
     forAllSystems = f: lib.genAttrs systems (system: f system (pkgsFor system));
 
     core = import ./catalog/lib/atproto-core.nix {};
-    reserved = [
-      "lib"
-      "overlays"
-      "nixosModules"
-    ];
-    catalogFor = pkgs: removeAttrs (import ./catalog {inherit pkgs;}) reserved;
+    catalogFor = pkgs: removeAttrs (import ./catalog {inherit pkgs;}) (import ./catalog/lib/util.nix).reservedNames;
 
     # The workbench itself. The source is filtered to what cargo needs, so editing the catalog
     # does not rebuild atwb (and the catalog does not rebuild when atwb changes).

@@ -1,6 +1,6 @@
 # The catalog as Nix data, plus the small ATproto helpers the design names.
 #
-# Everything above `helpers` uses builtins only, so `nix eval --file catalog/lib/index.nix`
+# Everything above `helpers` uses builtins only, so `nix eval --file catalog/lib/offline.nix`
 # works on a machine without nixpkgs (the workbench's offline checks rely on that). The helpers
 # take `pkgs`/`lib` as arguments, so importing this file never needs nixpkgs.
 #
@@ -11,42 +11,22 @@
 #   core.index                                          # what `atwb list --json` lists
 {catalogDir ? ../.}: let
   pkgsDir = catalogDir + "/pkgs";
-
-  # ---------------------------------------------------------------- small builtins-only helpers
-  concatMap = f: xs: builtins.concatLists (map f xs);
-  hasPrefix = p: s: builtins.substring 0 (builtins.stringLength p) s == p;
-  mapAttrsToList = f: set: map (k: f k set.${k}) (builtins.attrNames set);
-  describe = v:
-    if builtins.isString v
-    then "the string \"${v}\""
-    else if builtins.isAttrs v
-    then "a table"
-    else if builtins.isList v
-    then "a list"
-    else "${builtins.typeOf v} ${builtins.toJSON v}";
-
-  # Every error names the file and the field, and says how to fix it. `atwb check` reports the
-  # same problems with line numbers; these messages are for someone who only has nix.
-  fail = file: field: msg:
-    throw "${file}: field `${field}`: ${msg}";
+  util = import ./util.nix;
+  inherit (util) describe fail mapAttrsToList;
 
   # A typed lookup: `get file table prefix key type default`. `default = required` makes the field
-  # mandatory. Types: "string" "int" "bool" "list-of-strings" "table".
+  # mandatory. Types: the names in `typeChecks`.
   required = {
     __required = true;
   };
-  typeOk = type: v:
-    if type == "string"
-    then builtins.isString v
-    else if type == "int"
-    then builtins.isInt v
-    else if type == "bool"
-    then builtins.isBool v
-    else if type == "table"
-    then builtins.isAttrs v
-    else if type == "list-of-strings"
-    then builtins.isList v && builtins.all builtins.isString v
-    else throw "atproto-core.nix: unknown type ${type}";
+  typeChecks = {
+    string = builtins.isString;
+    int = builtins.isInt;
+    bool = builtins.isBool;
+    table = builtins.isAttrs;
+    list-of-strings = v: builtins.isList v && builtins.all builtins.isString v;
+  };
+  typeOk = type: typeChecks.${type} or (throw "atproto-core.nix: unknown type ${type}");
   get = file: table: prefix: key: type: default: let
     field =
       if prefix == ""
@@ -102,7 +82,7 @@
   in
     if builtins.match "[0-9a-f]{40}" rev == null
     then fail file "source.rev" "\"${rev}\" is not 40 lowercase hex digits; pin a commit, never a branch or tag"
-    else if builtins.match "sha256-[A-Za-z0-9+/]{43}=" hash == null
+    else if !(util.isSri hash)
     then fail file "source.hash" "\"${hash}\" is not an SRI sha256 (sha256-<44 base64 chars>); run `nix hash path` on the unpacked tree"
     else {
       inherit host rev hash;
@@ -139,7 +119,7 @@
     deps_hash =
       if depsHash == "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
       then fail file "build.deps_hash" "is lib.fakeHash; write the literal \"unknown\" instead (it becomes lib.fakeHash in Nix)"
-      else if depsHash == "unknown" || builtins.match "sha256-[A-Za-z0-9+/]{43}=" depsHash != null
+      else if depsHash == "unknown" || util.isSri depsHash
       then depsHash
       else fail file "build.deps_hash" "\"${depsHash}\" is neither an SRI sha256 nor the literal \"unknown\"";
     build_inputs = g "build_inputs" "list-of-strings" [];
@@ -268,7 +248,7 @@
     if !(builtins.pathExists pkgsDir)
     then []
     else
-      concatMap (
+      builtins.concatMap (
         org:
           map (readPackage org) (
             builtins.filter (n: builtins.pathExists (pkgsDir + "/${org}/${n}/package.toml")) (
@@ -298,7 +278,7 @@
           "service name also used by ${acc.${entry.service.name}.package.file}; service names must be unique"
         else acc // {${entry.service.name} = entry;}
     ) {} (
-      concatMap (
+      builtins.concatMap (
         r:
           mapAttrsToList (_: s: {
             package = r;
@@ -412,7 +392,7 @@
           User = name;
           Group = name;
           StateDirectory = "atproto/${name}";
-          WorkingDirectory = "/var/lib/atproto/${name}";
+          WorkingDirectory = util.dataDirOf name;
           Restart = "on-failure";
         };
     };
@@ -441,42 +421,39 @@
   mkAtprotoDatabase = {
     type,
     name,
-    dataDir ? "/var/lib/atproto/${name}",
+    dataDir ? util.dataDirOf name,
     host ? null,
     user ? name,
-  }:
-    if type == "postgresql"
-    then {
-      inherit type name user;
-      url =
-        if host == null
-        then "postgresql://${user}@/${name}?host=/run/postgresql"
-        else "postgresql://${user}@${host}/${name}";
-      path = null;
-      local = host == null;
-    }
-    else if type == "sqlite"
-    then {
-      inherit type name user;
-      path = "${dataDir}/${name}.sqlite";
-      url = "sqlite://${dataDir}/${name}.sqlite";
-      local = true;
-    }
-    else if type == "rocksdb"
-    then {
-      inherit type name user;
-      path = "${dataDir}/rocksdb";
-      url = null;
-      local = true;
-    }
-    else if type == "none"
-    then {
-      inherit type name user;
-      path = null;
-      url = null;
-      local = false;
-    }
-    else throw "mkAtprotoDatabase: type \"${type}\" is not one of postgresql, sqlite, rocksdb, none";
+  }: let
+    layouts = {
+      postgresql = {
+        url =
+          if host == null
+          then "postgresql://${user}@/${name}?host=/run/postgresql"
+          else "postgresql://${user}@${host}/${name}";
+        path = null;
+        local = host == null;
+      };
+      sqlite = {
+        path = "${dataDir}/${name}.sqlite";
+        url = "sqlite://${dataDir}/${name}.sqlite";
+        local = true;
+      };
+      rocksdb = {
+        path = "${dataDir}/rocksdb";
+        url = null;
+        local = true;
+      };
+      none = {
+        path = null;
+        url = null;
+        local = false;
+      };
+    };
+  in
+    {inherit type name user;}
+    // layouts.${type}
+    or (throw "mkAtprotoDatabase: type \"${type}\" is not one of postgresql, sqlite, rocksdb, none");
 
   # Lexicon JSON files as a package: validated (every file parses as JSON and has `lexicon = 1`
   # and an `id`), installed under share/lexicons/<nsid path>. With `outputLang = "go"` or
@@ -529,8 +506,4 @@ in {
     mkAtprotoDatabase
     buildLexiconPackage
     ;
-  # Exposed for the other library files and for tests.
-  internal = {
-    inherit hasPrefix fail;
-  };
 }

@@ -15,7 +15,7 @@
   core = import ./atproto-core.nix {inherit catalogDir;};
   catalog = import (catalogDir + "/default.nix") {inherit pkgs;};
   modules = import ./nixos-modules.nix {inherit catalogDir;};
-  common = import ./service-common.nix;
+  util = import ./util.nix;
 
   # ---------------------------------------------------------------- smoke
   smoke = name: r: let
@@ -47,22 +47,18 @@
 
   # ---------------------------------------------------------------- VM tests
   # A value for an option without a default, so the unit can start in a test VM.
-  sampleValue = o:
-    if o.type == "str"
-    then "localhost"
-    else if o.type == "int"
-    then 1
-    else if o.type == "port"
-    then 10000
-    else if o.type == "bool"
-    then false
-    else if o.type == "enum"
-    then builtins.head o.values
-    else if o.type == "path"
-    then "/var/lib/atproto-test/${o.name}"
-    else if o.type == "list"
-    then []
-    else null;
+  sampleValue = o: let
+    samples = {
+      str = "localhost";
+      int = 1;
+      port = 10000;
+      bool = false;
+      enum = builtins.head o.values;
+      path = "/var/lib/atproto-test/${o.name}";
+      list = [];
+    };
+  in
+    samples.${o.type} or null;
 
   # Secrets for tests only: 64 hex digits (valid as a k256 private key or a JWT secret), in /etc.
   # Real deployments use sops/agenix paths; these land in the store, which is fine for a VM.
@@ -70,28 +66,14 @@
 
   serviceTestConfig = entry: overrides: let
     svc = entry.service;
-    required = builtins.filter (o: !o.hasDefault && o.type != "secret-file") svc.options;
-    secrets = builtins.filter (o: o.type == "secret-file") svc.options;
+    required = builtins.filter util.needsValue svc.options;
+    secrets = builtins.filter util.isSecret svc.options;
   in {
     imports = [modules.${svc.name}];
     services.atproto.${svc.name} = {
       enable = true;
-      settings =
-        builtins.listToAttrs (
-          map (o: {
-            name = o.name;
-            value = sampleValue o;
-          })
-          required
-        )
-        // overrides;
-      secrets = builtins.listToAttrs (
-        map (o: {
-          name = o.name;
-          value = "/etc/atproto-test/${svc.name}/${o.name}";
-        })
-        secrets
-      );
+      settings = util.byName sampleValue required // overrides;
+      secrets = util.byName (o: "/etc/atproto-test/${svc.name}/${o.name}") secrets;
     };
     environment.etc = builtins.listToAttrs (
       map (o: {
@@ -114,7 +96,7 @@
 
   probeScript = entry: let
     svc = entry.service;
-    unit = "atproto-${svc.name}.service";
+    unit = "${util.serviceId svc.name}.service";
     port = mainPort svc;
   in
     ''
@@ -187,7 +169,7 @@
   }:
     builtins.mapAttrs (
       name: v: let
-        o = builtins.head (builtins.filter (o: o.name == name) entry.service.options);
+        o = (util.byName (o: o) entry.service.options).${name};
       in
         if o.type == "list" && !(builtins.isList v)
         then [v]

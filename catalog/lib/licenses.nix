@@ -2,6 +2,7 @@
 #   licenses = import ./licenses.nix { inherit lib; };
 #   licenses.fromSpdx record   # -> one license, or a list for mixed licensing
 {lib}: let
+  inherit (import ./util.nix) fail;
   bySpdxId = lib.listToAttrs (
     map (l: {
       name = l.spdxId;
@@ -21,7 +22,7 @@
   one = file: id:
     if id == "NOASSERTION"
     then noAssertion
-    else bySpdxId.${id} or (throw "${file}: field `license`: \"${id}\" is not an SPDX id known to nixpkgs' lib.licenses; use an id from https://spdx.org/licenses/ or \"NOASSERTION\"");
+    else bySpdxId.${id} or (fail file "license" "\"${id}\" is not an SPDX id known to nixpkgs' lib.licenses; use an id from https://spdx.org/licenses/ or \"NOASSERTION\"");
 
   # "MIT OR Apache-2.0" written as one entry is split: nixpkgs writes mixed licensing as a list.
   split = id: builtins.filter (x: builtins.isString x && x != "" && x != "OR" && x != "AND") (builtins.split " " id);
@@ -32,7 +33,7 @@ in {
     licenses = map (one record.file) ids;
   in
     if ids == []
-    then throw "${record.file}: field `license`: empty; give SPDX ids or [\"NOASSERTION\"]"
+    then fail record.file "license" "empty; give SPDX ids or [\"NOASSERTION\"]"
     else if builtins.length licenses == 1
     then builtins.head licenses
     else licenses;

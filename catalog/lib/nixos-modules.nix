@@ -7,6 +7,7 @@
 {catalogDir ? ../.}: let
   core = import ./atproto-core.nix {inherit catalogDir;};
   common = import ./service-common.nix;
+  util = import ./util.nix;
 
   # The default package of a service: the `atproto` set if the overlay is applied, else the
   # catalog evaluated with the module's own pkgs.
@@ -22,11 +23,7 @@
           packageFor = packageFor entry.package.name;
         })
       ]
-      ++ (
-        if entry.package.extra_files.module_nix
-        then [(entry.package.dir + "/module.nix")]
-        else []
-      );
+      ++ util.optional entry.package.extra_files.module_nix (entry.package.dir + "/module.nix");
   };
 
   perService = builtins.mapAttrs moduleFor core.services;

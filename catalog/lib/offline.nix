@@ -8,11 +8,7 @@
 # (Nix 2.8 calls a file's function with its defaults only when an attribute path is given, so
 # this file is a function returning a set rather than the index itself.)
 {catalogDir ? null}: let
-  core = import ./atproto-core.nix (
-    if catalogDir == null
-    then {}
-    else {catalogDir = /. + catalogDir;}
-  );
+  core = import ./atproto-core.nix ((import ./util.nix).catalogArgs catalogDir);
   common = import ./service-common.nix;
 in {
   inherit (core) index;

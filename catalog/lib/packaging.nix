@@ -14,6 +14,13 @@
 }: let
   inherit (pkgs) lib;
   licenses = import ./licenses.nix {inherit lib;};
+  util = import ./util.nix;
+
+  # package.toml `platforms`, where empty means every Linux platform.
+  platformsOf = r:
+    if r.platforms == []
+    then lib.platforms.linux
+    else r.platforms;
 
   hashOf = h:
     if h == "unknown"
@@ -23,31 +30,29 @@
   # ---------------------------------------------------------------- sources
   # The catalog's `hash` is the NAR hash of `git archive <rev>` unpacked; every fetcher below
   # produces exactly that tree (sources.md: Tangled's /archive/<rev> tarball hashes the same).
-  fetchSource = r: let
+  fetchers = r: let
     s = r.source;
-  in
-    if s.host == "github"
-    then
-      pkgs.fetchFromGitHub {
-        inherit (s) owner repo rev hash;
-        fetchSubmodules = s.submodules;
-      }
-    else if s.host == "tangled"
-    then
+  in {
+    github = pkgs.fetchFromGitHub {
+      inherit (s) owner repo rev hash;
+      fetchSubmodules = s.submodules;
+    };
+    tangled =
       if s.submodules
-      then throw "${r.file}: field `source.submodules`: Tangled archives carry no submodules; use host = \"git\" with the repository URL"
+      then util.fail r.file "source.submodules" "Tangled archives carry no submodules; use host = \"git\" with the repository URL"
       else
         pkgs.fetchzip {
           name = "source";
           url = "https://tangled.org/${s.owner}/${s.repo}/archive/${s.rev}";
           extension = "tar.gz";
           inherit (s) hash;
-        }
-    else
-      pkgs.fetchgit {
-        inherit (s) url rev hash;
-        fetchSubmodules = s.submodules;
-      };
+        };
+    git = pkgs.fetchgit {
+      inherit (s) url rev hash;
+      fetchSubmodules = s.submodules;
+    };
+  };
+  fetchSource = r: (fetchers r).${r.source.host} or (util.fail r.file "source.host" "\"${r.source.host}\" is not one of: github, tangled, git");
 
   sourceRootOf = r: src:
     if r.build.source_root == null
@@ -58,7 +63,7 @@
   inputsOf = r: field: names:
     map (
       n:
-        lib.attrByPath (lib.splitString "." n) (throw "${r.file}: field `build.${field}`: \"${n}\" is not a nixpkgs attribute") pkgs
+        lib.attrByPath (lib.splitString "." n) (util.fail r.file "build.${field}" "\"${n}\" is not a nixpkgs attribute") pkgs
     )
     names;
 
@@ -76,10 +81,7 @@
           github = h;
         })
         r.maintainers;
-      platforms =
-        if r.platforms == []
-        then lib.platforms.linux
-        else r.platforms;
+      platforms = platformsOf r;
       sourceProvenance = [lib.sourceTypes.fromSource];
       atproto = core.atprotoMeta r;
     }
@@ -228,7 +230,7 @@
     workspaces = lib.unique (builtins.concatMap (r: r.build.workspaces) rs);
   in
     if builtins.length workspaces > 1
-    then throw "${first.file}: field `build.workspaces`: buildNpmPackage builds one npm workspace; list one, or give each its own package"
+    then util.fail first.file "build.workspaces" "buildNpmPackage builds one npm workspace; list one, or give each its own package"
     else
       pkgs.buildNpmPackage (
         common pname rs
@@ -297,10 +299,7 @@
               description = "Shared build of the ${name} workspace (${builtins.concatStringsSep ", " ws.memberNames})";
               inherit (first) homepage;
               license = lib.unique (lib.flatten (map (r: licenses.fromSpdx r) ws.records));
-              platforms =
-                if first.platforms == []
-                then lib.platforms.linux
-                else first.platforms;
+              platforms = platformsOf first;
             };
         })
     )

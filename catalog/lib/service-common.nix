@@ -2,17 +2,8 @@
 # only), so the workbench evaluates the exact unit settings a module produces with plain
 # `nix eval` (catalog/lib/offline.nix) and scores them with `systemd-analyze security --offline`.
 let
-  concatMap = f: xs: builtins.concatLists (map f xs);
-  hasPrefix = p: s: builtins.substring 0 (builtins.stringLength p) s == p;
-  removePrefix = p: s:
-    if hasPrefix p s
-    then builtins.substring (builtins.stringLength p) (builtins.stringLength s) s
-    else s;
-  hasSuffix = x: s: let
-    ls = builtins.stringLength s;
-    lx = builtins.stringLength x;
-  in
-    ls >= lx && builtins.substring (ls - lx) lx s == x;
+  util = import ./util.nix;
+  inherit (util) byName hasPrefix hasSuffix isSecret removePrefix;
   anyLowPort = ports: builtins.any (p: p < 1024) (builtins.attrValues ports);
 
   # ------------------------------------------------------------------ hardening
@@ -122,10 +113,7 @@ let
         ];
       }
       else null;
-    after =
-      if local
-      then ["postgresql.service"]
-      else [];
+    after = util.optional local "postgresql.service";
   };
 
   # ------------------------------------------------------------------ exec lines and settings
@@ -147,17 +135,16 @@ let
 
   # How an option value becomes an environment variable: lists are comma-separated, booleans are
   # "true"/"false".
-  envValue = v:
-    if builtins.isBool v
-    then
-      (
+  envValue = v: let
+    byType = {
+      bool =
         if v
         then "true"
-        else "false"
-      )
-    else if builtins.isList v
-    then builtins.concatStringsSep "," (map envValue v)
-    else toString v;
+        else "false";
+      list = builtins.concatStringsSep "," (map envValue v);
+    };
+  in
+    byType.${builtins.typeOf v} or (toString v);
 
   # Split "{a}b{c:d}" into literal and placeholder parts.
   placeholderRe = "\\{([a-z_]+)(:([A-Za-z0-9_.-]+))?}";
@@ -192,83 +179,57 @@ let
     secretFiles ? {}, # secret option name -> path on the host (never in the store)
     extraEnvironment ? {},
   }: let
-    file = package.file;
     where = "services.${service.name}";
-    fail = field: msg: throw "${file}: field `${field}`: ${msg}";
-    optionsByName = builtins.listToAttrs (map (o: {
-        name = o.name;
-        value = o;
-      })
-      service.options);
+    fail = util.fail package.file;
+    optionsByName = byName (o: o) service.options;
     optionSet = n: settings ? ${n} && settings.${n} != null;
 
     # Secret-file options reach the service through systemd credentials: the file is read by
     # systemd at start and appears as $CREDENTIALS_DIRECTORY/<name> (%d/<name>). An env
     # variable ending in _FILE receives that path; any other env variable receives the content,
     # read by a small start script, so the secret never enters the Nix store or the unit file.
-    secretOptions = builtins.filter (o: o.type == "secret-file") service.options;
+    secretOptions = builtins.filter isSecret service.options;
     setSecrets = builtins.filter (o: secretFiles ? ${o.name} && secretFiles.${o.name} != null) secretOptions;
     credentialPath = n: "%d/${n}";
 
-    substitute = field: p:
-      if builtins.isString p
-      then {
-        raw = false;
-        text = p;
-      }
-      else if p.kind == "data_dir"
-      then {
-        raw = false;
-        text = dataDir;
-      }
-      else if p.kind == "listen_address"
-      then {
-        raw = false;
-        text = listenAddress;
-      }
-      else if p.kind == "database_url"
-      then {
-        raw = false;
-        text =
-          if database.url == null
-          then fail field "{database_url} used but the service's database has no URL"
-          else database.url;
-      }
-      else if p.kind == "database_path"
-      then {
-        raw = false;
-        text =
-          if database.path == null
-          then fail field "{database_path} used but the service's database has no path"
-          else database.path;
-      }
-      else if p.kind == "port"
-      then
+    # A placeholder kind -> the part of the argument it becomes.
+    literal = text: {
+      raw = false;
+      inherit text;
+    };
+    placeholders = field: p: {
+      data_dir = literal dataDir;
+      listen_address = literal listenAddress;
+      database_url = literal (
+        if database.url == null
+        then fail field "{database_url} used but the service's database has no URL"
+        else database.url
+      );
+      database_path = literal (
+        if database.path == null
+        then fail field "{database_path} used but the service's database has no path"
+        else database.path
+      );
+      port =
         if p.arg != null && ports ? ${p.arg}
-        then {
-          raw = false;
-          text = toString ports.${p.arg};
-        }
-        else fail field "{port:${toString p.arg}} names no port of [${where}.ports] (ports: ${builtins.concatStringsSep ", " (builtins.attrNames ports)})"
-      else if p.kind == "option"
-      then
+        then literal (toString ports.${p.arg})
+        else fail field "{port:${toString p.arg}} names no port of [${where}.ports] (ports: ${builtins.concatStringsSep ", " (builtins.attrNames ports)})";
+      option =
         if p.arg == null || !(optionsByName ? ${p.arg})
         then fail field "{option:${toString p.arg}} names no option of ${where}.options"
-        else if optionsByName.${p.arg}.type == "secret-file"
+        else if isSecret optionsByName.${p.arg}
         then {
           raw = true;
           text = credentialPath p.arg;
         }
         else if optionSet p.arg
-        then {
-          raw = false;
-          text = envValue settings.${p.arg};
-        }
-        else {
-          raw = false;
-          text = "<unset:${p.arg}>";
-        }
-      else fail field "unknown placeholder {${p.kind}}; use {data_dir}, {listen_address}, {port:NAME}, {option:NAME}, {database_url} or {database_path}";
+        then literal (envValue settings.${p.arg})
+        else literal "<unset:${p.arg}>";
+    };
+    substitute = field: p:
+      if builtins.isString p
+      then literal p
+      else (placeholders field p).${p.kind} or (fail field "unknown placeholder {${p.kind}}; use {data_dir}, {listen_address}, {port:NAME}, {option:NAME}, {database_url} or {database_path}");
 
     execArgs = builtins.genList (
       i:
@@ -280,68 +241,46 @@ let
     );
 
     # String option values may use the same placeholders (e.g. "{data_dir}/blobs").
-    expand = field: v:
-      if builtins.isString v
-      then builtins.concatStringsSep "" (map (p: (substitute field p).text) (parseArg v))
-      else if builtins.isList v
-      then map (expand field) v
-      else v;
+    expand = field: v: let
+      byType = {
+        string = builtins.concatStringsSep "" (map (p: (substitute field p).text) (parseArg v));
+        list = map (expand field) v;
+      };
+    in
+      byType.${builtins.typeOf v} or v;
 
-    plainEnvironment = builtins.listToAttrs (
-      concatMap (
-        o:
-          if o.env == null || o.type == "secret-file" || !(optionSet o.name)
-          then []
-          else [
-            {
-              name = o.env;
-              value = envValue (expand "${where}.options.${o.name}.default" settings.${o.name});
-            }
-          ]
-      )
-      service.options
-    );
-    fileEnvironment = builtins.listToAttrs (
-      concatMap (
-        o:
-          if o.env != null && hasSuffix "_FILE" o.env
-          then [
-            {
-              name = o.env;
-              value = credentialPath o.name;
-            }
-          ]
-          else []
-      )
-      setSecrets
-    );
+    # Options (with an `env`) -> environment variables.
+    byEnv = f: options:
+      builtins.listToAttrs (map (o: {
+          name = o.env;
+          value = f o;
+        })
+        options);
+    plainEnvironment =
+      byEnv (o: envValue (expand "${where}.options.${o.name}.default" settings.${o.name}))
+      (builtins.filter (o: o.env != null && !isSecret o && optionSet o.name) service.options);
+    fileEnvironment =
+      byEnv (o: credentialPath o.name)
+      (builtins.filter (o: o.env != null && hasSuffix "_FILE" o.env) setSecrets);
     # name -> env variable that gets the secret's content at start
     contentSecrets = builtins.filter (o: o.env != null && !(hasSuffix "_FILE" o.env)) setSecrets;
+    withPassword = util.optional (databasePasswordFile != null);
     exportLines =
       map (o: "export ${o.env}=\"$(< \"$CREDENTIALS_DIRECTORY/${o.name}\")\"") contentSecrets
-      ++ (
-        if databasePasswordFile != null
-        then ["export PGPASSWORD=\"$(< \"$CREDENTIALS_DIRECTORY/database-password\")\""]
-        else []
-      );
-
+      ++ withPassword "export PGPASSWORD=\"$(< \"$CREDENTIALS_DIRECTORY/database-password\")\"";
     credentials =
       map (o: "${o.name}:${secretFiles.${o.name}}") setSecrets
-      ++ (
-        if databasePasswordFile != null
-        then ["database-password:${databasePasswordFile}"]
-        else []
-      );
+      ++ withPassword "database-password:${databasePasswordFile}";
 
-    unitName = "atproto-${service.name}";
+    unitName = util.serviceId service.name;
     stateDirectory =
       if hasPrefix "/var/lib/" dataDir
       then removePrefix "/var/lib/" dataDir
       else null;
   in {
-    inherit unitName credentials;
+    inherit unitName credentials stateDirectory;
     required = map (o: o.name) (
-      builtins.filter (o: !o.hasDefault && o.type != "secret-file" && !(optionSet o.name)) service.options
+      builtins.filter (o: util.needsValue o && !(optionSet o.name)) service.options
     );
     missingSecrets = map (o: o.name) (builtins.filter (o: !(secretFiles ? ${o.name}) || secretFiles.${o.name} == null) secretOptions);
     environment = plainEnvironment // fileEnvironment // extraEnvironment;
@@ -386,20 +325,15 @@ let
     package,
     service,
   }: let
-    placeholderPath = n: "/nix/store/00000000000000000000000000000000-${n}";
-    dataDir = "/var/lib/atproto/${service.name}";
-    user = "atproto-${service.name}";
+    inherit (util) placeholderPath;
+    dataDir = util.dataDirOf service.name;
+    user = util.serviceId service.name;
     database = mkDatabaseIntegration {
       type = service.database;
       name = user;
       inherit user dataDir;
     };
-    settings = builtins.listToAttrs (
-      map (o: {
-        name = o.name;
-        value = o.default;
-      }) (builtins.filter (o: o.hasDefault) service.options)
-    );
+    settings = byName (o: o.default) (builtins.filter (o: o.hasDefault) service.options);
     unit = serviceUnit {
       inherit
         package
@@ -411,12 +345,7 @@ let
         ;
       packagePath = placeholderPath "${package.name}-${package.version}";
       # A real deployment sets every secret; show the unit as it is then.
-      secretFiles = builtins.listToAttrs (
-        map (o: {
-          name = o.name;
-          value = "/run/secrets/${user}/${o.name}";
-        }) (builtins.filter (o: o.type == "secret-file") service.options)
-      );
+      secretFiles = byName (o: "/run/secrets/${user}/${o.name}") (builtins.filter isSecret service.options);
       group = user;
       listenAddress = "127.0.0.1";
       ports = service.ports;
@@ -462,53 +391,38 @@ let
     inherit (lib) mkOption mkEnableOption types mkIf;
     name = service.name;
     cfg = config.services.atproto.${name};
+    serviceId = util.serviceId name; # default user, group and unit name
     absolutePath = types.strMatching "/.*";
 
-    optionType = o:
-      if o.type == "str"
-      then types.str
-      else if o.type == "int"
-      then types.int
-      else if o.type == "port"
-      then types.port
-      else if o.type == "bool"
-      then types.bool
-      else if o.type == "enum"
-      then types.enum o.values
-      else if o.type == "path"
-      then absolutePath
-      else if o.type == "list"
-      then types.listOf types.str
-      else throw "unreachable: ${o.type}";
+    # Option type in package.toml -> NixOS option type (secret-file options are `secrets`).
+    optionTypes = o: {
+      str = types.str;
+      int = types.int;
+      port = types.port;
+      bool = types.bool;
+      enum = types.enum o.values;
+      path = absolutePath;
+      list = types.listOf types.str;
+    };
+    optionType = o: (optionTypes o).${o.type} or (throw "unreachable: ${o.type}");
 
-    settingOptions = builtins.listToAttrs (
-      map (o: {
-        name = o.name;
-        value = mkOption (
-          {
-            type = types.nullOr (optionType o);
-            description = o.description + lib.optionalString (o.env != null) " (environment variable `${o.env}`)";
-          }
-          // (
-            if o.hasDefault
-            then {default = o.default;}
-            else {default = null;}
-          )
-        );
-      }) (builtins.filter (o: o.type != "secret-file") service.options)
-    );
-    secretOptions = builtins.listToAttrs (
-      map (o: {
-        name = o.name;
-        value = mkOption {
-          # A string, not a Nix path: a path literal would be copied into the world-readable store.
-          type = types.nullOr absolutePath;
-          default = null;
-          example = "/run/secrets/${name}-${o.name}";
-          description = "File holding ${o.description}; read by systemd at start (LoadCredential), never copied to the Nix store.";
-        };
-      }) (builtins.filter (o: o.type == "secret-file") service.options)
-    );
+    settingOptions = byName (o:
+      mkOption {
+        type = types.nullOr (optionType o);
+        description = o.description + lib.optionalString (o.env != null) " (environment variable `${o.env}`)";
+        default =
+          if o.hasDefault
+          then o.default
+          else null;
+      }) (builtins.filter (o: !isSecret o) service.options);
+    secretOptions = byName (o:
+      mkOption {
+        # A string, not a Nix path: a path literal would be copied into the world-readable store.
+        type = types.nullOr absolutePath;
+        default = null;
+        example = "/run/secrets/${name}-${o.name}";
+        description = "File holding ${o.description}; read by systemd at start (LoadCredential), never copied to the Nix store.";
+      }) (builtins.filter isSecret service.options);
 
     database = mkDatabaseIntegration {
       inherit (cfg.database) type url host createLocally;
@@ -544,17 +458,17 @@ let
       };
       user = mkOption {
         type = types.str;
-        default = "atproto-${name}";
+        default = serviceId;
         description = "User the service runs as (created when left at the default).";
       };
       group = mkOption {
         type = types.str;
-        default = "atproto-${name}";
+        default = serviceId;
         description = "Group the service runs as.";
       };
       dataDir = mkOption {
         type = absolutePath;
-        default = "/var/lib/atproto/${name}";
+        default = util.dataDirOf name;
         description = "State directory; under /var/lib it is managed by systemd's StateDirectory.";
       };
       listenAddress = mkOption {
@@ -656,13 +570,13 @@ let
             )
             unit.missingSecrets;
 
-          users.users = mkIf (cfg.user == "atproto-${name}") {
+          users.users = mkIf (cfg.user == serviceId) {
             ${cfg.user} = {
               isSystemUser = true;
               group = cfg.group;
             };
           };
-          users.groups = mkIf (cfg.group == "atproto-${name}") {${cfg.group} = {};};
+          users.groups = mkIf (cfg.group == serviceId) {${cfg.group} = {};};
 
           systemd.services.${unit.unitName} = {
             description = "ATproto ${name} (${package.description})";
@@ -683,7 +597,8 @@ let
               // cfg.extraConfig;
           };
 
-          systemd.tmpfiles.rules = lib.optional (!(lib.hasPrefix "/var/lib/" cfg.dataDir)) "d ${cfg.dataDir} 0700 ${cfg.user} ${cfg.group} - -";
+          # Outside /var/lib systemd's StateDirectory cannot manage it (see serviceUnit).
+          systemd.tmpfiles.rules = lib.optional (unit.stateDirectory == null) "d ${cfg.dataDir} 0700 ${cfg.user} ${cfg.group} - -";
 
           networking.firewall.allowedTCPPorts = mkIf cfg.openFirewall (builtins.attrValues cfg.ports);
         }

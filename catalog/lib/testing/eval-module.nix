@@ -7,18 +7,15 @@
   catalogDir ? null,
   config ? {},
 }: let
-  modules = import ../nixos-modules.nix (
-    if catalogDir == null
-    then {}
-    else {catalogDir = /. + catalogDir;}
-  );
+  inherit (import ../util.nix) catalogArgs placeholderPath;
+  modules = import ../nixos-modules.nix (catalogArgs catalogDir);
   pkgsStandIn = {
-    writeShellScript = name: _text: "/nix/store/00000000000000000000000000000000-${name}";
+    writeShellScript = name: _text: placeholderPath name;
     atproto =
       builtins.mapAttrs (n: _: {
         type = "derivation";
         name = n;
-        outPath = "/nix/store/00000000000000000000000000000000-${n}";
+        outPath = placeholderPath n;
       })
       modules;
   };

@@ -9,6 +9,8 @@
   # nixpkgs attribute names the catalog uses as build inputs (dots for nested sets).
   toolNames ? [],
 }: let
+  # Standalone (the flake test copies this file out of the library), so not util.placeholderPath.
+  placeholderPath = n: "/nix/store/00000000000000000000000000000000-${n}";
   fakeDrv = kind: args: let
     a =
       if builtins.isFunction args
@@ -20,7 +22,7 @@
       // {
         type = "derivation";
         inherit name;
-        outPath = "/nix/store/00000000000000000000000000000000-${name}";
+        outPath = placeholderPath name;
         drvKind = kind;
         meta = a.meta or {};
         overrideAttrs = f:
@@ -71,7 +73,7 @@
       buildDenoPackage = fakeDrv "buildDenoPackage";
       fetchPnpmDeps = a: fakeDrv "fetchPnpmDeps" (a // {name = "${a.pname}-pnpm-deps";});
       runCommand = name: env: script: fakeDrv "runCommand" (env // {inherit name script;});
-      writeShellScript = name: _text: "/nix/store/00000000000000000000000000000000-${name}";
+      writeShellScript = name: _text: placeholderPath name;
       mkShell = a: fakeDrv "mkShell" (a // {name = "shell";});
       testers.runNixOSTest = testModule:
         fakeDrv "runNixOSTest" {
