@@ -13,7 +13,7 @@ use std::process::Command;
 use atwb::nix::hardening;
 use serde_json::Value;
 
-use common::copy_dir;
+use common::{copy_dir, nix_files};
 
 /// The bound every service must meet without a named exception.
 const MAX_EXPOSURE: f32 = 2.0;
@@ -52,22 +52,6 @@ fn eval_offline(catalog: &Path, attr: &str) -> std::process::Output {
         .arg(catalog)
         .output()
         .expect("running nix")
-}
-
-fn nix_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        let path = entry.path();
-        let name = entry.file_name();
-        if name == "target" || name == ".git" || name == "node_modules" {
-            continue;
-        }
-        if entry.file_type().unwrap().is_dir() {
-            nix_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "nix") {
-            out.push(path);
-        }
-    }
 }
 
 /// A catalog in a temp dir with this repository's `lib/` and the given packages
@@ -439,7 +423,7 @@ fn default_nix_keeps_the_nur_contract() {
         for (i, line) in text.lines().enumerate() {
             let code = line.split('#').next().unwrap_or("");
             let allowed_default = file.ends_with("catalog/default.nix")
-                && code.contains("pkgs ? import <nixpkgs> { }");
+                && code.contains("pkgs ? import <nixpkgs> {}");
             for word in forbidden {
                 if code.contains(word) && !allowed_default {
                     panic!(

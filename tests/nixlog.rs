@@ -1,5 +1,5 @@
 //! The internal-json parser, build state and classifier against real Nix 2.8 logs
-//! (`tests/fixtures/logs`, captured by `capture.sh` from `source-flake.nix`), plus `atwb log`
+//! (`tests/fixtures/logs`, captured by `capture.sh` from `source-flake.nix.in`), plus `atwb log`
 //! on the same files and a live capture when nix is installed.
 
 mod common;
@@ -38,7 +38,7 @@ fn names(state: &BuildState, status: DrvStatus) -> Vec<&str> {
 }
 
 fn source_flake() -> String {
-    fs::read_to_string(fixtures().join("source-flake.nix")).unwrap()
+    fs::read_to_string(fixtures().join("source-flake.nix.in")).unwrap()
 }
 
 /// 1-based line and column of `needle` on the first line containing `line_marker`.
@@ -214,7 +214,7 @@ fn hash_mismatch() {
     assert!(drv.ends_with("-fod.drv"));
     assert_eq!(
         specified, "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        "the value in source-flake.nix"
+        "the value in source-flake.nix.in"
     );
     assert!(
         got.starts_with("sha256-") && got.len() == 51 && got.ends_with('='),

@@ -94,3 +94,25 @@ pub fn leftover_processes(marker: &str) -> Vec<String> {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Every `.nix` file under `dir`, sorted, skipping `target`, `.git` and `node_modules` (as
+/// `.ci/nix-fmt` does): build output and vendored code are not the repository's Nix.
+pub fn nix_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(Result::unwrap)
+        .collect();
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        let path = entry.path();
+        let name = entry.file_name();
+        if name == "target" || name == ".git" || name == "node_modules" {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            nix_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "nix") {
+            out.push(path);
+        }
+    }
+}
