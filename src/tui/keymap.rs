@@ -394,7 +394,8 @@ impl KeyMap {
             .into_iter()
             .map(|view| {
                 let rows = Action::BINDABLE
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .filter_map(|a| {
                         let keys = self.keys_for(view, a);
                         (!keys.is_empty()).then(|| {
@@ -457,5 +458,17 @@ mod tests {
         assert_eq!(Key::from_event(&ev), Key::char('G'));
         let ev = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(Key::from_event(&ev), Key::parse("ctrl-c").unwrap());
+    }
+
+    #[test]
+    fn every_bindable_action_can_be_bound_by_its_name() {
+        for &a in Action::BINDABLE {
+            let keys = BTreeMap::from([(
+                "main".to_owned(),
+                BTreeMap::from([("f9".to_owned(), a.name())]),
+            )]);
+            let map = KeyMap::with_overrides(&keys, Path::new("config.toml")).unwrap();
+            assert_eq!(map.action(View::Main, &Key::parse("f9").unwrap()), Some(a));
+        }
     }
 }
