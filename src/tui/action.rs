@@ -285,7 +285,9 @@ mod tests {
     /// serde's own list of the names it accepts (from its "unknown variant" message), so this
     /// does not trust `BINDABLE` to describe the enum.
     fn serde_names() -> Vec<String> {
-        let err = serde_json::from_str::<Action>("\"-\"").unwrap_err().to_string();
+        let err = serde_json::from_str::<Action>("\"-\"")
+            .unwrap_err()
+            .to_string();
         let list = err.split("expected one of ").nth(1).expect(&err);
         list.split(',')
             .map(|n| n.trim().trim_matches('`').to_owned())
