@@ -110,8 +110,16 @@ fn group(app: &App, keep: impl Fn(&Package) -> bool) -> Vec<&str> {
 }
 
 fn package_lines(app: &App, p: &Package, hl: &Highlights) -> Vec<Hanging> {
-    let t = &app.theme;
-    let field = |label: &str, value| field(t, label, value);
+    let mut out = about_lines(&app.theme, p, hl);
+    out.extend(source_lines(&app.theme, p));
+    out.extend(build_lines(&app.theme, p));
+    out.extend(service_lines(app, p, hl));
+    out.extend(status_lines(app, p));
+    out
+}
+
+/// Name, org, tier and category, the description and the long description.
+fn about_lines(t: &Theme, p: &Package, hl: &Highlights) -> Vec<Hanging> {
     let mut out = Vec::new();
     let mut head = highlighted(&p.name, &hl.name, t.heading, t.search_match);
     head.push(Span::styled("  ", t.muted));
@@ -135,7 +143,13 @@ fn package_lines(app: &App, p: &Package, hl: &Highlights) -> Vec<Hanging> {
         }));
     }
     out.push(Hanging::new(Line::default(), 0));
+    out
+}
 
+/// Version, homepage, license, program and the pinned source.
+fn source_lines(t: &Theme, p: &Package) -> Vec<Hanging> {
+    let field = |label: &str, value| field(t, label, value);
+    let mut out = Vec::new();
     out.push(field(
         "version",
         vec![Span::styled(p.version.clone(), t.text)],
@@ -172,7 +186,12 @@ fn package_lines(app: &App, p: &Package, hl: &Highlights) -> Vec<Hanging> {
         format!("provenance: {}", p.source.provenance),
         t.muted,
     )]));
+    out
+}
 
+/// The builder and its settings, the deps hash and the inputs.
+fn build_lines(t: &Theme, p: &Package) -> Vec<Hanging> {
+    let mut out = Vec::new();
     let b = &p.build;
     let mut build = vec![format!("{} ({})", b.builder.as_str(), b.language)];
     if let Some(w) = &b.workspace {
@@ -191,6 +210,7 @@ fn package_lines(app: &App, p: &Package, hl: &Highlights) -> Vec<Hanging> {
         build.push(format!("root {root}"));
     }
     out.push(field(
+        t,
         "build",
         vec![Span::styled(build.join(" · "), t.text)],
     ));
@@ -216,7 +236,14 @@ fn package_lines(app: &App, p: &Package, hl: &Highlights) -> Vec<Hanging> {
             t.muted,
         )]));
     }
+    out
+}
 
+/// Each service with its options, then what the package is in the ATproto network.
+fn service_lines(app: &App, p: &Package, hl: &Highlights) -> Vec<Hanging> {
+    let t = &app.theme;
+    let field = |label: &str, value| field(t, label, value);
+    let mut out = Vec::new();
     if p.services.is_empty() {
         out.push(field("services", vec![Span::styled("none", t.muted)]));
     }
@@ -248,7 +275,6 @@ fn package_lines(app: &App, p: &Package, hl: &Highlights) -> Vec<Hanging> {
             t.text,
         )],
     ));
-    out.extend(status_lines(app, p));
     out
 }
 
@@ -326,38 +352,44 @@ fn status_lines(app: &App, p: &Package) -> Vec<Hanging> {
         spans.push(Span::styled("  L shows the log", dim));
         out.push(field("job", spans));
     }
-    if let Some(r) = record {
-        let builds: Vec<&crate::jobs::RunRecord> = r
-            .history
-            .iter()
-            .filter(|h| h.kind == crate::jobs::JobKind::Build)
-            .collect();
-        if !builds.is_empty() {
-            let secs: Vec<f64> = builds.iter().map(|b| b.duration_secs).collect();
-            let mut spans: Vec<Span> = builds
-                .iter()
-                .zip(sparkline(&secs, &t.glyphs.sparkline).chars())
-                .map(|(b, c)| {
-                    let style = match b.outcome {
-                        crate::jobs::Outcome::Ok => t.status_ok,
-                        crate::jobs::Outcome::Cancelled => t.status_cancelled,
-                        _ => t.status_failed,
-                    };
-                    Span::styled(c.to_string(), style)
-                })
-                .collect();
-            let median = r
-                .estimate()
-                .map(|m| format!("median {} (ok builds)", short_duration(m)))
-                .unwrap_or_else(|| "no successful build yet".into());
-            spans.push(Span::styled(
-                format!("  {median} · {} runs", builds.len()),
-                dim,
-            ));
-            out.push(field("history", spans));
-        }
+    if let Some(h) = record.and_then(|r| history_line(t, r)) {
+        out.push(h);
     }
     out
+}
+
+/// `history   ▅█▁▆▂  median 47s (ok builds) · 5 runs`: one bar per recorded build.
+fn history_line(t: &Theme, r: &crate::jobs::PackageStatus) -> Option<Hanging> {
+    let builds: Vec<&crate::jobs::RunRecord> = r
+        .history
+        .iter()
+        .filter(|h| h.kind == crate::jobs::JobKind::Build)
+        .collect();
+    if builds.is_empty() {
+        return None;
+    }
+    let secs: Vec<f64> = builds.iter().map(|b| b.duration_secs).collect();
+    let mut spans: Vec<Span> = builds
+        .iter()
+        .zip(sparkline(&secs, &t.glyphs.sparkline).chars())
+        .map(|(b, c)| {
+            let style = match b.outcome {
+                crate::jobs::Outcome::Ok => t.status_ok,
+                crate::jobs::Outcome::Cancelled => t.status_cancelled,
+                _ => t.status_failed,
+            };
+            Span::styled(c.to_string(), style)
+        })
+        .collect();
+    let median = r
+        .estimate()
+        .map(|m| format!("median {} (ok builds)", short_duration(m)))
+        .unwrap_or_else(|| "no successful build yet".into());
+    spans.push(Span::styled(
+        format!("  {median} · {} runs", builds.len()),
+        t.muted,
+    ));
+    Some(field(t, "history", spans))
 }
 
 /// One bar character per value (`bars` lowest first), scaled to the largest (what ratatui's
