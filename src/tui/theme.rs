@@ -6,6 +6,7 @@
 //! colours). `[theme]` in config.toml then overrides single roles, as television's
 //! `[ui.theme_overrides]` does: an explicit setting wins over `NO_COLOR`, as no-color.org asks.
 //! The glyphs are Unicode, or ASCII with `glyphs = "ascii"` or when the locale is not UTF-8.
+//! Views only add emphasis (bold) to a role here and there, never a colour.
 
 use std::str::FromStr;
 
@@ -86,6 +87,10 @@ roles! {
     /// Characters a search matched.
     search_match: fg(Color::Yellow).add_modifier(Modifier::BOLD.union(Modifier::UNDERLINED)),
         m(Modifier::BOLD.union(Modifier::UNDERLINED));
+    /// The current match of the log view's search.
+    search_current: fg(Color::Yellow).add_modifier(
+            Modifier::BOLD.union(Modifier::UNDERLINED).union(Modifier::REVERSED)),
+        m(Modifier::BOLD.union(Modifier::UNDERLINED).union(Modifier::REVERSED));
     /// The `/` of a search line.
     prompt: fg(Color::Yellow).add_modifier(Modifier::BOLD), m(Modifier::BOLD);
     /// The text cursor of a search line or prompt.
@@ -114,8 +119,10 @@ roles! {
     warning: fg(Color::Yellow), NONE;
     /// An option's environment variable.
     env_var: fg(Color::Magenta), NONE;
-    /// The log view's error class and first error line.
-    log_error: fg(Color::Red), m(Modifier::BOLD);
+    /// The log view's error class (its first error line is `bad`).
+    log_error: fg(Color::Red).add_modifier(Modifier::BOLD), m(Modifier::BOLD);
+    /// The `got:` hash of a hash mismatch in the log view.
+    got_hash: fg(Color::Green).add_modifier(Modifier::BOLD), m(Modifier::BOLD);
     /// The log view's messages and the hint under a hash mismatch.
     log_warning: fg(Color::Yellow), m(Modifier::BOLD);
     /// Line numbers of the log view.

@@ -3,7 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
@@ -60,9 +60,9 @@ fn outcome_spans(t: &Theme, v: &LogView) -> Vec<Span<'static>> {
             mark(
                 PackageStatus::Failed,
                 &f.class.replace('_', " "),
-                t.log_error.add_modifier(Modifier::BOLD),
+                t.log_error,
             ),
-            Span::styled(format!("  {}", f.first_line), t.log_error),
+            Span::styled(format!("  {}", f.first_line), t.bad),
         ],
         None if v.live => vec![mark(PackageStatus::Building, "running", t.status_running)],
         None if v.loading => vec![Span::styled(
@@ -108,7 +108,7 @@ fn header_lines(t: &Theme, v: &LogView) -> Vec<Line<'static>> {
     } else if let Some(got) = v.got_hash() {
         vec![
             Span::styled("got: ", dim),
-            Span::styled(got.to_owned(), t.good.add_modifier(Modifier::BOLD)),
+            Span::styled(got.to_owned(), t.got_hash),
             Span::styled("   f writes it into package.toml", t.log_warning),
         ]
     } else if let Some(m) = &v.message {
@@ -201,10 +201,11 @@ fn line(t: &Theme, v: &LogView, index: usize, l: &LogLine) -> Line<'static> {
 /// The plain text with every case-insensitive occurrence of `q` in the match style (the current
 /// match also reversed).
 fn highlight(t: &Theme, text: &str, q: &str, current: bool) -> Vec<Span<'static>> {
-    let mut hl = t.search_match;
-    if current {
-        hl = hl.add_modifier(Modifier::REVERSED);
-    }
+    let hl = if current {
+        t.search_current
+    } else {
+        t.search_match
+    };
     let lower = text.to_lowercase();
     let ql = q.to_lowercase();
     // Byte offsets agree only when lowercasing keeps lengths (ASCII); otherwise mark the line.

@@ -21,6 +21,7 @@ use ratatui::widgets::Block;
 
 use super::app::{App, Overlay};
 use super::layout::areas;
+use super::theme::GlyphSet;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let a = areas(app);
@@ -66,7 +67,7 @@ fn asciify(buf: &mut Buffer) {
         }
         let ascii = match cell.symbol() {
             "·" | "—" | "–" | "─" => "-",
-            "…" => ".",
+            "…" => GlyphSet::ASCII.ellipsis,
             "│" | "▏" => "|",
             "┌" | "┐" | "└" | "┘" => "+",
             "↑" => "^",
