@@ -10,6 +10,7 @@ use crate::search;
 use super::jobs::JobTable;
 use super::keymap::{KeyMap, View};
 use super::logview::LogView;
+use super::theme::Theme;
 
 /// Which pane has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,17 +156,6 @@ impl PackageStatus {
         PackageStatus::Stale,
     ];
 
-    pub fn glyph(self) -> &'static str {
-        match self {
-            PackageStatus::Building => "⟳",
-            PackageStatus::Ok => "✔",
-            PackageStatus::Failed => "✘",
-            PackageStatus::Cancelled => "⊘",
-            PackageStatus::Stale => "~",
-            PackageStatus::NeverBuilt => "◌",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             PackageStatus::Building => "building",
@@ -184,18 +174,6 @@ impl PackageStatus {
             other => other.label(),
         }
     }
-
-    pub fn color(self) -> ratatui::style::Color {
-        use ratatui::style::Color;
-        match self {
-            PackageStatus::Building => Color::Yellow,
-            PackageStatus::Ok => Color::Green,
-            PackageStatus::Failed => Color::Red,
-            PackageStatus::Cancelled => Color::Magenta,
-            PackageStatus::Stale => Color::Yellow,
-            PackageStatus::NeverBuilt => Color::DarkGray,
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -206,6 +184,8 @@ pub struct App {
     /// Number of invalid `package.toml` files left out of the catalog (`atwb check` lists them).
     pub diagnostics: usize,
     pub keymap: KeyMap,
+    /// Colours, styles and glyphs the views draw with.
+    pub theme: Theme,
     /// The config file the keymap can be changed in, as the help overlay names it.
     pub config_file: String,
     pub filter: Filter,
@@ -254,6 +234,7 @@ impl App {
             catalog_label,
             diagnostics,
             keymap,
+            theme: Theme::default(),
             config_file: "~/.config/atwb/config.toml".to_owned(),
             filter: Filter::default(),
             mode: Mode::Normal,

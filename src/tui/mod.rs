@@ -29,6 +29,7 @@ pub mod keymap;
 pub mod layout;
 pub mod logview;
 pub mod runtime;
+pub mod theme;
 pub mod update;
 pub mod views;
 
@@ -63,13 +64,16 @@ fn load_catalog(catalog_root: &Path) -> Result<(crate::catalog::Catalog, usize)>
     Ok((loaded.catalog, invalid.len()))
 }
 
-/// Reads the config's keymap and builds the state.
+/// Reads the config's keymap and theme and builds the state.
 fn build_app(catalog: crate::catalog::Catalog, invalid: usize, catalog_root: &Path) -> Result<App> {
     let config_dir = paths::config_dir();
     let config = Config::load_from(&config_dir)?;
     let config_file = config_dir.join("config.toml");
-    let keymap = KeyMap::with_overrides(&config.keys, &config_file)?;
+    let theme = theme::Theme::load(&config, theme::Terminal::from_env())?;
+    let mut keymap = KeyMap::with_overrides(&config.keys, &config_file)?;
+    keymap.ascii = theme.glyphs.ascii;
     let mut app = App::new(catalog, display_path(catalog_root), invalid, keymap);
+    app.theme = theme;
     app.config_file = home_relative(&config_file);
     Ok(app)
 }

@@ -11,7 +11,7 @@ use super::keymap::KeyMap;
 use super::update::update;
 use super::views;
 
-fn fixture_app(width: u16, height: u16) -> App {
+pub(super) fn fixture_app(width: u16, height: u16) -> App {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tui-catalog");
     let loaded = crate::catalog::load(&root).expect("fixture catalog loads");
     assert!(
@@ -31,13 +31,13 @@ fn fixture_app(width: u16, height: u16) -> App {
     app
 }
 
-fn render(app: &App) -> Terminal<TestBackend> {
+pub(super) fn render(app: &App) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(app.width, app.height)).unwrap();
     t.draw(|f| views::draw(f, app)).unwrap();
     t
 }
 
-fn select(app: &mut App, name: &str) {
+pub(super) fn select(app: &mut App, name: &str) {
     let pos = app
         .rows
         .iter()
@@ -147,7 +147,7 @@ fn detail_scrolls_exactly_to_its_last_wrapped_line() {
 // ---- Build status, jobs and logs (issue 4). Engine events and status records are fabricated;
 // the clock is fixed, so elapsed times are stable.
 
-mod builds {
+pub(super) mod builds {
     use std::path::PathBuf;
     use std::time::Duration;
 
@@ -208,7 +208,7 @@ mod builds {
     }
 
     /// An app with statuses for most packages, two running jobs and one queued, at a fixed clock.
-    fn busy_app(width: u16, height: u16) -> App {
+    pub(in crate::tui) fn busy_app(width: u16, height: u16) -> App {
         let mut app = fixture_app(width, height);
         app.unix_now = 10_300;
         set_status(
@@ -329,7 +329,7 @@ mod builds {
 
     /// The real captured log of a fixed-output hash mismatch (tests/fixtures/logs), read as the
     /// runtime reads it.
-    fn hash_mismatch_log_app() -> App {
+    pub(in crate::tui) fn hash_mismatch_log_app() -> App {
         let mut app = fixture_app(120, 24);
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/logs/hash-mismatch.log");
