@@ -89,9 +89,10 @@ fn project_dirs() -> Option<directories::ProjectDirs> {
 
 /// `~/.config/atwb` (or `$XDG_CONFIG_HOME/atwb`).
 pub fn config_dir() -> PathBuf {
-    project_dirs()
-        .map(|d| d.config_dir().to_path_buf())
-        .unwrap_or_else(|| PathBuf::from(".atwb/config"))
+    project_dirs().map_or_else(
+        || PathBuf::from(".atwb/config"),
+        |d| d.config_dir().to_path_buf(),
+    )
 }
 
 /// `~/.local/state/atwb` (or `$XDG_STATE_HOME/atwb`): logs, build status, job logs.
@@ -109,7 +110,6 @@ pub fn catalog_state_dir(catalog: &Path) -> PathBuf {
     let tail = catalog
         .parent()
         .and_then(|p| p.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "catalog".into());
+        .map_or_else(|| "catalog".into(), |n| n.to_string_lossy().into_owned());
     state_dir().join("catalogs").join(format!("{tail}-{short}"))
 }

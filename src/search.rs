@@ -39,7 +39,7 @@ pub fn matcher() -> SkimMatcherV2 {
 /// Whether matching `pattern` is case-sensitive: fzf's smart case (an uppercase letter in the
 /// pattern makes the match case-sensitive).
 fn case_sensitive(pattern: &str) -> bool {
-    pattern.chars().any(|c| c.is_uppercase())
+    pattern.chars().any(char::is_uppercase)
 }
 
 /// Cheap necessary condition for a fuzzy match: the pattern's characters occur in order. Works on
@@ -175,8 +175,7 @@ impl Highlights {
         self.services
             .iter()
             .find(|(s, _)| s == name)
-            .map(|(_, i)| i.as_slice())
-            .unwrap_or(&[])
+            .map_or(&[], |(_, i)| i.as_slice())
     }
 }
 

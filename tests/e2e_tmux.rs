@@ -103,9 +103,10 @@ impl Tmux {
             if ready(&screen) {
                 return screen;
             }
-            if start.elapsed() > DEADLINE {
-                panic!("timed out waiting for {what}; screen:\n{screen}");
-            }
+            assert!(
+                start.elapsed() <= DEADLINE,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
             std::thread::sleep(Duration::from_millis(25));
         }
     }

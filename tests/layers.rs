@@ -136,7 +136,9 @@ impl Lexer {
         let start = self.i;
         self.skip_while(is_ident_char);
         let word: String = self.s[start..self.i].iter().collect();
-        let hashes = (0..).take_while(|k| self.at(*k) == Some('#')).count();
+        let hashes = (0..self.s.len())
+            .take_while(|k| self.at(*k) == Some('#'))
+            .count();
         let quote = self.at(hashes) == Some('"');
         match word.as_str() {
             "r" | "br" if quote => {
@@ -397,7 +399,7 @@ fn folder_loops(files: &[SourceFile]) -> Vec<Loop> {
         for r in references(f, &modules) {
             match file_of(&r.target, files) {
                 Some(b) if b != a && !files[b].module.is_empty() => {
-                    edges[a].entry(b).or_default().push(r)
+                    edges[a].entry(b).or_default().push(r);
                 }
                 _ => {}
             }

@@ -144,7 +144,7 @@ fn good_catalog_loads_without_diagnostics() {
         .collect();
     // Sorted by (tier, org, name); the org comes from the folder.
     let mut sorted = names.clone();
-    sorted.sort();
+    sorted.sort_unstable();
     assert_eq!(names, sorted);
     assert_eq!(loaded.catalog.packages.len(), 8);
     assert_eq!(
@@ -434,7 +434,7 @@ mod cli {
             })
             .collect();
         let mut sorted = order.clone();
-        sorted.sort();
+        sorted.sort_unstable();
         assert_eq!(order, sorted);
         assert_eq!(order[0], (1, "example-rs", "quill-pds"));
         let pds = &items[0];

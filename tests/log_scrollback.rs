@@ -48,6 +48,7 @@ fn bulk_no(text: &str) -> Option<u64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::too_many_lines)] // one scenario, step by step
 async fn a_running_jobs_dropped_lines_are_paged_and_searched_from_its_file() {
     if !nix_env() {
         return;

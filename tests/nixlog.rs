@@ -81,7 +81,10 @@ fn every_fixture_has_a_test_and_parses_fully() {
         .filter(|n| n.ends_with(".log"))
         .collect();
     on_disk.sort();
-    let mut tested: Vec<String> = TESTED.iter().map(|s| s.to_string()).collect();
+    let mut tested: Vec<String> = TESTED
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     tested.sort();
     assert_eq!(on_disk, tested, "add a test for each new fixture");
     for name in TESTED {
@@ -594,7 +597,7 @@ fn atwb_log_exit_codes() {
             *name,
             "success.log" | "chain.log" | "phases.log" | "long.log" | "dry-run.log"
         );
-        assert_eq!(code, if ok { 0 } else { 1 }, "{name}: {err}");
+        assert_eq!(code, i32::from(!ok), "{name}: {err}");
     }
 }
 

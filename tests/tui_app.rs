@@ -596,7 +596,7 @@ mod jobs {
             spec,
             outcome,
             failure,
-            exit_code: Some(if outcome == Outcome::Ok { 0 } else { 1 }),
+            exit_code: Some(i32::from(outcome != Outcome::Ok)),
             duration: Duration::from_millis(2500),
             started_at: 1_000,
             drv_path: None,
@@ -869,6 +869,7 @@ mod jobs {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)] // one scenario, step by step
     fn l_opens_a_live_log_that_follows_and_pages_back() {
         let mut a = app();
         select(&mut a, "pds");

@@ -13,7 +13,9 @@ use std::path::Path;
 use self::doc::{Doc, Field, Table, Value};
 use self::rules::Problem;
 use super::diagnostic::Diagnostic;
-use super::model::*;
+use super::model::{
+    AtprotoMeta, Build, Builder, Category, DepsHash, ExtraFiles, Package, Source, SourceHost, Tier,
+};
 use crate::search::did_you_mean;
 
 pub use self::doc::line_column;
@@ -119,16 +121,13 @@ pub fn check(input: &PackageFile<'_>) -> Checked {
     let mut doc = Doc::new(input.file, input.text);
     // One arena per file: the parsed tree borrows the text and lives only while it is checked.
     let arena = toml_spanner::Arena::new();
-    let parsed = match toml_spanner::parse(input.text, &arena) {
-        Ok(parsed) => parsed,
-        Err(_) => {
-            report_syntax_errors(&mut doc, input.text);
-            return Checked {
-                package: None,
-                diagnostics: doc.diagnostics,
-                anchors: Anchors::default(),
-            };
-        }
+    let Ok(parsed) = toml_spanner::parse(input.text, &arena) else {
+        report_syntax_errors(&mut doc, input.text);
+        return Checked {
+            package: None,
+            diagnostics: doc.diagnostics,
+            anchors: Anchors::default(),
+        };
     };
     let root = Table {
         entries: parsed.table(),
@@ -161,7 +160,7 @@ fn report_syntax_errors(doc: &mut Doc<'_>, text: &str) {
         let span = e.span().range();
         let field = e
             .path()
-            .map_or_else(|| "toml".to_string(), |p| p.to_string());
+            .map_or_else(|| "toml".to_string(), std::string::ToString::to_string);
         match e.kind() {
             toml_spanner::ErrorKind::DuplicateKey { first }
             | toml_spanner::ErrorKind::DuplicateTable { first, .. } => {
@@ -229,9 +228,9 @@ fn read_package(
             .get("description")
             .map(|v| v.span().range())
             .unwrap_or(0..0);
-        problems
-            .into_iter()
-            .for_each(|p| doc.problem(span.clone(), "description", p));
+        for p in problems {
+            doc.problem(span.clone(), "description", p);
+        }
         ok
     });
     let long_description = doc

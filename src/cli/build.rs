@@ -76,16 +76,15 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
     if specs.is_empty() {
         bail!("nothing to build: name packages, or use --all, --tier N or --org O");
     }
-    let mut engine_cfg = match &catalog {
-        Some(c) => EngineConfig::from_config(&config.jobs, c),
-        None => {
-            let mut e = EngineConfig::new(paths::state_dir().join("logs"));
-            e.max_parallel = config.jobs.max_parallel.max(1);
-            e.nix.builders = config.jobs.builders.clone();
-            e.nix.max_jobs = config.jobs.max_jobs;
-            e.timeout = config.jobs.timeout_secs.map(std::time::Duration::from_secs);
-            e
-        }
+    let mut engine_cfg = if let Some(c) = &catalog {
+        EngineConfig::from_config(&config.jobs, c)
+    } else {
+        let mut e = EngineConfig::new(paths::state_dir().join("logs"));
+        e.max_parallel = config.jobs.max_parallel.max(1);
+        e.nix.builders = config.jobs.builders.clone();
+        e.nix.max_jobs = config.jobs.max_jobs;
+        e.timeout = config.jobs.timeout_secs.map(std::time::Duration::from_secs);
+        e
     };
     if let Some(c) = &catalog {
         engine_cfg.store = Some(Arc::new(StatusStore::open(c)?));
@@ -145,7 +144,7 @@ fn runtime_for(concurrent: usize) -> Result<tokio::runtime::Runtime> {
             .enable_all()
             .build()?
     } else {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(concurrent.min(cores).max(1))
             .enable_all()

@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::Result;
 use clap::{Args, CommandFactory};
 
 use super::Cli;
@@ -12,12 +11,12 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-pub fn run(args: &CompletionsArgs) -> Result<ExitCode> {
+pub fn run(args: &CompletionsArgs) -> ExitCode {
     clap_complete::generate(
         args.shell,
         &mut Cli::command(),
         "atwb",
         &mut std::io::stdout(),
     );
-    Ok(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }

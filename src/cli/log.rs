@@ -85,7 +85,7 @@ fn write_text(out: &mut impl Write, s: &Summary) -> io::Result<()> {
 }
 
 fn write_class_details(out: &mut impl Write, f: &Failure) -> io::Result<()> {
-    use ErrorClass::*;
+    use ErrorClass::{BuilderFailed, DependencyFailed, HashMismatch, TestFailed};
     match &f.class {
         HashMismatch { specified, got, .. } => {
             writeln!(out, "  specified: {specified}")?;

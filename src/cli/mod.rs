@@ -84,7 +84,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             crate::tui::run(catalog()?)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Completions(a)) => completions::run(a),
+        Some(Command::Completions(a)) => Ok(completions::run(a)),
         Some(Command::Check(a)) => check::run(a, &catalog()?),
         Some(Command::List(a)) => list::run(a, &catalog()?),
         Some(Command::Show(a)) => show::run(a, &catalog()?),

@@ -119,7 +119,7 @@ pub fn run(mut app: App, catalog_root: PathBuf) -> Result<()> {
         .build()
         .context("starting the async runtime")?;
     let (mut terminal, _guard) = enter()?;
-    let _in_rt = rt.enter();
+    let in_rt = rt.enter();
     let mut engine_cfg = EngineConfig::from_config(&config.jobs, &catalog_root);
     engine_cfg.store = Some(store.clone());
     // Declared after the terminal guard, so dropped before it: nix is stopped first.
@@ -152,7 +152,7 @@ pub fn run(mut app: App, catalog_root: PathBuf) -> Result<()> {
     // restores the terminal.
     drop(effects);
     drop(engine);
-    drop(_in_rt);
+    drop(in_rt);
     // Do not wait for a background evaluation (hardening scores) still running: quitting must
     // be quick. Builders are already stopped above; an evaluation ends by itself.
     rt.shutdown_background();
@@ -322,7 +322,7 @@ pub async fn run_loop(
     let mut jobs_open = true;
     // A key is drawn at once; streamed log lines at most once per FRAME_BUDGET, so a chatty
     // build costs ~60 frames a second, not one per batch, and keys never queue behind frames.
-    let mut last_draw = Instant::now() - FRAME_BUDGET;
+    let mut last_draw = Instant::now().checked_sub(FRAME_BUDGET).unwrap();
     let mut key_pending = true;
     loop {
         if app.dirty && (key_pending || last_draw.elapsed() >= FRAME_BUDGET) {
@@ -349,7 +349,7 @@ pub async fn run_loop(
                 Some(Err(e)) => return Err(e).context("reading terminal events"),
                 None => return Ok(()),
             },
-            _ = tokio::time::sleep_until(next_frame), if app.dirty => {}
+            () = tokio::time::sleep_until(next_frame), if app.dirty => {}
             Some(fb) = feedback_rx.recv() => {
                 stamp_clock(app);
                 commands = on_feedback(app, fb);

@@ -355,9 +355,8 @@ pub(super) mod builds {
     #[test]
     fn log_view_with_a_hash_mismatch_header() {
         let app = hash_mismatch_log_app();
-        let v = match app.overlays.last() {
-            Some(crate::tui::app::Overlay::Log(v)) => v,
-            _ => panic!(),
+        let Some(crate::tui::app::Overlay::Log(v)) = app.overlays.last() else {
+            panic!("log view on top")
         };
         assert_eq!(v.failure.as_ref().unwrap().class, "hash_mismatch");
         assert!(v.got_hash().unwrap().starts_with("sha256-"));

@@ -55,7 +55,7 @@ fn coloured_cells(buf: &Buffer) -> Vec<(u16, u16)> {
 fn non_ascii(buf: &Buffer) -> Vec<String> {
     buf.content
         .iter()
-        .map(|c| c.symbol())
+        .map(ratatui::buffer::Cell::symbol)
         .filter(|s| !s.is_ascii())
         .map(str::to_owned)
         .collect()

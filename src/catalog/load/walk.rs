@@ -110,7 +110,7 @@ fn misplaced(diagnostics: &mut Vec<Diagnostic>, path: &Path, expected: &str) {
 /// independent, so a shared counter handing out chunks keeps both cores busy without a pool.
 pub fn check_all(dirs: &[PackageDir]) -> Vec<CheckedDir> {
     const CHUNK: usize = 32;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let threads = cores.min(dirs.len().div_ceil(CHUNK)).max(1);
     if threads == 1 {
         return dirs.iter().map(check_dir).collect();

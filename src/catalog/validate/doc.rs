@@ -211,7 +211,7 @@ impl<'a> Doc<'a> {
         path: &mut Vec<&'k str>,
         in_inline: bool,
     ) {
-        for (key, value) in t.iter() {
+        for (key, value) in t {
             path.push(key.name);
             self.nix_check_value(value, path, in_inline);
             path.pop();
@@ -295,13 +295,12 @@ impl<'a> Doc<'a> {
 
     pub fn as_str<'f>(&mut self, v: &Value<'_>, field: impl Into<Field<'f>>) -> Option<String> {
         let field = field.into();
-        match v.as_str() {
-            Some(s) => Some(s.to_string()),
-            None => {
-                let key = field.leaf();
-                self.wrong_kind(v, field, "a string", format!("quote it: {key} = \"...\""));
-                None
-            }
+        if let Some(s) = v.as_str() {
+            Some(s.to_string())
+        } else {
+            let key = field.leaf();
+            self.wrong_kind(v, field, "a string", format!("quote it: {key} = \"...\""));
+            None
         }
     }
 
@@ -332,13 +331,14 @@ impl<'a> Doc<'a> {
     pub fn as_int<'f>(&mut self, v: &Value<'_>, field: impl Into<Field<'f>>) -> Option<i64> {
         let field = field.into();
         match (v.kind(), v.as_str()) {
-            (Kind::Integer, _) => match v.as_i64() {
-                Some(n) => Some(n),
-                None => {
+            (Kind::Integer, _) => {
+                if let Some(n) = v.as_i64() {
+                    Some(n)
+                } else {
                     self.report(v.span().range(), field, "integer is out of range", None);
                     None
                 }
-            },
+            }
             (_, Some(s)) if s.parse::<i64>().is_ok() => {
                 self.wrong_kind(
                     v,
@@ -362,21 +362,20 @@ impl<'a> Doc<'a> {
         field: impl Into<Field<'f>>,
     ) -> Option<Table<'t, 'i>> {
         let field = field.into();
-        match v.as_table() {
-            Some(t) => Some(Table {
+        if let Some(t) = v.as_table() {
+            Some(Table {
                 entries: t,
                 path: field.to_string(),
                 span: v.span().range(),
-            }),
-            None => {
-                self.wrong_kind(
-                    v,
-                    field,
-                    "a table",
-                    format!("write it as a [{field}] section"),
-                );
-                None
-            }
+            })
+        } else {
+            self.wrong_kind(
+                v,
+                field,
+                "a table",
+                format!("write it as a [{field}] section"),
+            );
+            None
         }
     }
 
@@ -394,7 +393,7 @@ impl<'a> Doc<'a> {
         };
         let mut out = Vec::with_capacity(items.len());
         let mut ok = true;
-        for item in items.iter() {
+        for item in items {
             match self.as_str(item, field) {
                 Some(s) => out.push(s),
                 None => ok = false,
@@ -405,6 +404,8 @@ impl<'a> Doc<'a> {
 
     // Optional fields: absent is `Some(default)`, wrong kind is `None` (reported).
 
+    // Absent (`Some(None)`) and wrong kind (`None`, reported) are different answers.
+    #[allow(clippy::option_option)]
     pub fn opt_str(&mut self, t: &Table<'_, '_>, key: &str) -> Option<Option<String>> {
         match t.get(key) {
             None => Some(None),

@@ -142,7 +142,7 @@ mod tests {
             "an escaped backslash then a letter e"
         );
         assert_eq!(
-            string_escapes(r#"'literal \e'"#),
+            string_escapes(r"'literal \e'"),
             None,
             "literal strings have no escapes"
         );

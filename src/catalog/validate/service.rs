@@ -8,7 +8,7 @@ use toml_spanner::Kind;
 use super::doc::{self, Doc, Field, Table, Value};
 use super::rules::{self, Placeholder, Problem};
 use super::{accept, one_of};
-use crate::catalog::model::*;
+use crate::catalog::model::{Database, HardeningException, OptionType, Service, ServiceOption};
 use crate::search::did_you_mean;
 
 pub(super) const SERVICE_KEYS: &[&str] = &[
@@ -105,12 +105,15 @@ fn read_service<'i>(
     let exec = exec_value
         .and_then(|v| doc.as_str_list(v, t.at("exec")))
         .filter(|e| {
-            let p = e.first().is_none_or(|p| p.is_empty()).then(|| {
-                Problem::new(
-                    "needs at least the program to run",
-                    "write exec = [\"program\", \"--flag\", \"{data_dir}\"]",
-                )
-            });
+            let p = e
+                .first()
+                .is_none_or(std::string::String::is_empty)
+                .then(|| {
+                    Problem::new(
+                        "needs at least the program to run",
+                        "write exec = [\"program\", \"--flag\", \"{data_dir}\"]",
+                    )
+                });
             accept(doc, t, "exec", p.map_or(Ok(()), Err))
         });
     let ports = match t.get("ports") {
@@ -490,7 +493,7 @@ fn check_placeholders(
 ) -> bool {
     if let Some(items) = value.as_array() {
         let mut ok = true;
-        for item in items.iter() {
+        for item in items {
             ok &= check_placeholders(doc, field, item, scope);
         }
         return ok;
@@ -565,17 +568,14 @@ fn unknown_ref<'a>(
     known: impl Iterator<Item = &'a str> + Clone,
 ) -> Problem {
     let plural = if kind == "port" { "ports" } else { "options" };
-    let hint = match did_you_mean(name, known.clone()) {
-        Some(m) => format!("did you mean `{{{kind}:{m}}}`?"),
-        None => {
-            let list: Vec<&str> = known.collect();
-            if list.is_empty() {
-                format!(
-                    "this service declares no {plural}; add it under [services.<name>.{plural}]"
-                )
-            } else {
-                format!("declared {plural}: {}", list.join(", "))
-            }
+    let hint = if let Some(m) = did_you_mean(name, known.clone()) {
+        format!("did you mean `{{{kind}:{m}}}`?")
+    } else {
+        let list: Vec<&str> = known.collect();
+        if list.is_empty() {
+            format!("this service declares no {plural}; add it under [services.<name>.{plural}]")
+        } else {
+            format!("declared {plural}: {}", list.join(", "))
         }
     };
     Problem {
@@ -596,14 +596,14 @@ fn to_toml(doc: &mut Doc<'_>, v: &Value<'_>, field: Field<'_>) -> Option<toml::V
         Kind::Array => {
             let items = v.as_array()?;
             let mut out = Vec::with_capacity(items.len());
-            for item in items.iter() {
+            for item in items {
                 out.push(to_toml(doc, item, field)?);
             }
             toml::Value::Array(out)
         }
         Kind::Table => {
             let mut out = toml::Table::new();
-            for (k, item) in v.as_table()?.iter() {
+            for (k, item) in v.as_table()? {
                 out.insert(k.name.to_string(), to_toml(doc, item, field)?);
             }
             toml::Value::Table(out)

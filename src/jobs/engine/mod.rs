@@ -375,7 +375,7 @@ async fn dispatch(mut queue: mpsc::UnboundedReceiver<Admission>, semaphore: Arc<
         }
         let permit = tokio::select! {
             p = semaphore.clone().acquire_owned() => p.expect("the semaphore is never closed"),
-            _ = job.cancel.cancelled() => continue,
+            () = job.cancel.cancelled() => continue,
         };
         // If the job gave up meanwhile, the permit comes back with the error and is dropped.
         let _ = job.turn.send(permit);

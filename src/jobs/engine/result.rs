@@ -22,8 +22,11 @@ pub(super) fn finished(
         interp,
         stdout,
     } = ended;
-    let exit_code = status.as_ref().ok().and_then(|s| s.code());
-    let success = status.as_ref().is_ok_and(|s| s.success());
+    let exit_code = status
+        .as_ref()
+        .ok()
+        .and_then(std::process::ExitStatus::code);
+    let success = status.as_ref().is_ok_and(std::process::ExitStatus::success);
     let outcome = match stop {
         Some(StopReason::Cancelled) => Outcome::Cancelled,
         Some(StopReason::TimedOut) => Outcome::TimedOut,

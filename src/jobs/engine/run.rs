@@ -38,7 +38,7 @@ pub(super) async fn run_job(
     };
     let _permit = tokio::select! {
         biased;
-        _ = cancel.cancelled() => return cancelled(),
+        () = cancel.cancelled() => return cancelled(),
         p = my_turn => match p {
             Ok(p) => p,
             // The dispatcher skipped us (cancelled) or is gone (engine dropped).
@@ -55,7 +55,7 @@ pub(super) async fn run_job(
     // hashing the package's files overlaps nix's start instead of delaying it.
     let mut fingerprint = None;
     let result = run_nix(inner, id, &spec, &cancel, &ring, t0, &mut || {
-        fingerprint = Some(fingerprint_now())
+        fingerprint = Some(fingerprint_now());
     })
     .await;
     // nix never started (cancelled, spawn failed): the files as they are now.
@@ -205,7 +205,7 @@ fn create_log_file(dir: &Path, label: &str) -> std::io::Result<(PathBuf, std::fs
             .open(&path)
         {
             Ok(f) => return Ok((path, f)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e),
         }
     }

@@ -75,14 +75,14 @@ pub(super) async fn supervise(
                     }
                 }
             },
-            _ = batching.pause_over(), if batching.pausing() => batching.resume(),
+            () = batching.pause_over(), if batching.pausing() => batching.resume(),
             s = child.wait(), if exit.is_none() => {
                 exit = Some(s);
                 batching.resume();
                 // A grandchild may still hold stderr open; read what is buffered, then stop.
                 drain.as_mut().reset(tokio::time::Instant::now() + AFTER_EXIT);
             }
-            _ = drain.as_mut() => break,
+            () = drain.as_mut() => break,
             () = supervisor.act(cancel, exit.is_some()) => {}
         }
     }

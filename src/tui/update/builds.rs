@@ -40,13 +40,14 @@ pub(super) fn main_action(app: &mut App, action: Action) -> Option<Vec<Command>>
             log::open_package_log(app, false)
         }
         Action::FixHash => fix_selected(app),
-        Action::OpenEditor => match app.selected_package() {
-            Some(p) => vec![Command::OpenEditor(p.dir.join("package.toml"))],
-            None => {
+        Action::OpenEditor => {
+            if let Some(p) = app.selected_package() {
+                vec![Command::OpenEditor(p.dir.join("package.toml"))]
+            } else {
                 app.notify("select a package to edit", true);
                 Vec::new()
             }
-        },
+        }
         Action::Jobs => {
             app.overlays.push(Overlay::Jobs { selected: 0 });
             Vec::new()
@@ -105,15 +106,12 @@ pub(super) fn build(app: &mut App, packages: Vec<String>, tests: bool) -> Vec<Co
 }
 
 fn test_selected(app: &mut App) -> Vec<Command> {
-    match app.selected_package() {
-        Some(p) => {
-            let name = p.name.clone();
-            build(app, vec![name], true)
-        }
-        None => {
-            app.notify("select a package to test", true);
-            Vec::new()
-        }
+    if let Some(p) = app.selected_package() {
+        let name = p.name.clone();
+        build(app, vec![name], true)
+    } else {
+        app.notify("select a package to test", true);
+        Vec::new()
     }
 }
 
@@ -123,12 +121,11 @@ fn cancel_selected(app: &mut App) -> Vec<Command> {
         .and_then(|p| app.jobs.latest_for(&p.name))
         .filter(|j| j.is_active())
         .map(|j| j.id);
-    match active {
-        Some(id) => vec![Command::Cancel(id)],
-        None => {
-            app.notify("no running job for the selected package", true);
-            Vec::new()
-        }
+    if let Some(id) = active {
+        vec![Command::Cancel(id)]
+    } else {
+        app.notify("no running job for the selected package", true);
+        Vec::new()
     }
 }
 

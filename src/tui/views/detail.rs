@@ -138,7 +138,7 @@ fn about_lines(t: &Theme, p: &Package, hl: &Highlights) -> Vec<Hanging> {
         out.extend(paragraphs(&p.long_description).into_iter().map(|text| {
             // A list item's lines continue under its text, not under its `-`.
             let indent = leading_spaces(&[Span::raw(text.as_str())]);
-            let marker = text.trim_start().starts_with(['-', '*']) as usize * 2;
+            let marker = usize::from(text.trim_start().starts_with(['-', '*'])) * 2;
             Hanging::new(Span::styled(text.clone(), t.text), indent + marker)
         }));
     }
@@ -381,10 +381,10 @@ fn history_line(t: &Theme, r: &crate::jobs::PackageStatus) -> Option<Hanging> {
             Span::styled(c.to_string(), style)
         })
         .collect();
-    let median = r
-        .estimate()
-        .map(|m| format!("median {} (ok builds)", short_duration(m)))
-        .unwrap_or_else(|| "no successful build yet".into());
+    let median = r.estimate().map_or_else(
+        || "no successful build yet".into(),
+        |m| format!("median {} (ok builds)", short_duration(m)),
+    );
     spans.push(Span::styled(
         format!("  {median} · {} runs", builds.len()),
         t.muted,
@@ -513,11 +513,11 @@ fn paragraphs(text: &str) -> Vec<String> {
             out.push(String::new());
             continue;
         }
-        if !current.is_empty() {
+        if current.is_empty() {
+            current.push_str(line);
+        } else {
             current.push(' ');
             current.push_str(line.trim_start());
-        } else {
-            current.push_str(line);
         }
     }
     if !current.is_empty() {

@@ -60,10 +60,10 @@ pub fn job_line(app: &App, j: &JobView, width: usize) -> Line<'static> {
 
 /// `4.1s / ~6s`, `queued · ~6s`.
 pub fn time_text(app: &App, j: &JobView) -> String {
-    let est = j
-        .estimate
-        .map(|e| format!("~{}", short_duration(e)))
-        .unwrap_or_else(|| "no estimate".into());
+    let est = j.estimate.map_or_else(
+        || "no estimate".into(),
+        |e| format!("~{}", short_duration(e)),
+    );
     match j.elapsed(app.now) {
         Some(e) if j.is_active() => format!("{} / {est}", short_duration(e)),
         Some(e) => short_duration(e),

@@ -182,7 +182,7 @@ mod tests {
     use ratatui::style::{Color, Style};
 
     fn texts(lines: &[Line]) -> Vec<String> {
-        lines.iter().map(|l| l.to_string()).collect()
+        lines.iter().map(std::string::ToString::to_string).collect()
     }
 
     #[test]
