@@ -1,4 +1,4 @@
-//! End-to-end tests of the real `atwb` binary in tmux (recipe: toolchain.md §2b): one private tmux
+//! End-to-end tests of the real `atwb` binary in tmux: one private tmux
 //! server per test, the app wrapped in `sh -c '...; echo "[exit $?]"; exec sleep 600'` so the
 //! pane outlives it, and polling of the screen instead of sleeps.
 //!
@@ -422,7 +422,7 @@ fn quote_str(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// Issue 4 item 9: a build started from the TUI with `b` streams its lines live into the log
+/// A build started from the TUI with `b` streams its lines live into the log
 /// view and ends with its status in the tree; a failing build shows ✘ and its error class.
 /// Real nix, real builders (fixture flake, builder /bin/sh).
 #[test]
@@ -498,7 +498,7 @@ fn q_with_a_running_build_asks_then_cancels_it() {
     fx.assert_no_builder_left();
 }
 
-/// Issue 4 item 4 from the UI: a fixed-output hash mismatch shows its `got:` hash, `f` writes it
+/// A fixed-output hash mismatch shows its `got:` hash, `f` writes it
 /// into package.toml (format kept) and offers a rebuild, `y` rebuilds, until the build is ✔.
 /// Real nix: the flake of tests/fixtures/flakes/hashfix reads the hashes from the catalog beside
 /// it; the catalog is the valid two-package one of `catalogrepo` (demo's hashes are wrong).

@@ -1,4 +1,4 @@
-//! The catalog's Nix side, checked with real nix and no nixpkgs (issue 3, item 5):
+//! The catalog's Nix side, checked with real nix and no nixpkgs:
 //! every `.nix` file parses; the builtins-only index lists what `atwb list --json` lists; the
 //! NUR entry point keeps its contract; and every service's unit (as `atwb unit` prints it from
 //! the Nix evaluation) scores <= 2.0 with `systemd-analyze security --offline=yes`, unless its

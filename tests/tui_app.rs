@@ -529,7 +529,7 @@ fn incremental_search_ranks_exactly_like_a_fresh_search() {
     }
 }
 
-// ---- Builds, jobs, logs (issue 4): fabricated engine events and status records drive the
+// ---- Builds, jobs, logs: fabricated engine events and status records drive the
 // pure update; the runtime and real nix are covered by tests/e2e_tmux.rs.
 
 mod jobs {

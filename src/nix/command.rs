@@ -1,7 +1,7 @@
 //! Building the `nix` command lines the job engine runs. Pure: the result is a program, an
 //! argument list and nothing else, so it can be unit-tested and shown to the user verbatim.
 //!
-//! Nix 2.8 facts that shape these (toolchain.md §3): there is no `--print-out-paths` (we use
+//! Nix 2.8 facts that shape these: there is no `--print-out-paths` (we use
 //! `--json`), a multi-target `nix build` reports only its first failure (one installable per
 //! call), and the experimental features are added with `--extra-experimental-features` so a
 //! user's own `NIX_CONFIG` / `nix.conf` is never replaced, only extended.

@@ -8,7 +8,7 @@
 //! The parser is pure and borrows from the input: strings without JSON escapes are not copied.
 //! Activity and result type numbers nix may add later are kept as raw numbers
 //! ([`ActivityType::Other`], [`ResultKind::Other`]), never rejected. Format reference:
-//! toolchain.md §3 (as measured with Nix 2.8) and nix's `logging.hh`.
+//! measured with Nix 2.8 and nix's `logging.hh`.
 
 use std::borrow::Cow;
 use std::fmt;

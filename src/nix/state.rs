@@ -8,7 +8,7 @@
 //! [`MAX_MESSAGES`] warnings and errors are kept (plus counts). What grows is one small record
 //! per derivation nix mentions.
 //!
-//! Nix 2.8 facts this relies on (toolchain.md §3, fixtures in `tests/fixtures/logs`): `start`
+//! Nix 2.8 facts this relies on (fixtures in `tests/fixtures/logs`): `start`
 //! has no `parent`, so log lines are attributed through the Build (105) activity id; `stop` has
 //! no status, so a build's result is read from the Builds (104) progress counters that nix
 //! updates just before the stop, and corrected by the error messages that name a derivation.

@@ -58,7 +58,7 @@ pub enum OnYes {
     Rebuild(Vec<String>),
 }
 
-/// The hardening scores of the catalog's services (issue 3 item 6), computed once in the
+/// The hardening scores of the catalog's services, computed once in the
 /// background at start-up.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Hardening {

@@ -4,7 +4,7 @@
 //! view -> `update::update(&mut App, Action) -> Vec<Command>` changes state -> `runtime` executes
 //! the commands and, when `app.dirty`, draws `views::draw(&App)`.
 //!
-//! Builds (issue 4): `b` builds the selected package (on a tier or org line: every package shown
+//! Builds: `b` builds the selected package (on a tier or org line: every package shown
 //! in it), `B` everything the filter shows, `t` runs its tests, `J` opens the jobs view, `c`
 //! cancels, `f` writes a hash mismatch's `got:` hash and offers a rebuild, `E` opens package.toml
 //! in `$EDITOR`, `O` opens a saved internal-json log. The log of the selected package's running or

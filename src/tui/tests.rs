@@ -144,7 +144,7 @@ fn detail_scrolls_exactly_to_its_last_wrapped_line() {
     );
 }
 
-// ---- Build status, jobs and logs (issue 4). Engine events and status records are fabricated;
+// ---- Build status, jobs and logs. Engine events and status records are fabricated;
 // the clock is fixed, so elapsed times are stable.
 
 pub(super) mod builds {

@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The NIX_CONFIG every test that runs nix uses: no daemon, no sandbox, no network substituters
-/// (toolchain.md: the default cache costs seconds per build on a machine without network).
+/// (the default cache costs seconds per build on a machine without network).
 pub const NIX_CONFIG: &str = "experimental-features = nix-command flakes\nsandbox = false\nbuild-users-group =\nsubstituters =";
 
 /// Whether `tool` can be run. Under `CI=true` a missing tool is a failure, not a skip: CI must
