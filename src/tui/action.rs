@@ -79,6 +79,9 @@ pub enum Action {
     RerunFailed,
     /// Open a saved internal-json log file (asks for the path).
     OpenLogFile,
+    /// Score the services' hardening: evaluates the catalog's Nix code (restricted), so only on
+    /// request.
+    ScoreHardening,
     /// Log view: follow new lines on / off.
     ToggleFollow,
     /// Log view: wrap long lines on / off.
@@ -124,7 +127,7 @@ pub enum Action {
 
 impl Action {
     /// Every action a key can be bound to, in the order the help overlay lists them.
-    pub const BINDABLE: [Action; 46] = [
+    pub const BINDABLE: [Action; 47] = [
         Action::MoveUp,
         Action::MoveDown,
         Action::PageUp,
@@ -163,6 +166,7 @@ impl Action {
         Action::RerunJob,
         Action::RerunFailed,
         Action::OpenLogFile,
+        Action::ScoreHardening,
         Action::ToggleFollow,
         Action::ToggleWrap,
         Action::SearchNext,
@@ -227,6 +231,7 @@ impl Action {
             Action::RerunJob => "re-run job",
             Action::RerunFailed => "re-run all failed",
             Action::OpenLogFile => "open a saved log file",
+            Action::ScoreHardening => "score hardening (nix eval)",
             Action::ToggleFollow => "follow on / off",
             Action::ToggleWrap => "wrap on / off",
             Action::SearchNext => "next match",
@@ -279,6 +284,8 @@ pub enum Command {
     },
     /// Re-read these packages' records from the status store (after a job finished).
     RefreshStatus(Vec<String>),
+    /// Evaluate the catalog (restricted) and score every service's hardening.
+    ScoreHardening,
     /// Look through the whole log of `source` (not only the view's window), streaming.
     SeekLog {
         source: LogSource,

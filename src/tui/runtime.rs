@@ -145,7 +145,8 @@ pub fn run(mut app: App, catalog_root: PathBuf) -> Result<()> {
                 .map(|p| p.name.clone())
                 .collect(),
         );
-        effects.score_hardening();
+        // Never an evaluation at start-up: browsing a catalog must not run its Nix code.
+        effects.remembered_hardening();
         event_loop(&mut terminal, &mut app, &effects, jobs_rx, feedback_rx).await
     });
     // Cancel and wait (bounded: SIGINT, SIGTERM, then the whole tree killed) before the guard
@@ -423,6 +424,7 @@ fn execute(app: &App, effects: &Effects, command: Command) -> Flow {
         Command::SaveLog { source, name } => effects.save_log(source, name),
         Command::SeekLog { source, seek } => effects.seek_log(source, seek),
         Command::RefreshStatus(names) => effects.refresh_statuses(names),
+        Command::ScoreHardening => effects.score_hardening(),
     }
     Flow::Continue
 }
