@@ -1208,7 +1208,20 @@ mod jobs {
     #[test]
     fn hardening_scores_show_pending_then_score_or_na() {
         let mut a = app();
+        // Nothing is evaluated at start-up: the score waits for `H`.
+        assert_eq!(a.hardening_text("pds"), "not scored (H)");
+        assert_eq!(
+            a.keymap
+                .action(View::Main, &atwb::tui::keymap::Key::char('H')),
+            Some(Action::ScoreHardening)
+        );
+        assert_eq!(
+            update(&mut a, Action::ScoreHardening),
+            [Command::ScoreHardening]
+        );
         assert_eq!(a.hardening_text("pds"), "…");
+        // Asked again while it runs: no second evaluation.
+        assert_eq!(update(&mut a, Action::ScoreHardening), []);
         on_feedback(
             &mut a,
             Feedback::Hardening(Hardening::Scores([("pds".to_string(), Ok(1.9f32))].into())),

@@ -15,6 +15,7 @@ use crate::jobs::{Engine, EngineConfig, JobEvent, JobResult, JobSpec, Outcome, S
 use crate::nix::classify::Failure;
 use crate::nix::command::{Installable, current_system};
 use crate::paths;
+use crate::tui::runtime::StopSignals;
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
@@ -90,7 +91,7 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
         engine_cfg.store = Some(Arc::new(StatusStore::open(c)?));
     }
     let rt = runtime_for(specs.len().min(engine_cfg.max_parallel))?;
-    let results = rt.block_on(run_jobs(engine_cfg, specs));
+    let (results, stopped_by) = rt.block_on(run_jobs(engine_cfg, specs));
     drop(rt);
 
     let mut summary = Summary {
@@ -125,11 +126,29 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
         summary.total, summary.ok, summary.failed, summary.cancelled, summary.timed_out
     );
     let _ = std::io::stderr().write_all(line.as_bytes());
-    Ok(if summary.ok == summary.total {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+    Ok(match stopped_by {
+        // As a shell reports a process the signal killed; Ctrl-c keeps the plain failure code
+        // of a run with cancelled targets.
+        Some(sig) if sig != libc::SIGINT => ExitCode::from(128 + sig as u8),
+        _ if summary.ok == summary.total => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
     })
+}
+
+/// To stderr, ignoring errors: after SIGHUP the terminal may be gone, and a failed write must not
+/// abort the cancelling (eprintln! panics).
+fn note(text: &str) {
+    let _ = std::io::stderr().write_all(format!("{text}\n").as_bytes());
+}
+
+fn signal_name(sig: libc::c_int) -> &'static str {
+    match sig {
+        libc::SIGINT => "interrupted",
+        libc::SIGTERM => "terminated (SIGTERM)",
+        libc::SIGHUP => "hung up (SIGHUP)",
+        libc::SIGQUIT => "quit (SIGQUIT)",
+        _ => "signalled",
+    }
 }
 
 /// The runtime for `concurrent` jobs at a time. One job (the common `atwb build PKG`): a
@@ -261,14 +280,19 @@ fn plan(
     Ok(specs)
 }
 
-async fn run_jobs(cfg: EngineConfig, specs: Vec<JobSpec>) -> Vec<JobResult> {
+/// Runs the jobs to the end; a stop signal cancels them (they still finish, as cancelled, and are
+/// recorded), a second one stops at once. Returns the results and the first stop signal.
+async fn run_jobs(cfg: EngineConfig, specs: Vec<JobSpec>) -> (Vec<JobResult>, Option<libc::c_int>) {
     let engine = Engine::new(cfg);
     let mut rx = engine.subscribe_lifecycle();
+    // Ctrl-c (SIGINT), and SIGTERM, SIGHUP, SIGQUIT, which would otherwise end atwb at once,
+    // with nothing recorded and no summary.
+    let mut signals = StopSignals::new();
     let total = specs.len();
     let ids: Vec<_> = specs.into_iter().map(|s| engine.submit(s)).collect();
     let mut results: Vec<Option<JobResult>> = vec![None; total];
     let mut done = 0;
-    let mut interrupts = 0;
+    let mut stopped_by = None;
     while done < total {
         tokio::select! {
             ev = rx.recv() => {
@@ -276,14 +300,12 @@ async fn run_jobs(cfg: EngineConfig, specs: Vec<JobSpec>) -> Vec<JobResult> {
                 match ev {
                     JobEvent::Started { id, .. } => {
                         if let Some(j) = engine.job(id) {
-                            let line = format!("started  {} ({})\n", j.spec.label, j.spec.installable);
-                            let _ = std::io::stderr().write_all(line.as_bytes());
+                            note(&format!("started  {} ({})", j.spec.label, j.spec.installable));
                         }
                     }
                     JobEvent::Finished(r) => {
                         done += 1;
-                        let line = format!("{}\n", finish_line(&r, done, total));
-                        let _ = std::io::stderr().write_all(line.as_bytes());
+                        note(&finish_line(&r, done, total));
                         if let Some(i) = ids.iter().position(|id| *id == r.id) {
                             results[i] = Some(*r);
                         }
@@ -291,20 +313,24 @@ async fn run_jobs(cfg: EngineConfig, specs: Vec<JobSpec>) -> Vec<JobResult> {
                     _ => {}
                 }
             }
-            _ = tokio::signal::ctrl_c() => {
-                interrupts += 1;
-                if interrupts > 1 {
-                    eprintln!("interrupted again: stopping now");
+            sig = signals.recv() => {
+                if stopped_by.is_some() {
+                    note(&format!("{} again: stopping now", signal_name(sig)));
                     break;
                 }
-                eprintln!("interrupted: cancelling {} job(s); Ctrl-c again to stop at once", total - done);
+                stopped_by = Some(sig);
+                note(&format!(
+                    "{}: cancelling {} job(s); Ctrl-c again to stop at once",
+                    signal_name(sig),
+                    total - done
+                ));
                 engine.cancel_all();
             }
         }
     }
-    // Dropping the engine stops whatever still runs (second Ctrl-c) before returning.
+    // Dropping the engine stops whatever still runs (second signal) before returning.
     drop(engine);
-    results.into_iter().flatten().collect()
+    (results.into_iter().flatten().collect(), stopped_by)
 }
 
 fn finish_line(r: &JobResult, done: usize, total: usize) -> String {

@@ -80,10 +80,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let flag = cli.catalog.as_deref();
     let catalog = || paths::locate_catalog(flag);
     match &cli.command {
-        None => {
-            crate::tui::run(catalog()?)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        None => crate::tui::run(catalog()?),
         Some(Command::Completions(a)) => Ok(completions::run(a)),
         Some(Command::Check(a)) => check::run(a, &catalog()?),
         Some(Command::List(a)) => list::run(a, &catalog()?),

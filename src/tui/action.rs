@@ -115,6 +115,9 @@ actions! {
         RerunFailed => "re-run all failed",
         /// Open a saved internal-json log file (asks for the path).
         OpenLogFile => "open a saved log file",
+        /// Score the services' hardening: evaluates the catalog's Nix code (restricted), so only
+        /// on request.
+        ScoreHardening => "score hardening (nix eval)",
         /// Log view: follow new lines on / off.
         ToggleFollow => "follow on / off",
         /// Log view: wrap long lines on / off.
@@ -196,6 +199,8 @@ pub enum Command {
     },
     /// Re-read these packages' records from the status store (after a job finished).
     RefreshStatus(Vec<String>),
+    /// Evaluate the catalog (restricted) and score every service's hardening.
+    ScoreHardening,
     /// Look through the whole log of `source` (not only the view's window), streaming.
     SeekLog {
         source: LogSource,

@@ -7,6 +7,7 @@ use crate::catalog::{Catalog, Category, Package, Tier};
 use crate::jobs::{JobId, Outcome};
 use crate::search;
 
+use super::action::Action;
 use super::jobs::JobTable;
 use super::keymap::{KeyMap, View};
 use super::logview::LogView;
@@ -58,10 +59,13 @@ pub enum OnYes {
     Rebuild(Vec<String>),
 }
 
-/// The hardening scores of the catalog's services, computed once in the
-/// background at start-up.
+/// The hardening scores of the catalog's services. Computing them evaluates the catalog's Nix
+/// code, so it happens only when the user asks (or they come from the cache of a previous run on
+/// the same files).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Hardening {
+    /// Not asked for, and nothing cached for the catalog as it is.
+    NotScored,
     Pending,
     /// nix or systemd-analyze is missing, or the evaluation failed (the reason).
     Unavailable(String),
@@ -254,7 +258,7 @@ impl App {
             jobs: JobTable::default(),
             statuses: HashMap::new(),
             statuses_loaded: false,
-            hardening: Hardening::Pending,
+            hardening: Hardening::NotScored,
             notice: None,
             now: Instant::now(),
             unix_now: 0,
@@ -348,6 +352,10 @@ impl App {
     /// The hardening score of `service` as the detail pane shows it.
     pub fn hardening_text(&self, service: &str) -> String {
         match &self.hardening {
+            Hardening::NotScored => match self.keymap.hint(View::Main, Action::ScoreHardening) {
+                Some(key) => format!("not scored ({key})"),
+                None => "not scored".into(),
+            },
             Hardening::Pending => "…".into(),
             Hardening::Unavailable(_) => "n/a".into(),
             Hardening::Scores(s) => match s.get(service) {

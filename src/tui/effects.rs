@@ -1,5 +1,6 @@
 //! What the runtime does for `Command`s: submit and cancel jobs on the engine, read log pages,
-//! write the hash fix, save logs, refresh the status snapshot, score the services' hardening.
+//! write the hash fix, save logs, refresh the status snapshot, score the services' hardening
+//! (on request only: it evaluates the catalog's Nix code; otherwise from the cache).
 //! Anything slow (files, nix) runs on a blocking thread and reports back as `Feedback`. Only
 //! the dispatch lives here: how log pages are read, sought and saved is `jobs::logpage`.
 
@@ -109,16 +110,32 @@ impl Effects {
         });
     }
 
-    /// Scores every service once (nix eval + systemd-analyze), in the background.
+    /// The scores cached for the catalog's current content, or `NotScored`: reads files only,
+    /// never evaluates (start-up and after a reload).
+    pub fn remembered_hardening(&self) {
+        let root = self.catalog_root.clone();
+        let tx = self.feedback.clone();
+        tokio::task::spawn_blocking(move || remembered_hardening(&root, &tx));
+    }
+
+    /// Scores every service (a restricted nix eval of the catalog + systemd-analyze), in the
+    /// background, when the user asks; remembered for the next start.
     pub fn score_hardening(&self) {
         let root = self.catalog_root.clone();
         let tx = self.feedback.clone();
         tokio::task::spawn_blocking(move || {
-            let h = match crate::nix::unit::hardening_scores(&root) {
+            let h = match crate::nix::unit::score_and_remember(&root) {
                 Ok(scores) => Hardening::Scores(scores),
                 Err(e) => {
-                    tracing::info!("hardening scores unavailable: {e:#}");
-                    Hardening::Unavailable(format!("{e:#}"))
+                    let reason = format!("{e:#}");
+                    tracing::info!("hardening scores unavailable: {reason}");
+                    // The status bar has one line: the first says what was refused.
+                    let first = reason.lines().next().unwrap_or_default();
+                    let _ = tx.send(Feedback::Notice(Notice {
+                        text: format!("hardening not scored: {first}"),
+                        error: true,
+                    }));
+                    Hardening::Unavailable(reason)
                 }
             };
             let _ = tx.send(Feedback::Hardening(h));
@@ -255,7 +272,17 @@ fn expand_home(p: &Path) -> PathBuf {
     }
 }
 
+fn remembered_hardening(root: &Path, tx: &UnboundedSender<Feedback>) {
+    let h = match crate::nix::unit::remembered_scores(root) {
+        Some(scores) => Hardening::Scores(scores),
+        None => Hardening::NotScored,
+    };
+    let _ = tx.send(Feedback::Hardening(h));
+}
+
 fn reload_catalog(root: &Path, tx: &UnboundedSender<Feedback>) {
+    // Scores of the old files no longer hold; those of the new ones may be cached.
+    remembered_hardening(root, tx);
     match crate::catalog::load(root) {
         Ok(loaded) => {
             let invalid: std::collections::BTreeSet<_> =

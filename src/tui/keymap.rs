@@ -245,6 +245,7 @@ const DEFAULTS: &[(View, &str, Action)] = &[
     (View::Main, "J", Action::Jobs),
     (View::Main, "c", Action::CancelJob),
     (View::Main, "O", Action::OpenLogFile),
+    (View::Main, "H", Action::ScoreHardening),
     (View::Search, "enter", Action::SearchConfirm),
     (View::Search, "esc", Action::SearchCancel),
     (View::Search, "backspace", Action::SearchBackspace),

@@ -12,8 +12,11 @@
 //! package without a log, still opens / closes the group or focuses the detail). `l` stays
 //! "expand" as in the tree's vim keys. The runtime owns the job engine; `update` only returns
 //! `Command`s (`Build`, `Cancel`, `FixHash`, `LoadLog`, ...) and the runtime reports back with
-//! `Feedback`. `q` asks first while jobs run; Ctrl-c cancels them and quits; every exit waits
-//! (bounded) for nix to stop its builders before the terminal is restored.
+//! `Feedback`. `q` asks first while jobs run; Ctrl-c cancels them and quits, and so do SIGTERM,
+//! SIGHUP, SIGQUIT and SIGINT (exit 128 + the signal's number); every exit cancels the jobs and
+//! waits (bounded) for nix to stop its builders and the results to be recorded before the
+//! terminal is restored. Hardening scores evaluate the catalog's Nix code, so they are computed
+//! only on `H` (or shown from a cache keyed by the catalog's content).
 //!
 //! Test hook: in debug builds only, `ATWB_TEST_PANIC=1` makes the TUI panic after its first frame
 //! (`=running`: after the first frame drawn while a build's builder logs)
@@ -37,6 +40,7 @@ pub mod views;
 mod tests;
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
@@ -99,12 +103,17 @@ fn display_path(root: &Path) -> String {
     }
 }
 
-pub fn run(catalog_root: PathBuf) -> Result<()> {
+/// Opens the UI; the exit code is 0, or 128 + the number of the signal (SIGTERM, SIGHUP,
+/// SIGQUIT, SIGINT) that ended it once its jobs were cancelled and the terminal restored.
+pub fn run(catalog_root: PathBuf) -> Result<ExitCode> {
     // Everything that can fail with a readable message happens before the terminal switches mode.
     let _log = init_logging();
     let app = load_app(&catalog_root)?;
     tracing::info!(catalog = %catalog_root.display(), packages = app.catalog.packages.len(), "tui start");
-    runtime::run(app, catalog_root)
+    Ok(match runtime::run(app, catalog_root)? {
+        Some(signal) => ExitCode::from(u8::try_from(128 + signal).unwrap_or(u8::MAX)),
+        None => ExitCode::SUCCESS,
+    })
 }
 
 /// Logs to `<state dir>/atwb.log`, never to the terminal the UI draws on. `ATWB_LOG` sets the

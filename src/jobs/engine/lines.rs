@@ -1,6 +1,7 @@
 //! nix's stderr, line by line: read in lines of at most [`MAX_LINE`] bytes ([`LineReader`]), in
 //! batches while nix writes in bursts ([`Batching`]), and delivered to the log file, the ring,
-//! the job's state and the subscribers ([`LineSink`]).
+//! the job's state and the subscribers ([`LineSink`]); the log file is flushed at most
+//! [`FLUSH_EVERY`] after a line, even if nix then stays quiet ([`PeriodicFlush`]).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -136,6 +137,8 @@ pub(super) struct LineSink<'a> {
     /// The previous piece was not a whole line (it was cut at MAX_LINE).
     after_partial: bool,
     last_flush: Instant,
+    /// Lines written to `log` since the last flush.
+    unflushed: bool,
 }
 
 impl<'a> LineSink<'a> {
@@ -148,12 +151,14 @@ impl<'a> LineSink<'a> {
             interp: LineInterpreter::default(),
             after_partial: false,
             last_flush: Instant::now(),
+            unflushed: false,
         }
     }
 
     /// One stderr line (with its newline), or a piece of an overlong one.
     fn line(&mut self, raw: &[u8]) {
         let _ = self.log.write_all(raw);
+        self.unflushed = true;
         self.on_line(raw);
     }
 
@@ -205,15 +210,60 @@ impl<'a> LineSink<'a> {
     /// FLUSH_EVERY behind (one write(2) per period, not per batch, so bursts cost nothing more).
     fn flush_if_due(&mut self) {
         if self.last_flush.elapsed() >= FLUSH_EVERY {
-            let _ = self.log.flush();
-            self.last_flush = Instant::now();
+            self.flush();
         }
+    }
+
+    /// Puts every line written so far into the file (the page cache): what a kill of atwb, which
+    /// loses the buffer, cannot take away.
+    pub(super) fn flush(&mut self) {
+        if self.unflushed {
+            let _ = self.log.flush();
+            self.unflushed = false;
+        }
+        self.last_flush = Instant::now();
     }
 
     /// Flushes the log file; the interpreter knows how the build went.
     pub(super) fn finish(mut self) -> LineInterpreter {
         let _ = self.log.flush();
         self.interp
+    }
+}
+
+/// Flushes lines that were written but not flushed FLUSH_EVERY after the last flush, also when
+/// nix goes quiet after them (flushes otherwise happen only when a line arrives, so the last
+/// lines before a long silence, e.g. a builder that hangs, would sit in the buffer).
+pub(super) struct PeriodicFlush {
+    timer: Pin<Box<Sleep>>,
+    armed: bool,
+}
+
+impl PeriodicFlush {
+    pub(super) fn new() -> Self {
+        PeriodicFlush {
+            timer: super::unarmed_timer(),
+            armed: false,
+        }
+    }
+
+    /// After a delivery: arm the timer if `sink` holds unflushed lines and it is not armed yet.
+    pub(super) fn arm(&mut self, sink: &LineSink<'_>) {
+        if sink.unflushed && !self.armed {
+            let at = tokio::time::Instant::from_std(sink.last_flush + FLUSH_EVERY);
+            self.timer.as_mut().reset(at);
+            self.armed = true;
+        }
+    }
+
+    pub(super) fn armed(&self) -> bool {
+        self.armed
+    }
+
+    /// Completes when a flush is due (only meaningful while `armed`); the caller then flushes.
+    pub(super) async fn due(&mut self) {
+        self.timer.as_mut().await;
+        self.armed = false;
     }
 }
 

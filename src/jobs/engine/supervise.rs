@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Sleep;
 use tokio_util::sync::CancellationToken;
 
-use super::lines::{Batching, LineReader, LineSink};
+use super::lines::{Batching, LineReader, LineSink, PeriodicFlush};
 use crate::jobs::interpret::LineInterpreter;
 use crate::jobs::process;
 
@@ -63,6 +63,7 @@ pub(super) async fn supervise(
     } = running;
     let mut supervisor = Supervisor::new(pid, timeout, grace);
     let mut batching = Batching::new();
+    let mut flush = PeriodicFlush::new();
     let mut drain = super::unarmed_timer();
     let mut exit = None;
     loop {
@@ -73,9 +74,11 @@ pub(super) async fn supervise(
                     if stderr.deliver(&mut sink) && exit.is_none() {
                         batching.drained();
                     }
+                    flush.arm(&sink);
                 }
             },
             () = batching.pause_over(), if batching.pausing() => batching.resume(),
+            () = flush.due(), if flush.armed() => sink.flush(),
             s = child.wait(), if exit.is_none() => {
                 exit = Some(s);
                 batching.resume();
@@ -83,7 +86,8 @@ pub(super) async fn supervise(
                 drain.as_mut().reset(tokio::time::Instant::now() + AFTER_EXIT);
             }
             () = drain.as_mut() => break,
-            () = supervisor.act(cancel, exit.is_some()) => {}
+            // Stopping nix (cancel, timeout): what it said so far goes to disk first.
+            () = supervisor.act(cancel, exit.is_some()) => sink.flush(),
         }
     }
     stderr.finish(&mut sink);

@@ -1,9 +1,10 @@
 //! The main view's keys about builds: building and testing what is selected or shown,
-//! cancelling, opening logs and the editor, the jobs view; and the hash fix with its rebuild.
+//! cancelling, opening logs and the editor, the jobs view, scoring hardening on request; and the
+//! hash fix with its rebuild.
 
 use crate::jobs::spec::FailureSummary;
 use crate::tui::action::{Action, Command};
-use crate::tui::app::{App, OnYes, Overlay, Row};
+use crate::tui::app::{App, Hardening, OnYes, Overlay, Row};
 use crate::tui::jobs::JobPhase;
 
 use super::log;
@@ -53,6 +54,7 @@ pub(super) fn main_action(app: &mut App, action: Action) -> Option<Vec<Command>>
             Vec::new()
         }
         Action::CancelJob => cancel_selected(app),
+        Action::ScoreHardening => score_hardening(app),
         Action::OpenLogFile => {
             app.overlays.push(Overlay::Prompt {
                 label: "Open internal-json log file".into(),
@@ -63,6 +65,20 @@ pub(super) fn main_action(app: &mut App, action: Action) -> Option<Vec<Command>>
         _ => return None,
     };
     Some(commands)
+}
+
+/// Asks the runtime to evaluate the catalog and score its services, unless that already runs.
+fn score_hardening(app: &mut App) -> Vec<Command> {
+    if app.hardening == Hardening::Pending {
+        app.notify("hardening scores are being computed", false);
+        return Vec::new();
+    }
+    app.hardening = Hardening::Pending;
+    app.notify(
+        "scoring hardening: evaluating the catalog's Nix code (restricted: no import-from-derivation, nothing outside the catalog)",
+        false,
+    );
+    vec![Command::ScoreHardening]
 }
 
 /// Names of the packages the selected tree line stands for: the package, or every package shown
