@@ -4,7 +4,7 @@
 
 mod doc;
 mod nix_toml;
-pub mod rules;
+pub(crate) mod rules;
 mod service;
 
 use std::collections::BTreeMap;

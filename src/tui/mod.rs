@@ -23,18 +23,18 @@
 //! (used by `tests/e2e_tmux.rs` to check that a panic restores the terminal).
 
 pub mod action;
-pub mod ansi;
+pub(crate) mod ansi;
 pub mod app;
-pub mod debug;
+pub(crate) mod debug;
 pub mod effects;
-pub mod jobs;
+pub(crate) mod jobs;
 pub mod keymap;
 pub mod layout;
 pub mod logview;
 pub mod runtime;
-pub mod theme;
+pub(crate) mod theme;
 pub mod update;
-pub mod views;
+pub(crate) mod views;
 
 #[cfg(test)]
 mod tests;

@@ -1,14 +1,14 @@
 //! Drawing. Every function here reads `&App` and writes to the frame; nothing changes state.
 
-pub mod detail;
-pub mod dialog;
-pub mod help;
-pub mod jobs;
-pub mod jobs_strip;
-pub mod log;
-pub mod status;
-pub mod tree;
-pub mod wrap;
+pub(crate) mod detail;
+pub(crate) mod dialog;
+pub(crate) mod help;
+pub(crate) mod jobs;
+pub(crate) mod jobs_strip;
+pub(crate) mod log;
+pub(crate) mod status;
+pub(crate) mod tree;
+pub(crate) mod wrap;
 
 #[cfg(test)]
 mod tests;
