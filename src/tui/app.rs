@@ -232,6 +232,15 @@ pub struct App {
 }
 
 impl App {
+    /// Every package's name, for a status refresh.
+    pub fn package_names(&self) -> Vec<String> {
+        self.catalog
+            .packages
+            .iter()
+            .map(|p| p.name.clone())
+            .collect()
+    }
+
     pub fn new(catalog: Catalog, catalog_label: String, diagnostics: usize, keymap: KeyMap) -> App {
         let mut app = App {
             catalog,

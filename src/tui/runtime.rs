@@ -145,13 +145,7 @@ pub fn run(mut app: App, catalog_root: PathBuf) -> Result<Option<i32>> {
         },
     );
     let result = rt.block_on(async {
-        effects.refresh_statuses(
-            app.catalog
-                .packages
-                .iter()
-                .map(|p| p.name.clone())
-                .collect(),
-        );
+        effects.refresh_statuses(app.package_names());
         // Never an evaluation at start-up: browsing a catalog must not run its Nix code.
         effects.remembered_hardening();
         // A signal ends the loop as Ctrl-c does: what follows cancels the jobs.
@@ -460,13 +454,7 @@ pub async fn run_loop(
                     match outcome {
                         Ok(()) => {
                             effects.reload_catalog();
-                            effects.refresh_statuses(
-                                app.catalog
-                                    .packages
-                                    .iter()
-                                    .map(|p| p.name.clone())
-                                    .collect(),
-                            );
+                            effects.refresh_statuses(app.package_names());
                         }
                         Err(e) => queue.extend(on_feedback(
                             app,
