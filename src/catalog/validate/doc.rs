@@ -2,6 +2,7 @@
 //! of the wrong type as a [`Diagnostic`] at the right line and column, so the rules in
 //! `validate.rs` only say what they expect.
 
+use std::cell::OnceCell;
 use std::fmt;
 use std::ops::Range;
 use std::path::Path;
@@ -11,6 +12,7 @@ use toml_spanner::{Item, Key, Kind};
 use super::nix_toml;
 use super::rules::Problem;
 use crate::catalog::diagnostic::Diagnostic;
+use crate::catalog::position::LineIndex;
 use crate::search::did_you_mean;
 
 pub type Value<'i> = Item<'i>;
@@ -124,6 +126,8 @@ pub struct Doc<'a> {
     /// Fields already named by an unknown key's did-you-mean: a typo is one problem, not also a
     /// "missing required field".
     suggested: Vec<String>,
+    /// Built on the first diagnostic and shared by all of them (most files have none).
+    lines: OnceCell<LineIndex<'a>>,
 }
 
 impl<'a> Doc<'a> {
@@ -133,12 +137,15 @@ impl<'a> Doc<'a> {
             src,
             diagnostics: Vec::new(),
             suggested: Vec::new(),
+            lines: OnceCell::new(),
         }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn position(&self, offset: usize) -> (usize, usize) {
-        line_column(self.src, offset)
+        self.lines
+            .get_or_init(|| LineIndex::new(self.src))
+            .position(offset)
     }
 
     pub fn report(
@@ -432,19 +439,6 @@ impl<'a> Doc<'a> {
     }
 }
 
-/// 1-based line and column (in characters) of byte `offset` in `src`.
-pub fn line_column(src: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(src.len());
-    let before = &src.as_bytes()[..offset];
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-    let column = 1 + src[line_start..offset].chars().count();
-    (line, column)
-}
-
 /// How to add a missing field: an example line, or what a missing section holds.
 fn example(key: &str) -> String {
     match key {
@@ -479,19 +473,4 @@ fn example(key: &str) -> String {
         other => return format!("add `{other} = ...`"),
     };
     format!("add `{line}`")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn positions_are_one_based_in_characters() {
-        let src = "a = 1\nbé = \"x\"\n";
-        assert_eq!(line_column(src, 0), (1, 1));
-        assert_eq!(line_column(src, 6), (2, 1));
-        let x = src.find('"').unwrap();
-        assert_eq!(line_column(src, x), (2, 6));
-        assert_eq!(line_column(src, src.len() + 5), (3, 1));
-    }
 }
