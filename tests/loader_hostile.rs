@@ -243,6 +243,19 @@ fn brackets_inside_strings_and_comments_are_not_nesting() {
     assert_eq!(c.load(), "packages: 1\n");
 }
 
+#[test]
+fn recovering_from_a_syntax_error_inside_a_string_survives_deep_nesting_after_it() {
+    // The invalid escape stops the parser inside the multi-line string; recovering, it resumes at
+    // the next line, which the nesting count had (rightly, for valid TOML) taken as string text.
+    let c = Catalog::new();
+    let deep = format!("{}{}", "[".repeat(300), "]".repeat(300));
+    c.wrap(&format!("x = \"\"\"\\q\ny = {deep}\n\"\"\"\n"), "");
+    assert_rejected(
+        &c.load(),
+        "package.toml:1:9: x: TOML syntax error: invalid escape",
+    );
+}
+
 // ------------------------------------------------------------------ what a package file is
 
 #[test]

@@ -20,8 +20,13 @@ struct SyntaxError {
 }
 
 enum Kind {
-    Duplicate { what: &'static str, first: usize },
+    Duplicate {
+        what: &'static str,
+        first: usize,
+    },
     MissingValue,
+    /// The parser's own nesting limit, reached while recovering.
+    TooDeep,
     Other(String),
 }
 
@@ -57,6 +62,12 @@ pub(super) fn report(doc: &mut Doc<'_>, text: &str, first: &toml_spanner::Error)
                 "TOML syntax error: the value is missing",
                 "write the value after `=`: strings in quotes, numbers and true/false bare",
             ),
+            Kind::TooDeep => doc.report(
+                e.span,
+                field,
+                "arrays and inline tables nested too deep for the parser",
+                "a package needs two or three levels here at most (a list of lists): flatten this value",
+            ),
             Kind::Other(message) => doc.report(
                 e.span,
                 field,
@@ -88,6 +99,9 @@ fn owned(e: &toml_spanner::Error, text: &str) -> SyntaxError {
             if field.is_some() =>
         {
             Kind::MissingValue
+        }
+        toml_spanner::ErrorKind::OutOfRange { ty, .. } if ty.contains("recursion depth") => {
+            Kind::TooDeep
         }
         _ => Kind::Other(e.message(text)),
     };
