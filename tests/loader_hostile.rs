@@ -48,7 +48,8 @@ fn hostile_child_entry_point() {
 /// Load `root` in a child process; the diagnostics as `atwb check` prints them, or why the child
 /// did not finish.
 fn load_in_child(root: &Path) -> Result<String, String> {
-    let out = root.with_extension("out");
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("diagnostics.txt");
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([
         "hostile_child_entry_point",
@@ -166,6 +167,17 @@ fn parts(n: usize) -> String {
 #[test]
 fn the_unmodified_package_loads_in_a_child_on_a_small_stack() {
     assert_eq!(Catalog::new().load(), "packages: 1\n");
+}
+
+#[test]
+fn the_shipped_catalog_loads_in_a_child_on_a_small_stack() {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog");
+    let out = load_in_child(&shipped).unwrap_or_else(|e| panic!("{e}"));
+    let first = out.lines().next().unwrap();
+    assert!(
+        first.starts_with("packages: ") && first != "packages: 0",
+        "{out}"
+    );
 }
 
 // ------------------------------------------------------------------ nesting
