@@ -20,8 +20,6 @@ use super::diagnostic::Diagnostic;
 use super::model::*;
 use crate::search::did_you_mean;
 
-pub use super::position::line_column;
-
 const TOP_KEYS: &[&str] = &[
     "name",
     "version",
@@ -204,18 +202,7 @@ fn read_package(
     let category = doc
         .required(root, "category")
         .and_then(|v| one_of(doc, v, "category", &Category::ALL.map(|c| (c.as_str(), c))));
-    let description = doc.req_str(root, "description").filter(|d| {
-        let problems = rules::description(d, name.as_deref().unwrap_or(input.folder));
-        let ok = problems.is_empty();
-        let span = root
-            .get("description")
-            .map(|v| v.span().range())
-            .unwrap_or(0..0);
-        problems
-            .into_iter()
-            .for_each(|p| doc.problem(span.clone(), "description", p));
-        ok
-    });
+    let description = read_description(doc, root, name.as_deref().unwrap_or(input.folder));
     let long_description = doc
         .opt_str(root, "long_description")
         .map(Option::unwrap_or_default);
@@ -290,6 +277,22 @@ fn read_package(
         atproto: atproto?,
         services: services?,
         extra_files: input.extra_files.clone(),
+    })
+}
+
+/// The one-line description, under nixpkgs' meta rules (which need the package's name).
+fn read_description(doc: &mut Doc<'_>, root: &Table<'_, '_>, package: &str) -> Option<String> {
+    doc.req_str(root, "description").filter(|d| {
+        let problems = rules::description(d, package);
+        let ok = problems.is_empty();
+        let span = root
+            .get("description")
+            .map(|v| v.span().range())
+            .unwrap_or(0..0);
+        problems
+            .into_iter()
+            .for_each(|p| doc.problem(span.clone(), "description", p));
+        ok
     })
 }
 
