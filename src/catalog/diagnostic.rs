@@ -16,11 +16,30 @@ pub struct Diagnostic {
     /// Dotted path of the field, e.g. `source.rev` or `services.pds.ports.http`.
     pub field: String,
     pub message: String,
-    /// How to fix it.
+    /// How to fix it. Every diagnostic the loader makes has one ([`Diagnostic::new`] requires it);
+    /// the type keeps `Option` for the JSON output's shape.
     pub hint: Option<String>,
 }
 
 impl Diagnostic {
+    /// A diagnostic at `(line, column)` of `file`; `(0, 0)` when it is about the file as a whole.
+    pub fn new(
+        file: PathBuf,
+        (line, column): (usize, usize),
+        field: impl Into<String>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            file,
+            line,
+            column,
+            field: field.into(),
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
     /// `file:line:col: field: message`, then `  hint: ...` on its own line, with the file shown
     /// as `file` (e.g. relative to the current directory, so terminals can jump to it).
     pub fn display_with_file<'a>(&'a self, file: &'a dyn fmt::Display) -> impl fmt::Display + 'a {

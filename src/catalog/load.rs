@@ -7,6 +7,7 @@ use super::diagnostic::Diagnostic;
 use super::model::{Catalog, Package};
 
 mod crosscheck;
+pub mod files;
 mod walk;
 
 /// The loaded catalog (valid packages only) plus every problem found.
@@ -23,6 +24,10 @@ pub enum LoadError {
         "catalog directory {0} has no pkgs/ folder; a catalog is laid out as pkgs/<org>/<name>/package.toml"
     )]
     NoPkgsDir(PathBuf),
+    #[error(
+        "{pkgs} is a link to {target}, outside the catalog: atwb does not follow links out of the catalog"
+    )]
+    PkgsOutside { pkgs: PathBuf, target: PathBuf },
     #[error("reading {path}: {source}")]
     Io {
         path: PathBuf,
@@ -36,11 +41,23 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
     if !pkgs.is_dir() {
         return Err(LoadError::NoPkgsDir(root.to_path_buf()));
     }
-    let (dirs, mut diagnostics) = walk::package_dirs(&pkgs)?;
-    let mut checked = walk::check_all(&dirs);
-    crosscheck::duplicate_names(&mut checked, root);
-    crosscheck::service_names(&mut checked, root);
-    crosscheck::workspaces(&mut checked, root);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| LoadError::Io { path, source }
+    };
+    let catalog_root = files::CatalogRoot::new(root).map_err(io(root))?;
+    match files::is_folder(&catalog_root, &pkgs) {
+        Err(files::Refusal::Outside(target)) => {
+            return Err(LoadError::PkgsOutside { pkgs, target });
+        }
+        Ok(true) => {}
+        _ => return Err(LoadError::NoPkgsDir(root.to_path_buf())),
+    }
+    let (dirs, mut diagnostics) = walk::package_dirs(&catalog_root, &pkgs)?;
+    let mut checked = walk::check_all(&catalog_root, &dirs);
+    crosscheck::duplicate_names(&mut checked, &catalog_root);
+    crosscheck::service_names(&mut checked, &catalog_root);
+    crosscheck::workspaces(&mut checked, &catalog_root);
 
     let mut packages = Vec::with_capacity(checked.len());
     for c in checked {

@@ -149,8 +149,8 @@ mod tests {
         let p = string_escapes(r#""colour \e[1m""#).unwrap();
         assert!(p.message.starts_with("`\\e` is a TOML 1.1 escape"));
         assert_eq!(
-            string_escapes(r#""\x41""#).unwrap().hint.as_deref(),
-            Some("write \\u0041 instead")
+            string_escapes(r#""\x41""#).unwrap().hint,
+            "write \\u0041 instead"
         );
     }
 }

@@ -6,14 +6,15 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub message: String,
-    pub hint: Option<String>,
+    /// How to fix it; every problem says.
+    pub hint: String,
 }
 
 impl Problem {
     pub fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
         Problem {
             message: message.into(),
-            hint: Some(hint.into()),
+            hint: hint.into(),
         }
     }
 }
@@ -472,13 +473,7 @@ mod tests {
         for bad in ["", "Pds", "-pds", "_x", "my pds", "pds/relay", "é"] {
             assert!(name(bad).is_err(), "{bad}");
         }
-        assert!(
-            name("My_PDS")
-                .unwrap_err()
-                .hint
-                .unwrap()
-                .contains("`my_pds`")
-        );
+        assert!(name("My_PDS").unwrap_err().hint.contains("`my_pds`"));
     }
 
     #[test]
@@ -488,11 +483,7 @@ mod tests {
         let nix32 = "sha256-0mdqa9w1p6cmli6976v4wi0sw9r4p5prkj7lzfd1877wk11c9c73";
         let p = sri_sha256(nix32).unwrap_err();
         assert!(p.message.contains("base32"), "{p:?}");
-        assert!(
-            p.hint
-                .unwrap()
-                .contains("nix hash to-sri --type sha256 0mdqa9w1")
-        );
+        assert!(p.hint.contains("nix hash to-sri --type sha256 0mdqa9w1"));
         let hex = format!(
             "sha256-{}",
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -540,7 +531,6 @@ mod tests {
             rev("HEAD", Some("https://x/y"))
                 .unwrap_err()
                 .hint
-                .unwrap()
                 .contains("git ls-remote https://x/y HEAD")
         );
         assert!(rev("v1.2.3", None).unwrap_err().message.contains("tag"));
@@ -559,13 +549,7 @@ mod tests {
         ] {
             assert_eq!(version(ok), Ok(()), "{ok}");
         }
-        assert!(
-            version("v1.2.3")
-                .unwrap_err()
-                .hint
-                .unwrap()
-                .contains("`1.2.3`")
-        );
+        assert!(version("v1.2.3").unwrap_err().hint.contains("`1.2.3`"));
         assert!(version("latest").is_err());
         assert!(version("0-unstable-2026-13-01").is_err());
         assert!(version("0-unstable-20260505").is_err());
@@ -584,10 +568,7 @@ mod tests {
             p.into_iter().next().unwrap()
         };
         assert!(one("Backlink index.", "c").message.contains("period"));
-        assert_eq!(
-            one("A backlink index", "c").hint.unwrap(),
-            "write `Backlink index`"
-        );
+        assert_eq!(one("A backlink index", "c").hint, "write `Backlink index`");
         assert!(one("The index", "c").message.contains("article `The`"));
         assert!(
             one("Constellation backlink index", "constellation")

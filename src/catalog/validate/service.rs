@@ -87,7 +87,7 @@ pub(super) fn read_services<'i>(
         if let Some(first) = ports[..i].iter().find(|p| p.number == port.number) {
             let msg = format!("port {} is already used by {}", port.number, first.field());
             let hint = "give each port of a package its own number";
-            doc.report(port.span.clone(), port.field(), msg, Some(hint.into()));
+            doc.report(port.span.clone(), port.field(), msg, hint);
             ok = false;
         }
     }
@@ -253,7 +253,7 @@ fn read_hardening(
                 key.span.range(),
                 field.clone(),
                 format!("`{directive}` is not a systemd directive name"),
-                Some(hint.into()),
+                hint,
             );
             ok = false;
         }
@@ -268,7 +268,7 @@ fn read_hardening(
                     v.span().range(),
                     entry.field("value"),
                     "must be a plain value, not a table",
-                    Some("write e.g. value = false".into()),
+                    "write e.g. value = false",
                 );
                 None
             }
@@ -332,7 +332,7 @@ fn read_options(doc: &mut Doc<'_>, t: &Table<'_, '_>) -> Option<Vec<ServiceOptio
                 span,
                 format!("{field}.env"),
                 msg,
-                Some("give each option its own variable".into()),
+                "give each option its own variable",
             );
             ok = false;
         }
@@ -404,7 +404,7 @@ fn check_default(
                 v.span().range(),
                 field,
                 "a secret-file option never has a default",
-                Some(hint.into()),
+                hint,
             );
             return None;
         }
@@ -431,7 +431,7 @@ fn check_default(
                     v.span().range(),
                     field,
                     format!("default `{s}` is not one of the enum's values"),
-                    Some(hint),
+                    hint,
                 );
                 return None;
             }
@@ -460,7 +460,7 @@ fn check_default(
                 v.span().range(),
                 field,
                 msg,
-                Some(format!("write {expected}, e.g. default = {example}")),
+                format!("write {expected}, e.g. default = {example}"),
             );
         }
         return None;
@@ -551,13 +551,13 @@ fn placeholder_problem(ph: &Placeholder<'_>, scope: &Scope<'_>) -> Option<Proble
         )),
         Placeholder::Unknown(p) => Some(Problem {
             message: format!("unknown placeholder `{{{p}}}`"),
-            hint: Some(match did_you_mean(p, rules::PLACEHOLDERS) {
+            hint: match did_you_mean(p, rules::PLACEHOLDERS) {
                 Some(m) => format!("did you mean `{{{m}}}`?"),
                 None => format!(
                     "the placeholders are {}",
                     rules::PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
                 ),
-            }),
+            },
         }),
     }
 }
@@ -580,7 +580,7 @@ fn unknown_ref<'a>(
     };
     Problem {
         message: format!("`{{{kind}:{name}}}` refers to no {kind} of this service"),
-        hint: Some(hint),
+        hint,
     }
 }
 
