@@ -4,6 +4,7 @@ pub mod diagnostic;
 pub mod edit;
 pub mod load;
 pub mod model;
+pub mod toolchains;
 pub mod validate;
 
 pub use diagnostic::Diagnostic;

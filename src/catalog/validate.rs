@@ -6,6 +6,13 @@ mod doc;
 mod nix_toml;
 pub mod rules;
 mod service;
+// Rules for the fields the NixOS-readiness work added ([check], toolchains, examples, ports,
+// secrets), one file each.
+mod checks;
+mod examples;
+mod ports;
+mod secrets;
+mod toolchain;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -17,6 +24,7 @@ use super::model::*;
 use crate::search::did_you_mean;
 
 pub use self::doc::line_column;
+pub use self::ports::catalog_port_clashes;
 
 const TOP_KEYS: &[&str] = &[
     "name",
@@ -34,6 +42,7 @@ const TOP_KEYS: &[&str] = &[
     "build",
     "atproto",
     "services",
+    "check",
 ];
 const SOURCE_KEYS: &[&str] = &[
     "host",
@@ -58,6 +67,10 @@ const BUILD_KEYS: &[&str] = &[
     "build_inputs",
     "native_build_inputs",
     "env",
+    "go",
+    "nodejs",
+    "pnpm",
+    "rust",
 ];
 const ATPROTO_KEYS: &[&str] = &["services", "protocols", "dependencies"];
 
@@ -68,6 +81,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("[build]", BUILD_KEYS),
     ("[atproto]", ATPROTO_KEYS),
     ("a [services.<name>] section", service::SERVICE_KEYS),
+    ("[check]", checks::CHECK_KEYS),
 ];
 
 /// One `package.toml` to check, with what the file system says about it.
@@ -288,6 +302,12 @@ fn read_package(
             .as_table(v, "services")
             .and_then(|t| service::read_services(doc, &t)),
     };
+    let check = match root.get("check") {
+        None => Some(SmokeCheck::default()),
+        Some(v) => doc
+            .as_table(v, "check")
+            .and_then(|t| checks::read_check(doc, &t, &input.extra_files)),
+    };
 
     Some(Package {
         name: name?,
@@ -308,6 +328,7 @@ fn read_package(
         atproto: atproto?,
         services: services?,
         extra_files: input.extra_files.clone(),
+        check: check?,
     })
 }
 
@@ -619,6 +640,7 @@ fn read_build(doc: &mut Doc<'_>, t: &Table<'_, '_>, anchors: &mut Anchors) -> Op
             .as_table(v, "build.env")
             .and_then(|env| read_env(doc, &env)),
     };
+    let toolchains = toolchain::read_toolchains(doc, t, builder);
     params_ok.then_some(())?;
     Some(Build {
         language: language?,
@@ -632,6 +654,7 @@ fn read_build(doc: &mut Doc<'_>, t: &Table<'_, '_>, anchors: &mut Anchors) -> Op
         build_inputs: build_inputs?,
         native_build_inputs: native_build_inputs?,
         env: env?,
+        toolchains: toolchains?,
     })
 }
 
