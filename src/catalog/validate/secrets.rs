@@ -70,9 +70,14 @@ fn string_problem(text: &str, key: &str, name: Option<&str>) -> Option<Problem> 
     }
     Some(Problem::new(
         format!(
-            "`{}` ends in _{ending}, so a {key} here is a credential, and it would be written into the \
+            "`{}` ends in _{ending}, so {} {key} here is a credential, and it would be written into the \
              world-readable Nix store",
-            name.unwrap_or_default()
+            name.unwrap_or_default(),
+            if key.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            }
         ),
         format!(
             "make the option type = \"secret-file\" and remove the {key}: the user points it at a file outside \
