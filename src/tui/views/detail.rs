@@ -172,6 +172,10 @@ fn package_lines(app: &App, p: &Package, hl: &Highlights) -> Vec<Line<'static>> 
         ),
         Span::styled(b.deps_hash.as_str().to_owned(), deps_style),
     ]));
+    if !b.toolchains.is_empty() {
+        let toolchains = b.toolchains.summary().join(" · ");
+        out.push(more(vec![Span::styled(format!("toolchain {toolchains}"), dim())]));
+    }
     if !b.build_inputs.is_empty() || !b.native_build_inputs.is_empty() {
         out.push(more(vec![Span::styled(
             format!(
