@@ -34,11 +34,7 @@ fn atwb(args: &[&str]) -> Output {
 }
 
 fn stdout(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
@@ -48,7 +44,10 @@ fn the_model_carries_every_new_field() {
     let cat = &loaded.catalog;
 
     let relayd = cat.get("relayd").unwrap();
-    assert!(relayd.maintainers.is_empty(), "maintainers = [] is accepted");
+    assert!(
+        relayd.maintainers.is_empty(),
+        "maintainers = [] is accepted"
+    );
     assert_eq!(
         relayd.build.toolchains,
         Toolchains {
@@ -134,8 +133,7 @@ fn show_prints_toolchains_ports_listener_and_check() {
 
 #[test]
 fn options_name_every_module_option() {
-    let v: Value =
-        serde_json::from_str(&stdout(&atwb(&["options", "relayd", "--json"]))).unwrap();
+    let v: Value = serde_json::from_str(&stdout(&atwb(&["options", "relayd", "--json"]))).unwrap();
     assert_eq!(v["package"], "relayd");
     assert_eq!(v["file"], "pkgs/example-go/relayd/package.toml");
     let options = v["services"][0]["options"].as_array().unwrap();
@@ -154,7 +152,10 @@ fn options_name_every_module_option() {
     assert_eq!(plc["env"], "RELAY_PLC_URL");
     let hosts = get(&format!("{p}.settings.hosts"));
     assert_eq!(hosts["type"], "null or (list of string)");
-    assert_eq!(hosts["example"], "[ \"pds.example.com\" \"pds2.example.com\" ]");
+    assert_eq!(
+        hosts["example"],
+        "[ \"pds.example.com\" \"pds2.example.com\" ]"
+    );
     assert_eq!(get(&format!("{p}.settings.max_hosts"))["default"], "1000");
     let key = get(&format!("{p}.secrets.rotation_key"));
     assert_eq!(key["type"], "null or (string matching the pattern /.*)");
@@ -170,23 +171,35 @@ fn options_name_every_module_option() {
             .unwrap()
             .contains("public")
     );
-    assert!(get(&format!("{p}.ports.metrics"))["notes"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(
+        get(&format!("{p}.ports.metrics"))["notes"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         get(&format!("{p}.openFirewall"))["description"]
             .as_str()
             .unwrap()
             .contains("(http, admin)")
     );
-    assert_eq!(get(&format!("{p}.database.createLocally"))["default"], "true");
+    assert_eq!(
+        get(&format!("{p}.database.createLocally"))["default"],
+        "true"
+    );
     // Secret-file options are never settings, and settings never secrets.
-    assert!(options.iter().all(|o| o["path"] != format!("{p}.settings.admin_password")));
+    assert!(
+        options
+            .iter()
+            .all(|o| o["path"] != format!("{p}.settings.admin_password"))
+    );
 
     // The service name leads to its package; the Markdown form has a heading per option.
     let md = stdout(&atwb(&["options", "feedgen", "--markdown"]));
-    assert!(md.contains("### `services.atproto.feedgen.ports.http`"), "{md}");
+    assert!(
+        md.contains("### `services.atproto.feedgen.ports.http`"),
+        "{md}"
+    );
     assert!(md.contains("upstream hard-codes it, so it cannot be changed here"));
     assert!(!md.contains("settings.admin_password"));
     let text = stdout(&atwb(&["options", "lexgen"]));
@@ -216,7 +229,10 @@ fn the_detail_pane_shows_the_toolchains() {
             .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
             .collect()
     };
-    assert_eq!(app.selected_package().map(|p| p.name.as_str()), Some("relayd"));
+    assert_eq!(
+        app.selected_package().map(|p| p.name.as_str()),
+        Some("relayd")
+    );
     let lines = lines_of(&app);
     assert!(
         lines

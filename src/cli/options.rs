@@ -135,7 +135,10 @@ fn service_reference(p: &Package, svc: &Service) -> ServiceReference {
             at("enable"),
             "boolean",
             "false".into(),
-            format!("Whether to enable the ATproto service {} ({}).", svc.name, p.description),
+            format!(
+                "Whether to enable the ATproto service {} ({}).",
+                svc.name, p.description
+            ),
         ),
         option(
             at("package"),
@@ -149,7 +152,12 @@ fn service_reference(p: &Package, svc: &Service) -> ServiceReference {
             nix_string(&id),
             "User the service runs as (created when left at the default).".into(),
         ),
-        option(at("group"), "string", nix_string(&id), "Group the service runs as.".into()),
+        option(
+            at("group"),
+            "string",
+            nix_string(&id),
+            "Group the service runs as.".into(),
+        ),
         option(
             at("dataDir"),
             ABSOLUTE_PATH,
@@ -186,8 +194,10 @@ fn listen_address(path: String, fixed: bool) -> OptionReference {
         "Address the service binds.".into(),
     );
     if fixed {
-        o.description = "Not used: upstream hard-codes the listener, so it cannot be changed.".into();
-        o.notes.push("read-only: the module's assertion fails when it is changed".into());
+        o.description =
+            "Not used: upstream hard-codes the listener, so it cannot be changed.".into();
+        o.notes
+            .push("read-only: the module's assertion fails when it is changed".into());
     }
     o
 }
@@ -206,9 +216,11 @@ fn port_options(svc: &Service, at: &dyn Fn(&str) -> String) -> Vec<OptionReferen
                 o.notes.push("public: opened by openFirewall".into());
             }
             if svc.fixed_listener {
-                o.description =
-                    format!("Port `{name}` ({port}); upstream hard-codes it, so it cannot be changed here.");
-                o.notes.push("read-only: the module's assertion fails when it is changed".into());
+                o.description = format!(
+                    "Port `{name}` ({port}); upstream hard-codes it, so it cannot be changed here."
+                );
+                o.notes
+                    .push("read-only: the module's assertion fails when it is changed".into());
             }
             o
         })
@@ -276,7 +288,12 @@ fn database_options(svc: &Service, at: &dyn Fn(&str) -> String) -> Vec<OptionRef
     rows.into_iter()
         .map(|(name, ty, default, description)| {
             let ty = ty.replace("{db}", svc.database.as_str());
-            option(at(&format!("database.{name}")), &ty, default, description.into())
+            option(
+                at(&format!("database.{name}")),
+                &ty,
+                default,
+                description.into(),
+            )
         })
         .collect()
 }
@@ -294,24 +311,20 @@ fn setting_option(o: &ServiceOption, at: &dyn Fn(&str) -> String) -> OptionRefer
     let texts = [&o.default, &o.example].into_iter().flatten();
     if texts.into_iter().any(has_placeholder) {
         r.notes.push(
-            "placeholders such as {data_dir} or {port:NAME} are substituted by the module".into(),
+            "placeholders (`{data_dir}`, `{port:NAME}`, ...) are substituted by the module".into(),
         );
     }
     r
 }
 
-fn secret_option(
-    svc: &Service,
-    o: &ServiceOption,
-    at: &dyn Fn(&str) -> String,
-) -> OptionReference {
+fn secret_option(svc: &Service, o: &ServiceOption, at: &dyn Fn(&str) -> String) -> OptionReference {
     let mut r = option(
         at(&format!("secrets.{}", o.name)),
         &format!("null or ({ABSOLUTE_PATH})"),
         "null".into(),
         format!(
-            "File holding {}; read by systemd at start (LoadCredential), never copied to the Nix store.",
-            o.description
+            "{}; read by systemd at start (LoadCredential), never copied to the Nix store.",
+            file_holding(&o.description)
         ),
     );
     r.env.clone_from(&o.env);
@@ -325,6 +338,15 @@ fn secret_option(
     r.notes
         .push("the module warns while it is unset; the service may refuse to start".into());
     r
+}
+
+/// "File holding <description>", unless the description already says it is a file.
+fn file_holding(description: &str) -> String {
+    if description.starts_with("File ") {
+        description.to_string()
+    } else {
+        format!("File holding {description}")
+    }
 }
 
 fn unit_options(at: &dyn Fn(&str) -> String) -> Vec<OptionReference> {

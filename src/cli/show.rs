@@ -225,7 +225,11 @@ fn write_service(out: &mut dyn Write, svc: &Service) -> io::Result<()> {
         } else {
             svc.public_ports.join(", ")
         };
-        field(out, "public ports", &format!("{public} (opened by openFirewall)"))?;
+        field(
+            out,
+            "public ports",
+            &format!("{public} (opened by openFirewall)"),
+        )?;
     }
     if svc.fixed_listener {
         field(

@@ -174,7 +174,10 @@ fn package_lines(app: &App, p: &Package, hl: &Highlights) -> Vec<Line<'static>> 
     ]));
     if !b.toolchains.is_empty() {
         let toolchains = b.toolchains.summary().join(" · ");
-        out.push(more(vec![Span::styled(format!("toolchain {toolchains}"), dim())]));
+        out.push(more(vec![Span::styled(
+            format!("toolchain {toolchains}"),
+            dim(),
+        )]));
     }
     if !b.build_inputs.is_empty() || !b.native_build_inputs.is_empty() {
         out.push(more(vec![Span::styled(
