@@ -302,12 +302,7 @@ fn read_package(
             .as_table(v, "services")
             .and_then(|t| service::read_services(doc, &t)),
     };
-    let check = match root.get("check") {
-        None => Some(SmokeCheck::default()),
-        Some(v) => doc
-            .as_table(v, "check")
-            .and_then(|t| checks::read_check(doc, &t, &input.extra_files)),
-    };
+    let check = checks::read_check(doc, root, &input.extra_files);
 
     Some(Package {
         name: name?,

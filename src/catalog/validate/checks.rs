@@ -12,11 +12,16 @@ use crate::catalog::model::{ExtraFiles, Smoke, SmokeCheck};
 
 pub(super) const CHECK_KEYS: &[&str] = &["smoke", "smoke_env", "smoke_expect"];
 
+/// The `[check]` table of `root`; absent means the default smoke check.
 pub(super) fn read_check(
     doc: &mut Doc<'_>,
-    t: &Table<'_, '_>,
+    root: &Table<'_, '_>,
     extra_files: &ExtraFiles,
 ) -> Option<SmokeCheck> {
+    let Some(v) = root.get("check") else {
+        return Some(SmokeCheck::default());
+    };
+    let t = &doc.as_table(v, "check")?;
     doc.unknown_keys(t, CHECK_KEYS, SECTIONS);
     let smoke = read_smoke(doc, t, extra_files);
     let smoke_env = match t.get("smoke_env") {

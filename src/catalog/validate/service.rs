@@ -96,9 +96,17 @@ pub(super) fn read_services<'i>(
     // A package has a handful of ports: a linear scan beats hashing.
     for (i, port) in ports.iter().enumerate() {
         if let Some(first) = ports[..i].iter().find(|p| p.number == port.number) {
-            let msg = format!("port {} is already used by {}", port.number, first.field());
-            let hint = "give each port of a package its own number";
-            doc.report(port.span.clone(), port.field(), msg, Some(hint.into()));
+            let (line, column) = doc.position(first.span.start);
+            let msg = format!(
+                "port {} is already used by {} (line {line}:{column})",
+                port.number,
+                first.field()
+            );
+            let free = (port.number..=u16::MAX)
+                .find(|n| ports.iter().all(|p| p.number != *n))
+                .unwrap_or(port.number);
+            let hint = format!("give each port of a package its own number, e.g. {free}");
+            doc.report(port.span.clone(), port.field(), msg, Some(hint));
             ok = false;
         }
     }
