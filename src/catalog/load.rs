@@ -58,6 +58,15 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
     crosscheck::duplicate_names(&mut checked, &catalog_root);
     crosscheck::service_names(&mut checked, &catalog_root);
     crosscheck::workspaces(&mut checked, &catalog_root);
+    // Default ports are catalog-wide (every service can run on one host); rule in validate/ports.rs.
+    let valid = checked.iter().enumerate().filter_map(|(i, c)| {
+        let p = c.checked.package.as_ref()?;
+        Some((i, c.file.as_path(), p))
+    });
+    for (i, d) in crate::catalog::validate::catalog_port_clashes(valid, root) {
+        checked[i].checked.diagnostics.push(d);
+        checked[i].checked.package = None;
+    }
 
     let mut packages = Vec::with_capacity(checked.len());
     for c in checked {

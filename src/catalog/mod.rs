@@ -5,6 +5,7 @@ pub mod edit;
 pub mod load;
 pub mod model;
 pub mod position;
+pub mod toolchains;
 pub mod validate;
 
 pub use diagnostic::Diagnostic;

@@ -134,6 +134,39 @@ pub struct Package {
     pub services: BTreeMap<String, Service>,
     /// Which optional Nix files sit beside `package.toml`.
     pub extra_files: ExtraFiles,
+    /// `[check]`: what the package's smoke check runs.
+    pub check: SmokeCheck,
+}
+
+/// `[check]`: the command `<pkg>-smoke` runs, its environment and the text it must print.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SmokeCheck {
+    pub smoke: Smoke,
+    pub smoke_env: BTreeMap<String, String>,
+    pub smoke_expect: Option<String>,
+}
+
+/// What the smoke check runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Smoke {
+    /// `main_program --version`, as when `[check]` says nothing.
+    #[default]
+    Default,
+    /// A program of the package's `bin/` and its arguments.
+    Command(Vec<String>),
+    /// `smoke = false`: the package's `test.nix` is the check.
+    TestNix,
+}
+
+/// Serialized as in `package.toml`: absent (null), the argv, or `false`.
+impl Serialize for Smoke {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Smoke::Default => s.serialize_none(),
+            Smoke::Command(argv) => argv.serialize(s),
+            Smoke::TestNix => s.serialize_bool(false),
+        }
+    }
 }
 
 /// The search (`/`, `atwb list --filter`) matches a package by these fields.
@@ -314,6 +347,8 @@ pub struct Build {
     pub build_inputs: Vec<String>,
     pub native_build_inputs: Vec<String>,
     pub env: BTreeMap<String, String>,
+    /// `go`, `nodejs`, `pnpm`, `rust`: versions from `super::toolchains`' table.
+    pub toolchains: super::toolchains::Toolchains,
 }
 
 /// The design's `meta.atproto` (category and tier live at the top level).
@@ -355,6 +390,10 @@ pub struct Service {
     pub exec: Vec<String>,
     /// Named ports, e.g. `http = 6789`, `metrics = 8765`.
     pub ports: BTreeMap<String, u16>,
+    /// The ports `openFirewall` opens (default: `http` when there is one).
+    pub public_ports: Vec<String>,
+    /// Upstream hard-codes its listen address and port: the module shows them read-only.
+    pub fixed_listener: bool,
     pub database: Database,
     /// HTTP path the VM test expects to answer (e.g. `/xrpc/_health`).
     pub health_path: Option<String>,
@@ -413,4 +452,8 @@ pub struct ServiceOption {
     pub env: Option<String>,
     /// Allowed values of an `enum` option.
     pub values: Vec<String>,
+    /// A value of the option's type for the VM tests (required when there is no default).
+    pub example: Option<toml::Value>,
+    /// secret-file options: the program (and arguments) of the package that writes a sample file.
+    pub example_generate: Vec<String>,
 }

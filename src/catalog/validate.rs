@@ -9,6 +9,13 @@ pub(crate) mod rules;
 mod sections;
 mod service;
 mod syntax;
+// Rules for the fields the NixOS-readiness work added ([check], toolchains, examples, ports,
+// secrets), one file each.
+mod checks;
+mod examples;
+mod ports;
+mod secrets;
+mod toolchain;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,6 +26,8 @@ use self::sections::{read_build, read_source};
 use super::diagnostic::Diagnostic;
 use super::model::{AtprotoMeta, Category, ExtraFiles, Package, Tier};
 use crate::search::did_you_mean;
+
+pub use self::ports::catalog_port_clashes;
 
 const TOP_KEYS: &[&str] = &[
     "name",
@@ -36,6 +45,7 @@ const TOP_KEYS: &[&str] = &[
     "build",
     "atproto",
     "services",
+    "check",
 ];
 const SOURCE_KEYS: &[&str] = &[
     "host",
@@ -60,6 +70,10 @@ const BUILD_KEYS: &[&str] = &[
     "build_inputs",
     "native_build_inputs",
     "env",
+    "go",
+    "nodejs",
+    "pnpm",
+    "rust",
 ];
 const ATPROTO_KEYS: &[&str] = &["services", "protocols", "dependencies"];
 
@@ -70,6 +84,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("[build]", BUILD_KEYS),
     ("[atproto]", ATPROTO_KEYS),
     ("a [services.<name>] section", service::SERVICE_KEYS),
+    ("[check]", checks::CHECK_KEYS),
 ];
 
 /// One `package.toml` to check, with what the file system says about it.
@@ -257,6 +272,7 @@ fn read_package(
             .as_table(v, "services")
             .and_then(|t| service::read_services(doc, &t)),
     };
+    let check = checks::read_check(doc, root, &input.extra_files);
 
     Some(Package {
         name: name?,
@@ -277,6 +293,7 @@ fn read_package(
         atproto: atproto?,
         services: services?,
         extra_files: input.extra_files.clone(),
+        check: check?,
     })
 }
 

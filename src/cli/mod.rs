@@ -8,6 +8,7 @@ mod completions;
 mod debug;
 mod list;
 mod log;
+mod options;
 mod output;
 mod show;
 mod unit;
@@ -24,6 +25,7 @@ pub use completions::CompletionsArgs;
 pub use debug::DebugCommand;
 pub use list::ListArgs;
 pub use log::LogArgs;
+pub use options::OptionsArgs;
 pub use show::ShowArgs;
 pub use unit::UnitArgs;
 
@@ -52,6 +54,8 @@ pub enum Command {
     List(ListArgs),
     /// Show one package.
     Show(ShowArgs),
+    /// The NixOS options of a package's services (a reference: --markdown).
+    Options(OptionsArgs),
     /// Print the systemd [Service] section a service's module would produce.
     Unit(UnitArgs),
     /// Build packages (one nix process per target) and record their status.
@@ -85,6 +89,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Check(a)) => check::run(a, &catalog()?),
         Some(Command::List(a)) => list::run(a, &catalog()?),
         Some(Command::Show(a)) => show::run(a, &catalog()?),
+        Some(Command::Options(a)) => options::run(a, &catalog()?),
         Some(Command::Unit(a)) => unit::run(a, &catalog()?),
         // With --flake the catalog is optional, so `build` looks it up itself.
         Some(Command::Build(a)) => build::run(a, flag),

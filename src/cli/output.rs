@@ -1,12 +1,13 @@
-//! What the catalog subcommands (`check`, `list`, `show`) share: loading the catalog once, paths
+//! What the catalog subcommands (`check`, `list`, `show`, `options`) share: loading the catalog once, paths
 //! shown relative to the current directory, and a buffered stdout that tolerates a closed pipe.
 
 use std::io::{self, Write};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
-use crate::catalog::{Diagnostic, Loaded, load};
+use crate::catalog::{Diagnostic, Loaded, Package, load};
+use crate::search::did_you_mean;
 
 /// The loaded catalog for one command. It is leaked on purpose: the process exits right after the
 /// command, and freeing 10k packages one allocation at a time cost 7% of `atwb list` (measured).
@@ -37,4 +38,36 @@ pub fn with_stdout(body: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Resul
 
 pub fn write_diagnostic(out: &mut dyn Write, d: &Diagnostic) -> io::Result<()> {
     writeln!(out, "{}", d.display_with_file(&shown_path(&d.file)))
+}
+
+/// The valid package `name`. A package with errors is reported on stderr with its diagnostics
+/// (Ok(None): the caller exits 1); an unknown name is an error with a did-you-mean.
+pub fn find_package<'a>(loaded: &'a Loaded, name: &str) -> Result<Option<&'a Package>> {
+    if let Some(p) = loaded.catalog.get(name) {
+        return Ok(Some(p));
+    }
+    // A package with errors is not in the catalog: say so instead of "not found".
+    let own: Vec<&Diagnostic> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| {
+            d.file
+                .parent()
+                .and_then(|d| d.file_name())
+                .is_some_and(|f| f == name)
+        })
+        .collect();
+    if !own.is_empty() {
+        let mut err = io::stderr().lock();
+        writeln!(err, "atwb: package `{name}` has errors and was not loaded:")?;
+        for d in own {
+            write_diagnostic(&mut err, d)?;
+        }
+        return Ok(None);
+    }
+    let names = loaded.catalog.packages.iter().map(|p| p.name.as_str());
+    match did_you_mean(name, names) {
+        Some(m) => bail!("no package named `{name}`; did you mean `{m}`?"),
+        None => bail!("no package named `{name}` (run `atwb list` to see them all)"),
+    }
 }

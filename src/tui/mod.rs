@@ -34,7 +34,7 @@ pub mod logview;
 pub mod runtime;
 pub(crate) mod theme;
 pub mod update;
-pub(crate) mod views;
+pub mod views;
 
 #[cfg(test)]
 mod tests;

@@ -182,6 +182,7 @@ pub(super) fn read_build(
             .as_table(v, "build.env")
             .and_then(|env| read_env(doc, &env)),
     };
+    let toolchains = super::toolchain::read_toolchains(doc, t, builder);
     params_ok.then_some(())?;
     Some(Build {
         language: language?,
@@ -195,6 +196,7 @@ pub(super) fn read_build(
         build_inputs: build_inputs?,
         native_build_inputs: native_build_inputs?,
         env: env?,
+        toolchains: toolchains?,
     })
 }
 
@@ -225,7 +227,7 @@ fn read_deps_hash(
     accept(doc, t, "deps_hash", result).then_some(DepsHash::Known(h))
 }
 
-fn read_env(doc: &mut Doc<'_>, env: &Table<'_, '_>) -> Option<BTreeMap<String, String>> {
+pub(super) fn read_env(doc: &mut Doc<'_>, env: &Table<'_, '_>) -> Option<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let mut ok = true;
     for (key, v) in env.in_file_order() {

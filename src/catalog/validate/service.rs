@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use toml_spanner::Kind;
 
 use super::doc::{self, Doc, Field, Table, Value};
+use super::examples::{self, OptionShape};
 use super::rules::{self, Placeholder, Problem};
-use super::{accept, one_of};
-use crate::catalog::model::{Database, HardeningException, OptionType, Service, ServiceOption};
+use super::{accept, one_of, ports as port_rules, secrets};
+use crate::catalog::model::*;
 use crate::search::did_you_mean;
 
 pub(super) const SERVICE_KEYS: &[&str] = &[
@@ -19,9 +20,19 @@ pub(super) const SERVICE_KEYS: &[&str] = &[
     "jit",
     "hardening_exceptions",
     "options",
+    "public_ports",
+    "fixed_listener",
 ];
 const HARDENING_KEYS: &[&str] = &["value", "reason"];
-const OPTION_KEYS: &[&str] = &["type", "default", "description", "env", "values"];
+const OPTION_KEYS: &[&str] = &[
+    "type",
+    "default",
+    "description",
+    "env",
+    "values",
+    "example",
+    "example_generate",
+];
 
 /// A port number seen in a service, to find clashes inside the package. Names borrow from the
 /// file's text: nothing is allocated unless there is a clash.
@@ -85,8 +96,16 @@ pub(super) fn read_services<'i>(
     // A package has a handful of ports: a linear scan beats hashing.
     for (i, port) in ports.iter().enumerate() {
         if let Some(first) = ports[..i].iter().find(|p| p.number == port.number) {
-            let msg = format!("port {} is already used by {}", port.number, first.field());
-            let hint = "give each port of a package its own number";
+            let (line, column) = doc.position(first.span.start);
+            let msg = format!(
+                "port {} is already used by {} (line {line}:{column})",
+                port.number,
+                first.field()
+            );
+            let free = (port.number..=u16::MAX)
+                .find(|n| ports.iter().all(|p| p.number != *n))
+                .unwrap_or(port.number);
+            let hint = format!("give each port of a package its own number, e.g. {free}");
             doc.report(port.span.clone(), port.field(), msg, hint);
             ok = false;
         }
@@ -154,29 +173,35 @@ fn read_service<'i>(
             .as_table(v, t.at("options"))
             .and_then(|o| read_options(doc, &o)),
     };
+    let public_ports = port_rules::read_public_ports(doc, t, ports.as_ref());
+    let fixed_listener = doc.opt_bool(t, "fixed_listener", false);
+    let exec_ok = exec_value.is_none_or(|v| secrets::check_exec(doc, t.at("exec"), v));
     let placeholders_ok = match (&ports, &options, database) {
         (Some(ports), Some(options), Some(database)) => {
             let scope = Scope {
                 ports,
                 options,
                 database,
+                fixed_listener: fixed_listener.unwrap_or(false),
             };
             let mut ok =
                 exec_value.is_none_or(|v| check_placeholders(doc, t.at("exec"), v, &scope));
             // String option values take the same placeholders as exec (catalog/README.md).
             let option_tables = t.get("options").and_then(|o| o.as_table());
             for (key, opt) in option_tables.into_iter().flat_map(|o| o.iter()) {
-                let default = opt.as_table().and_then(|o| o.get("default"));
-                if let Some(default) = default.filter(|d| may_hold_placeholder(d)) {
-                    let field = format!("{}.options.{}.default", t.path, key.name);
-                    ok &= check_placeholders(doc, Field::from(&field), default, &scope);
+                for which in ["default", "example"] {
+                    let value = opt.as_table().and_then(|o| o.get(which));
+                    if let Some(value) = value.filter(|d| may_hold_placeholder(d)) {
+                        let field = format!("{}.options.{}.{which}", t.path, key.name);
+                        ok &= check_placeholders(doc, Field::from(&field), value, &scope);
+                    }
                 }
             }
             ok
         }
         _ => true,
     };
-    placeholders_ok.then_some(())?;
+    (placeholders_ok && exec_ok).then_some(())?;
     Some(Service {
         name: name.to_string(),
         exec: exec?,
@@ -186,6 +211,8 @@ fn read_service<'i>(
         jit: jit?,
         hardening_exceptions: hardening_exceptions?,
         options: options?,
+        public_ports: public_ports?,
+        fixed_listener: fixed_listener?,
     })
 }
 
@@ -378,6 +405,22 @@ fn read_option(doc: &mut Doc<'_>, name: &str, t: &Table<'_, '_>) -> Option<Servi
         }
         _ => None,
     };
+    let shape = OptionShape {
+        name,
+        ty,
+        values: values.as_deref().unwrap_or_default(),
+    };
+    let example = examples::read_example(doc, t, &shape);
+    let example_generate = examples::read_generate(doc, t, ty);
+    // A credential is checked against the variable it would be written to (or the option's name).
+    let credential_name = env.clone().flatten().unwrap_or_else(|| name.to_string());
+    let mut secrets_ok = true;
+    for which in ["default", "example"] {
+        if let Some(v) = t.get(which).filter(|_| ty != Some(OptionType::SecretFile)) {
+            secrets_ok &= secrets::check_value(doc, t.at(which), which, v, Some(&credential_name));
+        }
+    }
+    secrets_ok.then_some(())?;
     Some(ServiceOption {
         name: name.to_string(),
         ty: ty?,
@@ -385,6 +428,8 @@ fn read_option(doc: &mut Doc<'_>, name: &str, t: &Table<'_, '_>) -> Option<Servi
         description: description?,
         env: env?,
         values: values?,
+        example: example?,
+        example_generate: example_generate?,
     })
 }
 
@@ -482,6 +527,7 @@ struct Scope<'a> {
     ports: &'a BTreeMap<String, u16>,
     options: &'a [ServiceOption],
     database: Database,
+    fixed_listener: bool,
 }
 
 /// Check the placeholders in a string, or in each string of an array, against the service.
@@ -513,6 +559,11 @@ fn check_placeholders(
 
 fn placeholder_problem(ph: &Placeholder<'_>, scope: &Scope<'_>) -> Option<Problem> {
     let db = scope.database;
+    if scope.fixed_listener
+        && let Some(p) = port_rules::fixed_listener_problem(ph)
+    {
+        return Some(p);
+    }
     match *ph {
         Placeholder::DataDir | Placeholder::ListenAddress => None,
         Placeholder::Port(n) if scope.ports.contains_key(n) => None,

@@ -225,6 +225,13 @@ fn build_lines(t: &Theme, p: &Package) -> Vec<Hanging> {
         ),
         Span::styled(b.deps_hash.as_str().to_owned(), deps_style),
     ]));
+    if !b.toolchains.is_empty() {
+        let toolchains = b.toolchains.summary().join(" · ");
+        out.push(more(vec![Span::styled(
+            format!("toolchain {toolchains}"),
+            t.muted,
+        )]));
+    }
     if !b.build_inputs.is_empty() || !b.native_build_inputs.is_empty() {
         let list = |items| list(t, items);
         out.push(more(vec![Span::styled(
