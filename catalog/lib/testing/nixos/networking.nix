@@ -1,5 +1,6 @@
-# Stand-in for `networking.firewall` (nixos/modules/services/networking/firewall.nix) and the
-# part of `services.openssh` (nixos/modules/services/networking/ssh/sshd.nix) a git host needs.
+# Stand-in for `networking.firewall` (nixos/modules/services/networking/firewall.nix), the
+# part of `services.openssh` (nixos/modules/services/networking/ssh/sshd.nix) a git host needs,
+# and the part of `services.caddy` (nixos/modules/services/web-servers/caddy) the examples use.
 # Ports are `types.port` (0-65535, integers only) and read back sorted and de-duplicated, as
 # NixOS's `apply` does.
 {
@@ -27,6 +28,14 @@
     allowedUDPPorts = portList "UDP ports open for incoming packets.";
     allowedTCPPortRanges = rangeList "TCP port ranges ({ from; to; }).";
     allowedUDPPortRanges = rangeList "UDP port ranges ({ from; to; }).";
+  };
+  virtualHost = {name, ...}: {
+    options = {
+      hostName = option types.str name "Site address (the attribute name by default).";
+      serverAliases = option (types.listOf types.str) [] "More addresses of the site.";
+      extraConfig = option types.lines "" "Caddyfile directives of the site.";
+      logFormat = option types.lines "" "Caddyfile log directive.";
+    };
   };
   fw = config.networking.firewall;
   ssh = config.services.openssh;
@@ -61,7 +70,17 @@ in {
     settings = option sshSettings {} "sshd_config(5) settings.";
   };
 
+  options.services.caddy = {
+    enable = mkEnableOption "the Caddy web server";
+    email = option (types.nullOr types.str) null "ACME account e-mail.";
+    globalConfig = option types.lines "" "Caddyfile global options.";
+    extraConfig = option types.lines "" "Caddyfile lines after the sites.";
+    virtualHosts = option (types.attrsOf (types.submodule virtualHost)) {} "Sites.";
+  };
+
   config.testing.forced = [
+    (removeAttrs config.services.caddy ["virtualHosts"])
+    (lib.mapAttrs (_: v: removeAttrs v ["_module"]) config.services.caddy.virtualHosts)
     (removeAttrs fw ["interfaces"])
     (lib.mapAttrs (_: i: removeAttrs i ["_module"]) fw.interfaces)
     (removeAttrs ssh ["settings"])
