@@ -43,7 +43,7 @@
     map (v: "go_1_${toString v}") [25 26 27]
     ++ map (v: "nodejs_${toString v}") [20 22 24 26]
     ++ map (v: "pnpm_${toString v}") [9 10 11 12];
-  goBuilders = lib.genAttrs (map (v: "buildGo1${toString v}Module") [25 26 27]) (_: fakeDrv "buildGoModule");
+  goBuilders = lib.genAttrs (map (v: "buildGo1${toString v}Module") [25 26 27]) fakeDrv;
   pkgs =
     lib.genAttrs ([
         "nodejs"
