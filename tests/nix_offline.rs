@@ -885,6 +885,8 @@ fn pure_helpers_evaluate_without_nixpkgs() {
           remote = common.mkDatabaseIntegration {{ type = "postgresql"; name = "r"; user = "r";
             dataDir = "/var/lib/r"; host = "db.example"; }};
           did = core.mkDidResolver {{ cacheTtlSeconds = 60; }};
+          own = (core.mkAtprotoService {{ name = "own"; exec = [ "/bin/own" "--greeting" "50% of $HOME" ]; }} {{ }})
+            .systemd.services.own.serviceConfig.ExecStart;
         }}"#,
         common = lib.join("service-common.nix").display(),
         core = lib.join("atproto-core.nix").display(),
@@ -917,6 +919,8 @@ fn pure_helpers_evaluate_without_nixpkgs() {
         "a remote database is not created locally"
     );
     assert_eq!(v["did"]["ATPROTO_DID_CACHE_TTL"], "60");
+    // systemd's quoting, not the shell's: nothing in the arguments is expanded.
+    assert_eq!(v["own"], r#"/bin/own --greeting "50%% of $$HOME""#);
 }
 
 // ------------------------------------------------------------------ the strict NixOS stand-in
@@ -1351,6 +1355,16 @@ fn catalog_facts_on_nixos() {
         vm["konbiniSettings"]["database_url"],
         "postgres:///atproto-konbini?host=/run/postgresql"
     );
+    for (test, redis) in vm["redis"].as_object().unwrap() {
+        let wanted = ["indigo-bluepages", "teal-aqua", "teal-cadet"]
+            .iter()
+            .any(|p| test.starts_with(&format!("{p}-")));
+        assert_eq!(
+            redis,
+            &Value::Bool(wanted),
+            "{test}: a local Redis exactly for packages depending on redis"
+        );
+    }
     assert_eq!(vm["allegedly"]["mode"], "wrap");
     assert_eq!(vm["allegedly"]["plc"], true);
     for step in [

@@ -443,8 +443,9 @@
     jit ? false,
     hardeningExceptions ? {},
     description ? "ATproto service ${name}",
-  }: {lib, ...}: let
-    security = (import ./service-common.nix).mkServiceSecurity {
+  }: _: let
+    common = import ./service-common.nix;
+    security = common.mkServiceSecurity {
       inherit ports jit;
       exceptions = hardeningExceptions;
     };
@@ -462,7 +463,8 @@
       serviceConfig =
         security
         // {
-          ExecStart = lib.escapeShellArgs exec;
+          # systemd's quoting, not the shell's: `%` and `$` doubled, so nothing is expanded.
+          ExecStart = common.escapeSystemdExecArgs exec;
           User = name;
           Group = name;
           StateDirectory = "atproto/${name}";

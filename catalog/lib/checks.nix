@@ -128,7 +128,7 @@
             _module.args.atprotoGeneratedScript = script;
             _module.args.plcStandIn = plcStandIn;
             nodes.machine = {
-              imports = [modules.${svc.name} (serviceTestConfig entry {})];
+              imports = [modules.${svc.name} (serviceTestConfig entry {})] ++ lib.optional (needsRedis r) localRedis;
               environment.systemPackages = [pkgs.curl];
               virtualisation.memorySize = 2048;
             };
@@ -137,6 +137,11 @@
         ]
         ++ testModuleOf r;
     };
+
+  # A package that names Redis among its `[atproto] dependencies` gets NixOS's default Redis
+  # server (127.0.0.1:6379, the catalog's default `redis_url`s) in its VM test.
+  needsRedis = r: builtins.elem "redis" r.atproto.dependencies;
+  localRedis = {services.redis.servers."".enable = true;};
 
   # A PLC directory for tests (testing/plc-stand-in.py): nobody packages did-method-plc, and
   # accounts cannot be created without one.

@@ -146,6 +146,17 @@ let
     then text
     else "\"${text}\"";
 
+  # A whole command line (a list of plain strings), each argument escaped as above.
+  escapeSystemdExecArgs = args:
+    builtins.concatStringsSep " " (map (a:
+      joinExecArg [
+        {
+          raw = false;
+          text = a;
+        }
+      ])
+    args);
+
   # Environment= values are subject to systemd's specifier expansion: a `%` from data is doubled
   # so it reaches the program as written (a password-free URL with %2F, a printf pattern).
   escapeEnv = builtins.replaceStrings ["%"] ["%%"];
@@ -471,6 +482,7 @@ in {
     offlineUnit
     credentialProblems
     hasUrlPassword
+    escapeSystemdExecArgs
     envValue
     ;
 }

@@ -1,6 +1,7 @@
 # The rest of what the catalog's modules and test machines touch: `assertions` and `warnings`
 # (nixos/modules/misc/assertions.nix), `environment.etc` (nixos/modules/system/etc/etc.nix),
-# `environment.systemPackages`, the test VM's `virtualisation.*` (qemu-vm.nix), and
+# `environment.systemPackages`, the test VM's `virtualisation.*` (qemu-vm.nix), the part of
+# `services.redis.servers` (nixos/modules/services/databases/redis.nix) the VM tests use, and
 # `system.build.toplevel`, which, as in nixos/modules/system/activation/top-level.nix, fails
 # with "Failed assertions:" and prints the warnings. Forcing the toplevel also forces everything
 # the namespace files list in `testing.forced` (rendered units, users, firewall, ...), the way
@@ -47,6 +48,22 @@
     };
   };
 
+  redisServer = {name, ...}: {
+    options = {
+      enable = option types.bool false "Whether this Redis server runs.";
+      # NixOS: 6379 for the unnamed server "", else 0 (no TCP listener).
+      port = option types.port (
+        if name == ""
+        then 6379
+        else 0
+      ) "TCP port (0: none).";
+      bind = option (types.nullOr types.str) "127.0.0.1" "Addresses to listen on.";
+      user = option types.str "redis${lib.optionalString (name != "") "-${name}"}" "User the server runs as.";
+      databases = option types.int 16 "Number of databases.";
+      save = option (types.listOf (types.listOf types.int)) [[900 1] [300 10] [60 10000]] "Snapshot schedule.";
+    };
+  };
+
   failed = map (a: a.message) (builtins.filter (a: !a.assertion) config.assertions);
   # nixpkgs' own lib.asserts.checkAssertWarn where this lib has it, else the same steps.
   checkAssertWarn =
@@ -90,6 +107,8 @@ in {
     environment.systemPackages = option (types.listOf types.package) [] "Packages of the system profile.";
     environment.variables = option (types.attrsOf (types.either types.str (types.listOf types.str))) {} "Variables of login shells.";
 
+    services.redis.servers = option (types.attrsOf (types.submodule redisServer)) {} "Redis servers, by name (\"\" is the default one).";
+
     virtualisation.memorySize = option types.ints.positive 1024 "Memory of the test VM in MiB.";
     virtualisation.diskSize = option types.ints.positive 1024 "Disk of the test VM in MiB.";
     virtualisation.cores = option types.ints.positive 1 "CPUs of the test VM.";
@@ -100,6 +119,7 @@ in {
       (lib.mapAttrs (_: f: [f.target f.source f.mode f.user f.group]) (lib.filterAttrs (_: f: f.enable) config.environment.etc))
       (map (p: p.outPath) config.environment.systemPackages)
       config.environment.variables
+      (lib.mapAttrs (_: r: removeAttrs r ["_module"]) config.services.redis.servers)
       [config.virtualisation.memorySize config.virtualisation.diskSize config.virtualisation.cores]
     ];
     system.build.toplevel = checkAssertWarn config.assertions config.warnings (
