@@ -14,11 +14,11 @@
     ];
     # Packages whose upstream states no license (SPDX NOASSERTION) carry an unfree-marked
     # license so nothing redistributes them by accident; the flake's own outputs may evaluate
-    # them, nothing else unfree.
+    # them, nothing else unfree (catalog/lib/licenses.nix).
     pkgsFor = system:
       import nixpkgs {
         inherit system;
-        config.allowUnfreePredicate = p: builtins.all (l: (l.shortName or "") == "noassertion") (lib.toList (p.meta.license or []));
+        config.allowUnfreePredicate = (import ./catalog/lib/licenses.nix {inherit lib;}).onlyNoAssertionUnfree;
       };
     forAllSystems = f: lib.genAttrs systems (system: f system (pkgsFor system));
 

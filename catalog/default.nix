@@ -18,14 +18,21 @@ in
         mkAtprotoDatabase
         buildLexiconPackage
         ;
-      inherit (common) mkServiceSecurity mkDatabaseIntegration mkAtprotoServiceModule;
+      inherit (common) mkServiceSecurity mkDatabaseIntegration;
+      mkAtprotoServiceModule = import ./lib/service-module.nix;
       inherit (packaging) builders fetchSource workspaceDrvs;
+      toolchains = import ./lib/toolchains.nix;
       catalog = core.index;
     };
     overlays = {
       default = import ./lib/overlay.nix;
     };
-    # Paths, as NUR asks: one module with every service (each off until enabled).
+    # Paths, as NUR asks: one module with every service (each off until enabled). NUR's name
+    # is `modules.<class>.<name>` (`nur.repos.<repo>.modules.nixos.default`); `nixosModules`
+    # is the same module under the flake's name.
+    modules.nixos = {
+      default = ./lib/nixos-module.nix;
+    };
     nixosModules = {
       default = ./lib/nixos-module.nix;
     };

@@ -384,6 +384,7 @@ fn default_nix_keeps_the_nur_contract() {
             .arg(format!(
                 "let c = import {} {{ pkgs = {{ }}; }}; in {{ names = builtins.attrNames c; \
          modules = builtins.mapAttrs (_: builtins.typeOf) c.nixosModules; \
+         nurModules = builtins.mapAttrs (_: builtins.typeOf) c.modules.nixos; \
          overlays = builtins.mapAttrs (_: builtins.typeOf) c.overlays; }}",
                 default_nix.display()
             )),
@@ -402,9 +403,13 @@ fn default_nix_keeps_the_nur_contract() {
             .args(["list", "--json"]),
     );
     let mut expected: BTreeSet<String> = index_rows(&listed).into_iter().map(|row| row.0).collect();
-    expected.extend(["lib", "overlays", "nixosModules"].map(String::from));
+    expected.extend(["lib", "overlays", "modules", "nixosModules"].map(String::from));
     assert_eq!(names, expected, "default.nix attributes vs atwb list");
     assert_eq!(shape["modules"]["default"], "path");
+    assert_eq!(
+        shape["nurModules"]["default"], "path",
+        "NUR's modules.nixos.default"
+    );
     assert_eq!(shape["overlays"]["default"], "lambda");
 
     // Nothing impure or fetched at evaluation time anywhere in the catalog's Nix.
@@ -604,20 +609,34 @@ fn unknown_unit_name_is_a_clear_error() {
 
 // ------------------------------------------------------------------ module == offline unit
 
-/// With nixpkgs' lib at hand (`ATWB_NIXPKGS_LIB=/path/to/nixpkgs.lib/lib`, e.g. a clone of
-/// github:nix-community/nixpkgs.lib), evaluate every generated NixOS module with the stand-in
-/// options and check that its `systemd.services.atproto-<name>.serviceConfig` is exactly what
-/// `atwb unit` renders from offline.nix. Ignored by default: nixpkgs
-/// cannot be downloaded in CI.
-#[test]
-#[ignore = "needs ATWB_NIXPKGS_LIB (a nixpkgs.lib clone's lib/); run with --ignored"]
-fn generated_modules_produce_the_offline_units() {
-    let nixpkgs_lib = std::env::var("ATWB_NIXPKGS_LIB").expect(
-        "set ATWB_NIXPKGS_LIB to a nixpkgs lib/ directory to compare modules with offline units",
+/// nixpkgs' lib for the tests that evaluate modules (`ATWB_NIXPKGS_LIB=/path/to/nixpkgs.lib/lib`,
+/// e.g. the lib/ of a clone of github:nix-community/nixpkgs.lib). nixpkgs cannot be downloaded
+/// where these tests run, so without it they skip with the reason; a set but wrong path fails.
+fn nixpkgs_lib() -> Option<String> {
+    let Ok(path) = std::env::var("ATWB_NIXPKGS_LIB") else {
+        eprintln!(
+            "SKIPPED: set ATWB_NIXPKGS_LIB to a nixpkgs lib/ directory (the lib/ of a clone of \
+             github:nix-community/nixpkgs.lib) to evaluate the modules with the strict NixOS stand-in"
+        );
+        return None;
+    };
+    assert!(
+        Path::new(&path).join("default.nix").is_file(),
+        "ATWB_NIXPKGS_LIB={path} is not a nixpkgs lib/ directory (it has no default.nix)"
     );
-    if !common::require_tool("nix") {
+    common::require_tool("nix").then_some(path)
+}
+
+/// With nixpkgs' lib (see `nixpkgs_lib`), evaluate every generated NixOS module with the strict
+/// stand-in and check that its `systemd.services.atproto-<name>.serviceConfig` is exactly what
+/// `atwb unit` renders from offline.nix. A package's module.nix may change the module's
+/// defaults (tangled-knot runs as `git`); the comparison pins user and group to the generated
+/// defaults, which is what offline.nix shows.
+#[test]
+fn generated_modules_produce_the_offline_units() {
+    let Some(nixpkgs_lib) = nixpkgs_lib() else {
         return;
-    }
+    };
     let catalog = catalog_dir();
     let units: Value = serde_json::from_str(&run_ok(
         common::nix()
@@ -663,7 +682,10 @@ fn generated_modules_produce_the_offline_units() {
                 .arg(format!("import {nixpkgs_lib}"))
                 .args(["--argstr", "service", service])
                 .args(["--arg", "config"])
-                .arg(format!("{{ secrets = {{ {} }}; }}", secrets.join(" "))),
+                .arg(format!(
+                    "{{ secrets = {{ {} }}; user = \"atproto-{service}\"; group = \"atproto-{service}\"; }}",
+                    secrets.join(" ")
+                )),
         );
         let mut from_module: serde_json::Map<String, Value> =
             serde_json::from_str(&module).unwrap();
@@ -720,14 +742,11 @@ fn strings(v: Option<&toml::Value>) -> Vec<String> {
 /// against `catalog/lib/testing/stub-nixpkgs.nix` (inert builders): every package and check
 /// argument evaluates, and the outputs list what the catalog holds. Builds are not tested.
 #[test]
-#[ignore = "needs ATWB_NIXPKGS_LIB (a nixpkgs.lib clone's lib/); run with --ignored"]
 #[allow(clippy::too_many_lines)] // one scenario, step by step
 fn flake_outputs_evaluate_with_stub_nixpkgs() {
-    let nixpkgs_lib = std::env::var("ATWB_NIXPKGS_LIB")
-        .expect("set ATWB_NIXPKGS_LIB to a nixpkgs lib/ directory to evaluate the flake's outputs");
-    if !common::require_tool("nix") {
+    let Some(nixpkgs_lib) = nixpkgs_lib() else {
         return;
-    }
+    };
     let tomls = catalog_tomls();
     let mut tools: BTreeSet<String> = BTreeSet::new();
     for t in &tomls {
@@ -866,6 +885,8 @@ fn pure_helpers_evaluate_without_nixpkgs() {
           remote = common.mkDatabaseIntegration {{ type = "postgresql"; name = "r"; user = "r";
             dataDir = "/var/lib/r"; host = "db.example"; }};
           did = core.mkDidResolver {{ cacheTtlSeconds = 60; }};
+          own = (core.mkAtprotoService {{ name = "own"; exec = [ "/bin/own" "--greeting" "50% of $HOME" ]; }} {{ }})
+            .systemd.services.own.serviceConfig.ExecStart;
         }}"#,
         common = lib.join("service-common.nix").display(),
         core = lib.join("atproto-core.nix").display(),
@@ -898,4 +919,806 @@ fn pure_helpers_evaluate_without_nixpkgs() {
         "a remote database is not created locally"
     );
     assert_eq!(v["did"]["ATPROTO_DID_CACHE_TTL"], "60");
+    // systemd's quoting, not the shell's: nothing in the arguments is expanded.
+    assert_eq!(v["own"], r#"/bin/own --greeting "50%% of $$HOME""#);
+}
+
+// ------------------------------------------------------------------ the strict NixOS stand-in
+
+/// `nix-instantiate --eval --strict --json` of `body`, where `e` is catalog/lib/testing/eval.nix
+/// (the strict stand-in with nixpkgs' lib) for `catalog`, and `lib` is nixpkgs' lib.
+fn eval_standin(nixpkgs_lib: &str, catalog: Option<&Path>, body: &str) -> std::process::Output {
+    let eval_nix = catalog_dir().join("lib/testing/eval.nix");
+    let catalog_arg = catalog
+        .map(|c| format!("catalogDir = \"{}\";", c.display()))
+        .unwrap_or_default();
+    let expr = format!(
+        "let lib = import {nixpkgs_lib}; e = import {} {{ inherit lib; {catalog_arg} }}; in {body}",
+        eval_nix.display()
+    );
+    Command::new("nix-instantiate")
+        .env("NIX_CONFIG", common::NIX_CONFIG)
+        .args(["--eval", "--strict", "--json", "-E"])
+        .arg(expr)
+        .output()
+        .expect("running nix-instantiate")
+}
+
+/// `eval_standin` that must succeed; its JSON.
+fn eval_standin_ok(nixpkgs_lib: &str, catalog: Option<&Path>, body: &str) -> Value {
+    let out = eval_standin(nixpkgs_lib, catalog, body);
+    assert!(
+        out.status.success(),
+        "evaluating {body} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+/// `eval_standin` that must fail; its stderr.
+fn eval_standin_err(nixpkgs_lib: &str, catalog: Option<&Path>, body: &str) -> String {
+    let out = eval_standin(nixpkgs_lib, catalog, body);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        !out.status.success(),
+        "{body} evaluated, but must fail; stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    err
+}
+
+/// Every configuration the catalog produces, evaluated as NixOS would evaluate it (forcing the
+/// system's toplevel: rendered units, assertions): the modules imported with nothing enabled,
+/// each service alone with the values its VM test uses, all services on one machine, every VM
+/// test's machines (with each package's test.nix), and examples/*.nix.
+#[test]
+fn strict_stand_in_evaluates_every_configuration() {
+    let Some(lib) = nixpkgs_lib() else {
+        return;
+    };
+    let report = eval_standin_ok(&lib, None, "e.report");
+    let system = "/nix/store/00000000000000000000000000000000-nixos-system-stand-in";
+    assert_eq!(report["nothingEnabled"], system);
+
+    let units: Value =
+        serde_json::from_slice(&eval_offline(&catalog_dir(), "units").stdout).unwrap();
+    let services: BTreeSet<String> = units.as_object().unwrap().keys().cloned().collect();
+    let alone: BTreeSet<String> = report["alone"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(alone, services, "each service alone");
+    for forced in report["aloneForced"].as_array().unwrap() {
+        assert_eq!(forced, system);
+    }
+
+    let together = &report["together"];
+    assert_eq!(together["toplevel"], system);
+    assert_eq!(
+        together["portClashes"],
+        serde_json::json!({}),
+        "ports clash on one machine"
+    );
+    assert_eq!(
+        together["databaseClashes"],
+        serde_json::json!([]),
+        "databases clash"
+    );
+
+    let vm_tests = report["vmTests"].as_object().unwrap();
+    let mut machines = 0;
+    for (name, test) in vm_tests {
+        assert!(
+            test["script"].as_u64().unwrap() > 0,
+            "{name}: empty test script"
+        );
+        for (node, toplevel) in test["toplevel"].as_object().unwrap() {
+            assert_eq!(toplevel, system, "{name}: node {node}");
+            machines += 1;
+        }
+    }
+    for service in &services {
+        assert!(
+            vm_tests
+                .keys()
+                .any(|t| t.ends_with(&format!("-{service}-vm"))),
+            "no VM test for {service}"
+        );
+    }
+    assert!(vm_tests.contains_key("ecosystem"), "no ecosystem test");
+
+    let examples = report["examples"].as_object().unwrap();
+    for must in ["pds", "relay-stack"] {
+        assert_eq!(
+            examples.get(must),
+            Some(&Value::from(system)),
+            "examples/{must}.nix"
+        );
+    }
+    let counts = &report["counts"];
+    println!(
+        "strict stand-in: {} services ({} options) evaluated alone and together ({} units, databases {}); \
+         {} VM tests with {machines} machines; {} examples; {} machines in all",
+        counts["services"],
+        counts["options"],
+        together["units"],
+        together["databases"],
+        vm_tests.len(),
+        examples.len(),
+        counts["machines"]
+    );
+}
+
+/// The stand-in is as strict as NixOS where the catalog meets it: each case is a module that
+/// NixOS accepts (`ok`) or refuses (the message it must fail with). First among them the shape
+/// that broke every NixOS configuration importing the catalog: `services.postgresql = null`
+/// under a false `mkIf`.
+#[test]
+#[allow(clippy::too_many_lines)] // one case per line, in one table
+fn strict_stand_in_refuses_what_nixos_refuses() {
+    let Some(lib) = nixpkgs_lib() else {
+        return;
+    };
+    let cases: &[(&str, Option<&str>, &str)] = &[
+        (
+            "old catalog shape: services.postgresql = null under mkIf false",
+            Some("services.postgresql"),
+            "{ lib, ... }: { config = lib.mkMerge [ { } (lib.mkIf false { services.postgresql = null; }) ]; }",
+        ),
+        (
+            "services.postgresql = null",
+            Some("services.postgresql"),
+            "{ services.postgresql = null; }",
+        ),
+        (
+            "services.postgresql as one string",
+            Some("services.postgresql"),
+            "{ services.postgresql = \"yes\"; }",
+        ),
+        (
+            "removed ensurePermissions",
+            Some("does not exist"),
+            "{ services.postgresql = { enable = true; ensureUsers = [ { name = \"a\"; ensurePermissions = { }; } ]; }; }",
+        ),
+        (
+            "ensureDBOwnership without the database",
+            Some("ensureDBOwnership"),
+            "{ services.postgresql = { enable = true; ensureDatabases = [ \"other\" ]; ensureUsers = [ { name = \"a\"; ensureDBOwnership = true; } ]; }; }",
+        ),
+        (
+            "postgresql set up properly",
+            None,
+            "{ services.postgresql = { enable = true; ensureDatabases = [ \"a\" ]; ensureUsers = [ { name = \"a\"; ensureDBOwnership = true; } ]; }; }",
+        ),
+        (
+            "postgresql.port renamed to settings.port",
+            None,
+            "{ services.postgresql.port = 5433; }",
+        ),
+        (
+            "user without a group",
+            Some("group is unset"),
+            "{ users.users.a.isSystemUser = true; }",
+        ),
+        (
+            "user with an undeclared group",
+            Some("primary group that is undefined"),
+            "{ users.users.a = { isSystemUser = true; group = \"a\"; }; }",
+        ),
+        (
+            "user neither system nor normal",
+            Some("Exactly one of"),
+            "{ users.users.a.group = \"a\"; users.groups.a = { }; }",
+        ),
+        (
+            "system user",
+            None,
+            "{ users.users.a = { isSystemUser = true; group = \"a\"; }; users.groups.a = { }; }",
+        ),
+        (
+            "unit name without a suffix",
+            Some("is not of type"),
+            "{ systemd.services.x.after = [ \"network-online\" ]; }",
+        ),
+        (
+            "Restart= not a systemd value",
+            Some("Restart"),
+            "{ systemd.services.x.serviceConfig.Restart = \"sometimes\"; }",
+        ),
+        (
+            "environment value an int",
+            Some("is not of type"),
+            "{ systemd.services.x.environment.A = 1; }",
+        ),
+        (
+            "multi-line description",
+            Some("is not of type"),
+            "{ systemd.services.x.description = \"a\\nb\"; }",
+        ),
+        (
+            "a set as a unit value",
+            Some("cannot coerce"),
+            "{ systemd.services.x.serviceConfig.User = { name = \"a\"; }; }",
+        ),
+        (
+            "two different User=",
+            Some("conflicting definition"),
+            "{ imports = [ { systemd.services.x.serviceConfig.User = \"a\"; } { systemd.services.x.serviceConfig.User = \"b\"; } ]; }",
+        ),
+        (
+            "list and string merge as lists",
+            None,
+            "{ imports = [ { systemd.services.x.serviceConfig.ReadWritePaths = [ \"/a\" ]; } { systemd.services.x.serviceConfig.ReadWritePaths = \"/b\"; } ]; }",
+        ),
+        (
+            "script and ExecStart both",
+            Some("conflicting definition"),
+            "{ systemd.services.x = { script = \"true\"; serviceConfig.ExecStart = \"/bin/true\"; }; }",
+        ),
+        (
+            "PATH set by hand",
+            Some("conflicting definition"),
+            "{ systemd.services.x.environment.PATH = \"/bin\"; }",
+        ),
+        (
+            "firewall port out of range",
+            Some("is not of type"),
+            "{ networking.firewall.allowedTCPPorts = [ 70000 ]; }",
+        ),
+        (
+            "firewall port as a string",
+            Some("is not of type"),
+            "{ networking.firewall.allowedTCPPorts = [ \"80\" ]; }",
+        ),
+        (
+            "tmpfiles rules as one string",
+            Some("is not of type"),
+            "{ systemd.tmpfiles.rules = \"d /x\"; }",
+        ),
+        (
+            "/etc file as a string",
+            Some("is not of type"),
+            "{ environment.etc.x = \"abc\"; }",
+        ),
+        (
+            "failed assertion",
+            Some("Failed assertions"),
+            "{ assertions = [ { assertion = false; message = \"boom\"; } ]; }",
+        ),
+        (
+            "option NixOS does not have",
+            Some("does not exist"),
+            "{ services.nosuchservice.enable = true; }",
+        ),
+        (
+            "memory size zero",
+            Some("is not of type"),
+            "{ virtualisation.memorySize = 0; }",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (name, expect, module) in cases {
+        let out = eval_standin(&lib, None, &format!("(e.machine [ ({module}) ]).toplevel"));
+        let err = String::from_utf8_lossy(&out.stderr);
+        let right = match expect {
+            None => out.status.success(),
+            Some(pattern) => !out.status.success() && err.contains(pattern),
+        };
+        if !right {
+            wrong.push(format!(
+                "{name}: expected {expect:?}, got {}:\n{err}",
+                out.status
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    println!("{} cases behave as NixOS does", cases.len());
+}
+
+/// What each defect of the catalog on real NixOS got wrong, read back from the packages, checks
+/// and modules (tests/fixtures/nix/catalog-facts.nix) evaluated with the strict stand-in.
+#[test]
+#[allow(clippy::too_many_lines)] // one assertion per catalog fact, in one list
+fn catalog_facts_on_nixos() {
+    let Some(lib) = nixpkgs_lib() else {
+        return;
+    };
+    let facts = common::repo_root().join("tests/fixtures/nix/catalog-facts.nix");
+    let out = Command::new("nix-instantiate")
+        .env("NIX_CONFIG", common::NIX_CONFIG)
+        .args(["--eval", "--strict", "--json", "-E"])
+        .arg(format!(
+            "import {} {{ lib = import {lib}; catalog = {}; }}",
+            facts.display(),
+            catalog_dir().display()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let f: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let has = |v: &Value, s: &str| v.as_str().is_some_and(|t| t.contains(s));
+    let list_has = |v: &Value, s: &str| v.as_array().unwrap().iter().any(|x| x == s);
+
+    // Toolchains from [build], not hard-coded.
+    let t = &f["toolchains"];
+    assert_eq!(t["lexCli"]["pnpm"], "pnpm_11");
+    assert!(
+        list_has(&t["lexCli"]["nativeBuildInputs"], "nodejs_22"),
+        "{t}"
+    );
+    assert_eq!(t["blueskyPds"]["pnpm"], "pnpm_9");
+    assert!(
+        list_has(&t["blueskyPds"]["nativeBuildInputs"], "nodejs_20"),
+        "{t}"
+    );
+    for go in ["cocoon", "goat", "jetstream", "indigo"] {
+        assert_eq!(t["goBuilders"][go], "buildGo126Module", "{go}");
+    }
+    assert_eq!(
+        t["goBuilders"]["konbini"], "buildGoModule",
+        "no `go`: nixpkgs' default"
+    );
+    // lex-cli: the whole lockfile installed, lex-cli built with its workspace dependencies.
+    assert_eq!(t["lexCli"]["filtersInstall"], false);
+    assert!(
+        has(
+            &t["lexCli"]["buildPhase"],
+            "--filter @atproto/lex-cli... run"
+        ),
+        "{t}"
+    );
+
+    // Builds that would not work, fixed in package.nix.
+    let p = &f["packages"];
+    for needle in ["better-sqlite3@*", "build-release", "--nodedir="] {
+        assert!(
+            has(&p["blueskyPds"]["postBuild"], needle),
+            "bluesky-pds postBuild lacks {needle}"
+        );
+    }
+    for needle in [
+        "--enable-source-maps",
+        "NODE_ENV production",
+        "UV_USE_IO_URING 0",
+        "listen-host.cjs",
+    ] {
+        assert!(
+            has(&p["blueskyPds"]["postInstall"], needle),
+            "bluesky-pds wrapper lacks {needle}"
+        );
+    }
+    assert_eq!(
+        p["leaflet"]["dontNpmBuild"], true,
+        "leaflet has no build script"
+    );
+    assert!(has(&p["leaflet"]["buildPhase"], "npm run build-appview"));
+    assert!(has(&p["leaflet"]["installPhase"], "appview/dist/index.js"));
+    assert_eq!(p["leaflet"]["nodejs"], "nodejs_22");
+    assert!(
+        has(&p["konbiniFrontend"]["installPhase"], "cp -a build/."),
+        "{p}"
+    );
+    assert!(has(&p["tangledKnot"]["buildCommand"], "--prefix PATH"));
+    assert!(has(&p["tangledKnot"]["buildCommand"], "git"));
+    assert!(has(&p["tealCadet"]["postPatch"], "CADET_METRICS_LISTEN"));
+    assert!(
+        !has(&p["tealCadet"]["shared"], "CADET_METRICS_LISTEN"),
+        "teal-aqua keeps the shared build"
+    );
+
+    // meta nixpkgs would accept: lib.licenses entries, no invented maintainer.
+    for (name, m) in f["meta"].as_object().unwrap() {
+        assert_eq!(m["maintainers"], serde_json::json!([]), "{name}");
+        assert!(!m["licenses"].as_array().unwrap().is_empty(), "{name}");
+        assert!(m["platforms"].as_u64().unwrap() > 0, "{name}");
+    }
+    assert_eq!(
+        f["meta"]["bluesky-pds"]["licenses"],
+        serde_json::json!(["MIT", "Apache-2.0"])
+    );
+    assert_eq!(f["meta"]["bluesky-pds"]["mainProgram"], "pds");
+
+    // Smoke checks that can pass: from [check], or the package's test.nix.
+    let s = &f["smoke"];
+    assert!(has(&s["rsky-relay-smoke"], "bin/rsky-relay --help"), "{s}");
+    assert!(has(&s["bluesky-pds-smoke"], "better-sqlite3"), "{s}");
+    assert!(has(&s["rsky-pds-smoke"], "/xrpc/_health"), "{s}");
+    assert!(has(&s["tangled-spindle-smoke"], "hostname"), "{s}");
+    assert!(has(&s["teal-cadet-smoke"], "DATABASE_URL"), "{s}");
+    assert!(has(&s["constellation-smoke"], "--version"), "{s}");
+
+    // VM tests fed examples and key files made by the package's own tools.
+    let vm = &f["vm"];
+    assert!(
+        has(
+            &vm["cocoonKeys"],
+            "bin/cocoon create-rotation-key --out /var/lib/atproto-test/cocoon/rotation_key"
+        ),
+        "{vm}"
+    );
+    assert!(
+        has(
+            &vm["cocoonKeys"],
+            "create-private-jwk --out /var/lib/atproto-test/cocoon/jwk"
+        ),
+        "{vm}"
+    );
+    assert_eq!(
+        vm["cocoonSecrets"]["jwk"],
+        "/var/lib/atproto-test/cocoon/jwk"
+    );
+    assert_eq!(
+        vm["konbiniSettings"]["database_url"],
+        "postgres:///atproto-konbini?host=/run/postgresql"
+    );
+    for (test, redis) in vm["redis"].as_object().unwrap() {
+        let wanted = ["indigo-bluepages", "teal-aqua", "teal-cadet"]
+            .iter()
+            .any(|p| test.starts_with(&format!("{p}-")));
+        assert_eq!(
+            redis,
+            &Value::Bool(wanted),
+            "{test}: a local Redis exactly for packages depending on redis"
+        );
+    }
+    assert_eq!(vm["allegedly"]["mode"], "wrap");
+    assert_eq!(vm["allegedly"]["plc"], true);
+    for step in [
+        "com.atproto.server.createAccount",
+        "/admin/pds/requestCrawl",
+        "com.atproto.repo.createRecord",
+        "getLatestCommit",
+        "/links/count",
+    ] {
+        assert!(has(&vm["ecosystem"], step), "ecosystem script lacks {step}");
+    }
+
+    // Modules: public ports only, ordering after postgresql.target, knot's git user and sshd.
+    let m = &f["modules"];
+    assert_eq!(
+        m["firewall"]["constellation"],
+        serde_json::json!([6789]),
+        "no metrics port"
+    );
+    assert_eq!(
+        m["firewall"]["konbini"],
+        serde_json::json!([4444, 4446]),
+        "no pprof port"
+    );
+    assert!(
+        list_has(&m["tealCadet"]["after"], "postgresql.target"),
+        "{m}"
+    );
+    assert!(
+        list_has(&m["tealCadet"]["requires"], "postgresql.target"),
+        "{m}"
+    );
+    assert_eq!(
+        m["tealCadet"]["postgresql"]["ensureDatabases"],
+        serde_json::json!(["atproto-teal-cadet"])
+    );
+    assert_eq!(
+        m["tealCadet"]["ensureUsers"],
+        serde_json::json!([{"name": "atproto-teal-cadet", "ensureDBOwnership": true}])
+    );
+    assert!(has(
+        &m["blueskyPdsUnit"],
+        "Environment=\"ATWB_LISTEN_HOST=127.0.0.1\""
+    ));
+    assert!(has(&m["blueskyPdsUnit"], "Environment=\"PDS_PORT=2583\""));
+    assert_eq!(m["knot"]["user"], "git");
+    assert_eq!(m["knot"]["sshd"], true);
+    assert!(has(
+        &m["knot"]["sshConfig"],
+        "AuthorizedKeysCommand /etc/ssh/atproto-tangled-knot-keys"
+    ));
+    assert!(has(&m["knot"]["keys"], "knot keys -output authorized-keys"));
+    assert!(list_has(&m["knot"]["packages"], "git"));
+}
+
+/// A fixture catalog with one service for the module tests below.
+fn module_fixture(extra_service: &str, options: &str) -> tempfile::TempDir {
+    temp_catalog(&[(
+        "alpha",
+        "plain",
+        package_toml(
+            "plain",
+            1,
+            "rust-package",
+            "",
+            &format!(
+                "\n[services.plain]\nexec = [\"plain\", \"--listen\", \"{{listen_address}}:{{port:http}}\"]\n\
+                 ports = {{ http = 8080, metrics = 8081 }}\ndatabase = \"postgresql\"\n{extra_service}\n{options}"
+            ),
+        ),
+    )])
+}
+
+/// A value that looks like a credential must not become a setting (the unit is in the
+/// world-readable store): each shape fails naming the option and what to use instead.
+#[test]
+fn credentials_in_settings_fail_naming_the_secret_option() {
+    let Some(lib) = nixpkgs_lib() else {
+        return;
+    };
+    let option = |name: &str, ty: &str, env: &str| {
+        let default = if ty == "list" { "[]" } else { "\"\"" };
+        format!(
+            "\n[services.plain.options.{name}]\ntype = \"{ty}\"\ndefault = {default}\nenv = \"{env}\"\n"
+        )
+    };
+    let options = [
+        option("db_url", "str", "DATABASE_URL"),
+        option("relays", "list", "RELAYS"),
+        option("app_secret", "str", "APP_SECRET"),
+        option("app_password", "str", "APP_PASSWORD"),
+        option("app_key", "str", "APP_KEY"),
+        option("app_token", "str", "APP_TOKEN"),
+        "\n[services.plain.options.token]\ntype = \"secret-file\"\nenv = \"TOKEN\"\n".to_string(),
+    ]
+    .concat();
+    let dir = module_fixture("", &options);
+    let machine = |cfg: &str| {
+        format!(
+            "(e.machine [ {{ services.atproto.plain = {{ enable = true; secrets.token = \"/run/t\"; {cfg} }}; }} ]).toplevel"
+        )
+    };
+    let refused = [
+        (
+            "settings.db_url = \"postgres://u:pw@db.example/app\";",
+            "services.atproto.plain.settings.db_url is a URL with a password",
+        ),
+        (
+            "settings.relays = [ \"https://a.example\" \"https://user:pw@b.example\" ];",
+            "settings.relays is a URL with a password",
+        ),
+        (
+            "settings.app_secret = \"s3cret\";",
+            "settings.app_secret sets APP_SECRET, a credential",
+        ),
+        (
+            "settings.app_password = \"hunter2\";",
+            "settings.app_password sets APP_PASSWORD",
+        ),
+        (
+            "settings.app_key = \"abc\";",
+            "settings.app_key sets APP_KEY",
+        ),
+        (
+            "settings.app_token = \"abc\";",
+            "settings.app_token sets APP_TOKEN",
+        ),
+        (
+            "environment.OTHER_SECRET = \"x\";",
+            "services.atproto.plain.environment.OTHER_SECRET looks like a credential",
+        ),
+        (
+            "environment.UPSTREAM = \"http://u:p@h.example\";",
+            "environment.UPSTREAM looks like a credential",
+        ),
+        (
+            "database.url = \"postgres://u:pw@h/db\";",
+            "database.url contains a password",
+        ),
+    ];
+    for (cfg, message) in refused {
+        let err = eval_standin_err(&lib, Some(dir.path()), &machine(cfg));
+        assert!(
+            err.contains(message),
+            "{cfg}: expected {message:?} in:\n{err}"
+        );
+        if message.contains("settings.") {
+            assert!(
+                err.contains("services.atproto.plain.secrets.*: token"),
+                "{cfg}: names the secret option:\n{err}"
+            );
+            assert!(err.contains("database.passwordFile"), "{cfg}: {err}");
+        }
+    }
+    for cfg in [
+        "settings.db_url = \"postgres:///app?host=/run/postgresql\";",
+        "settings.relays = [ \"https://user@relay.example\" ];",
+        "settings.app_secret = \"\";",
+    ] {
+        let out = eval_standin(&lib, Some(dir.path()), &machine(cfg));
+        assert!(
+            out.status.success(),
+            "{cfg} must pass:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// ExecStart= arguments escaped as utils.escapeSystemdExecArg does, `%` doubled in
+/// Environment=, and `{option:NAME}` in exec expanding the option's own placeholders. Checked
+/// on offline.nix's unit (what `atwb unit` prints; the module writes the same, compared above).
+#[test]
+fn exec_and_environment_are_escaped_for_systemd() {
+    if !common::require_tool("nix") {
+        return;
+    }
+    let dir = temp_catalog(&[(
+        "alpha",
+        "plain",
+        package_toml(
+            "plain",
+            1,
+            "rust-package",
+            "",
+            r#"
+[services.plain]
+exec = ["plain", "--greeting", "{option:greeting}", "--sub", "{option:sub}", "--quote", "{option:quote}", "--percent", "100%"]
+ports = { http = 8080 }
+
+[services.plain.options.greeting]
+type = "str"
+default = "hello $HOME 50%"
+env = "GREETING"
+
+[services.plain.options.sub]
+type = "str"
+default = "{data_dir}/sub"
+
+[services.plain.options.quote]
+type = "str"
+default = "a\"b\nc"
+env = "QUOTE"
+"#,
+        ),
+    )]);
+    let out = eval_offline(dir.path(), "units.plain");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let unit: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let exec = unit["execStart"].as_str().unwrap();
+    let args = exec.split_once("/bin/plain ").unwrap().1;
+    assert_eq!(
+        args,
+        r#"--greeting "hello $$HOME 50%%" --sub /var/lib/atproto/plain/sub --quote "a\"b\nc" --percent "100%%""#
+    );
+    assert_eq!(unit["environment"]["GREETING"], "hello $HOME 50%%");
+    assert_eq!(unit["environment"]["QUOTE"], "a\"b\nc");
+}
+
+/// Ports and listeners in data: a fixed listener refuses placeholders and changed values,
+/// `public_ports` never names a metrics port, and toolchains are checked against the table.
+#[test]
+fn listener_and_toolchain_data_are_checked() {
+    if !common::require_tool("nix") {
+        return;
+    }
+    let fails = |extra_service: &str, extra_build: &str, attr: &str, message: &str| {
+        let text = package_toml(
+            "plain",
+            1,
+            "rust-package",
+            extra_build,
+            &format!(
+                "\n[services.plain]\nexec = [\"plain\", \"--listen\", \"{{listen_address}}:{{port:http}}\"]\nports = {{ http = 8080, metrics = 8081 }}\n{extra_service}\n"
+            ),
+        );
+        let dir = temp_catalog(&[("alpha", "plain", text)]);
+        let out = eval_offline(dir.path(), attr);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(
+            !out.status.success() && err.contains(message),
+            "expected {message:?}:\n{err}"
+        );
+    };
+    fails(
+        "fixed_listener = true",
+        "",
+        "units",
+        "fixed_listener`: is true (upstream hard-codes its listener), so no value may use {listen_address}",
+    );
+    fails(
+        "public_ports = [\"metrics\"]",
+        "",
+        "index",
+        "\"metrics\" must never be opened in the firewall",
+    );
+    fails(
+        "public_ports = [\"api\"]",
+        "",
+        "index",
+        "\"api\" is not a port of this service",
+    );
+    fails(
+        "",
+        "rust = \"1.79\"",
+        "index",
+        "field `build.rust`: \"1.79\" is not a version nixpkgs has",
+    );
+    fails(
+        "",
+        "go = \"1.26\"",
+        "index",
+        "field `build.go`: is a toolchain for go-module builders, not rust-package",
+    );
+    fails(
+        "",
+        "pnpm = \"10\"",
+        "index",
+        "field `build.pnpm`: is a toolchain for pnpm-workspace builders",
+    );
+
+    let Some(lib) = nixpkgs_lib() else {
+        return;
+    };
+    let konbini = |cfg: &str| {
+        format!(
+            "(e.machine [ {{ services.atproto.konbini = {{ enable = true; settings = {{ database_url = \"postgres:///atproto-konbini?host=/run/postgresql\"; handle = \"a.example.com\"; }}; {cfg} }}; }} ]).toplevel"
+        )
+    };
+    for (cfg, message) in [
+        (
+            "ports.http = 5000;",
+            "services.atproto.konbini.ports.http cannot be changed from 4444",
+        ),
+        (
+            "listenAddress = \"0.0.0.0\";",
+            "services.atproto.konbini.listenAddress cannot be changed",
+        ),
+        (
+            "database.name = \"konbini\";",
+            "database.name (konbini) must equal services.atproto.konbini.database.user",
+        ),
+    ] {
+        let err = eval_standin_err(&lib, None, &konbini(cfg));
+        assert!(err.contains(message), "{cfg}: {err}");
+    }
+    // A rust minimum newer than the nixpkgs in use stops the package with the field named.
+    let dir = temp_catalog(&[(
+        "alpha",
+        "plain",
+        package_toml("plain", 1, "rust-package", "rust = \"1.95\"", ""),
+    )]);
+    let err = eval_standin_err(
+        &lib,
+        Some(dir.path()),
+        &format!(
+            "(import {}/default.nix {{ pkgs = e.pkgs; }}).plain.drvPath",
+            dir.path().display()
+        ),
+    );
+    assert!(
+        err.contains("field `build.rust`: needs rustc >= 1.95; this nixpkgs has 1.91.0"),
+        "{err}"
+    );
+}
+
+/// The flake's allowUnfreePredicate: packages whose only unfree license is NOASSERTION, nothing
+/// else (before, a package needed *every* license to be NOASSERTION, and any package without a
+/// license passed).
+#[test]
+fn unfree_predicate_allows_only_noassertion() {
+    let Some(lib) = nixpkgs_lib() else {
+        return;
+    };
+    let licenses = catalog_dir().join("lib/licenses.nix");
+    let expr = format!(
+        "let lib = import {lib}; l = import {} {{ inherit lib; }}; ok = ls: l.onlyNoAssertionUnfree {{ meta.license = ls; }}; in \
+         [ (ok [ l.noAssertion ]) (ok [ lib.licenses.mit l.noAssertion ]) (ok [ lib.licenses.unfree ]) \
+           (ok [ l.noAssertion lib.licenses.unfree ]) (ok [ ]) (ok l.noAssertion) ]",
+        licenses.display()
+    );
+    let v: Value = serde_json::from_str(&run_ok(
+        Command::new("nix-instantiate")
+            .args(["--eval", "--strict", "--json", "-E"])
+            .arg(expr),
+    ))
+    .unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!([true, true, false, false, false, true])
+    );
 }

@@ -14,9 +14,10 @@ use serde_json::Value;
 mod common;
 
 fn nix_file() -> PathBuf {
-    std::env::var_os("ATWB_TOOLCHAINS_NIX")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| common::repo_root().join("catalog/lib/toolchains.nix"))
+    std::env::var_os("ATWB_TOOLCHAINS_NIX").map_or_else(
+        || common::repo_root().join("catalog/lib/toolchains.nix"),
+        PathBuf::from,
+    )
 }
 
 /// version -> the nixpkgs attributes it selects, and the builders, as one side says them.

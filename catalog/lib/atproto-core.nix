@@ -103,13 +103,34 @@
       provenance = g "provenance" "string" "";
     };
 
+  # `[build]` go / nodejs / pnpm / rust: a version of toolchains.nix, for a builder it applies to.
+  toolchains = import ./toolchains.nix;
+  readToolchain = file: b: builder: kind: let
+    t = toolchains.${kind};
+    v = get file b "build" kind "string" null;
+    known = builtins.attrNames t.versions;
+  in
+    if v == null
+    then null
+    else if !(builtins.elem builder t.builders)
+    then fail file "build.${kind}" "is a toolchain for ${builtins.concatStringsSep ", " t.builders} builders, not ${builder}; remove it"
+    else if !(t.versions ? ${v})
+    then fail file "build.${kind}" "\"${v}\" is not a version nixpkgs has; one of: ${builtins.concatStringsSep ", " known}"
+    else v;
+
   readBuild = file: b: let
     g = get file b "build";
     depsHash = g "deps_hash" "string" required;
     env = g "env" "table" {};
-  in {
-    language = g "language" "string" required;
     builder = oneOf file "build.builder" builders (g "builder" "string" required);
+    toolchain = readToolchain file b builder;
+  in {
+    go = toolchain "go";
+    nodejs = toolchain "nodejs";
+    pnpm = toolchain "pnpm";
+    rust = toolchain "rust";
+    language = g "language" "string" required;
+    inherit builder;
     workspace = g "workspace" "string" null;
     members = g "members" "list-of-strings" [];
     sub_packages = g "sub_packages" "list-of-strings" [];
@@ -138,13 +159,23 @@
     prefix = "services.${svc}.options.${name}";
     g = get file o prefix;
     type = oneOf file "${prefix}.type" optionTypes (g "type" "string" required);
+    exampleGenerate = g "example_generate" "list-of-strings" null;
   in
     if type == "secret-file" && o ? default
     then fail file "${prefix}.default" "a secret-file option never has a default (the secret would land in the Nix store); remove it"
+    else if type == "secret-file" && o ? example
+    then fail file "${prefix}.example" "a secret-file option has no example value (it would land in the Nix store); use example_generate, or let the VM test generate one"
+    else if exampleGenerate != null && type != "secret-file"
+    then fail file "${prefix}.example_generate" "is for secret-file options only"
+    else if exampleGenerate == []
+    then fail file "${prefix}.example_generate" "must name a program of the package"
     else {
       inherit name type;
       hasDefault = o ? default;
       default = o.default or null;
+      hasExample = o ? example;
+      example = o.example or null;
+      example_generate = exampleGenerate;
       description = g "description" "string" "";
       env = g "env" "string" null;
       values = g "values" "list-of-strings" [];
@@ -172,11 +203,26 @@
     g = get file s prefix;
     exec = g "exec" "list-of-strings" required;
     ports = g "ports" "table" {};
+    # openFirewall opens these; never a metrics, debug or pprof port.
+    publicPorts = g "public_ports" "list-of-strings" (
+      if ports ? http
+      then ["http"]
+      else []
+    );
+    privatePortNames = ["metrics" "pprof" "debug"];
+    checkPublic = p:
+      if !(ports ? ${p})
+      then fail file "${prefix}.public_ports" "\"${p}\" is not a port of this service (ports: ${builtins.concatStringsSep ", " (builtins.attrNames ports)})"
+      else if builtins.elem p privatePortNames
+      then fail file "${prefix}.public_ports" "\"${p}\" must never be opened in the firewall; remove it"
+      else p;
   in
     if exec == []
     then fail file "${prefix}.exec" "must name the program to run"
     else {
       inherit name exec;
+      public_ports = map checkPublic publicPorts;
+      fixed_listener = g "fixed_listener" "bool" false;
       ports =
         builtins.mapAttrs (
           k: v:
@@ -193,6 +239,32 @@
       );
       options = mapAttrsToList (readOption file name) (g "options" "table" {});
     };
+
+  # `[check]`: the smoke test. `smoke` is argv (a program of the package, then arguments), or
+  # false with a test.nix beside package.toml that builds the check itself.
+  readCheck = file: c: files: let
+    g = get file c "check";
+    smoke = c.smoke or null;
+  in {
+    smoke =
+      if smoke == null || builtins.isList smoke && smoke != [] && builtins.all builtins.isString smoke
+      then smoke
+      else if smoke == false
+      then
+        if files ? "test.nix"
+        then false
+        else fail file "check.smoke" "is false, so a test.nix beside package.toml must build the check ({ pkgs, lib, package }: derivation)"
+      else fail file "check.smoke" "expected a non-empty list of strings (program, arguments) or false, got ${describe smoke}";
+    smoke_env =
+      builtins.mapAttrs (
+        k: v:
+          if builtins.isString v
+          then v
+          else fail file "check.smoke_env.${k}" "expected a string, got ${describe v}"
+      )
+      (g "smoke_env" "table" {});
+    smoke_expect = g "smoke_expect" "string" null;
+  };
 
   readPackage = org: name: let
     dir = pkgsDir + "/${org}/${name}";
@@ -231,6 +303,7 @@
         dependencies = ga "dependencies" "list-of-strings" [];
       };
       services = builtins.mapAttrs (readService file) (g "services" "table" {});
+      check = readCheck file (g "check" "table" {}) files;
       extra_files = {
         package_nix = files ? "package.nix";
         module_nix = files ? "module.nix";
@@ -309,6 +382,7 @@
             same r "source" (removeAttrs r.source ["provenance"]) (removeAttrs first.source ["provenance"])
             && same r "build.builder" r.build.builder first.build.builder
             && same r "build.deps_hash" r.build.deps_hash first.build.deps_hash
+            && builtins.all (t: same r "build.${t}" r.build.${t} first.build.${t}) ["go" "nodejs" "pnpm" "rust"]
         )
         members;
     in
@@ -369,8 +443,9 @@
     jit ? false,
     hardeningExceptions ? {},
     description ? "ATproto service ${name}",
-  }: {lib, ...}: let
-    security = (import ./service-common.nix).mkServiceSecurity {
+  }: _: let
+    common = import ./service-common.nix;
+    security = common.mkServiceSecurity {
       inherit ports jit;
       exceptions = hardeningExceptions;
     };
@@ -388,7 +463,8 @@
       serviceConfig =
         security
         // {
-          ExecStart = lib.escapeShellArgs exec;
+          # systemd's quoting, not the shell's: `%` and `$` doubled, so nothing is expanded.
+          ExecStart = common.escapeSystemdExecArgs exec;
           User = name;
           Group = name;
           StateDirectory = "atproto/${name}";

@@ -26,8 +26,18 @@
 
   # "MIT OR Apache-2.0" written as one entry is split: nixpkgs writes mixed licensing as a list.
   split = id: builtins.filter (x: builtins.isString x && x != "" && x != "OR" && x != "AND") (builtins.split " " id);
+  isNoAssertion = l: (l.shortName or "") == noAssertion.shortName;
 in {
   inherit noAssertion;
+
+  # For `config.allowUnfreePredicate`: a package whose only unfree licenses are NOASSERTION (no
+  # license stated upstream) may be evaluated; any other unfree license stays refused. A list
+  # that mixes NOASSERTION with free licenses counts too.
+  onlyNoAssertionUnfree = pkg: let
+    ls = lib.toList (pkg.meta.license or []);
+  in
+    builtins.any isNoAssertion ls && builtins.all (l: isNoAssertion l || (l.free or true)) ls;
+
   fromSpdx = record: let
     ids = builtins.concatLists (map split record.license);
     licenses = map (one record.file) ids;

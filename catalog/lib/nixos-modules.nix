@@ -6,7 +6,7 @@
 # imported by each of its services' modules and merges with the generated options.
 {catalogDir ? ../.}: let
   core = import ./atproto-core.nix {inherit catalogDir;};
-  common = import ./service-common.nix;
+  mkAtprotoServiceModule = import ./service-module.nix;
   util = import ./util.nix;
 
   # The default package of a service: the `atproto` set if the overlay is applied, else the
@@ -18,7 +18,7 @@
     _file = entry.package.file;
     imports =
       [
-        (common.mkAtprotoServiceModule {
+        (mkAtprotoServiceModule {
           inherit (entry) package service;
           packageFor = packageFor entry.package.name;
         })

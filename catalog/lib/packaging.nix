@@ -1,13 +1,14 @@
 # Builders: one catalog record (or one workspace of records) -> a derivation, using only
 # nixpkgs' own builders, so evaluation needs no import-from-derivation and no network:
 #   rust-workspace / rust-package  rustPlatform.buildRustPackage, cargoHash (fetchCargoVendor)
-#   go-module                      buildGoModule, vendorHash, subPackages
+#   go-module                      buildGoModule (buildGo1NNModule for `go`), vendorHash, subPackages
 #   pnpm-workspace                 stdenv + fetchPnpmDeps (fetcherVersion = 3) + pnpmConfigHook
 #   npm-package                    buildNpmPackage, npmDepsHash
 #   deno-app                       buildDenoPackage, denoDepsHash
 #   static-site                    stdenvNoCC, files copied as they are
 # A `deps_hash` of "unknown" becomes lib.fakeHash: the first build fails with the real hash in
-# its "got:" line, which the workbench writes back into package.toml.
+# its "got:" line, which the workbench writes back into package.toml. Toolchains (`go`, `nodejs`,
+# `pnpm`, a minimum `rust`) are looked up in toolchains.nix; absent means nixpkgs' default.
 {
   pkgs,
   core,
@@ -21,6 +22,29 @@
     if r.platforms == []
     then lib.platforms.linux
     else r.platforms;
+
+  # ---------------------------------------------------------------- toolchains
+  toolchains = import ./toolchains.nix;
+  # The nixpkgs attribute `field` of toolchain `kind` at the version the record asks for, or
+  # `fallback` when it asks for none.
+  toolchainAttr = r: kind: field: fallback: let
+    v = r.build.${kind};
+    attr = toolchains.${kind}.versions.${v}.${field};
+  in
+    if v == null
+    then fallback
+    else pkgs.${attr} or (util.fail r.file "build.${kind}" "\"${v}\" means pkgs.${attr}, which this nixpkgs does not have; pick another version or update nixpkgs");
+  nodejsOf = r: toolchainAttr r "nodejs" "package" pkgs.nodejs;
+  pnpmOf = r: toolchainAttr r "pnpm" "package" pkgs.pnpm;
+  goBuilderOf = r: toolchainAttr r "go" "builder" pkgs.buildGoModule;
+  # `rust` is a minimum: nixpkgs has one rustc.
+  checkRust = r: drv: let
+    want = r.build.rust;
+    have = pkgs.rustc.version;
+  in
+    if want == null || lib.versionAtLeast have want
+    then drv
+    else util.fail r.file "build.rust" "needs rustc >= ${want}; this nixpkgs has ${have}";
 
   hashOf = h:
     if h == "unknown"
@@ -73,8 +97,9 @@
       inherit (r) description homepage;
       longDescription = r.long_description;
       license = licenses.fromSpdx r;
-      # Handles of this repository's maintainers, written inline as NUR repositories do (a
-      # lookup in lib.maintainers could pick a different person with the same handle).
+      # GitHub handles of people who maintain the package here, written inline as NUR
+      # repositories do (a lookup in lib.maintainers could pick someone else with the same
+      # handle). Empty in the shipped catalog: nobody has signed up yet (catalog/README.md).
       maintainers =
         map (h: {
           name = h;
@@ -110,7 +135,7 @@
     first = builtins.head rs;
     members = lib.unique (builtins.concatMap (r: r.build.members) rs);
   in
-    pkgs.rustPlatform.buildRustPackage (
+    checkRust first (pkgs.rustPlatform.buildRustPackage (
       common pname rs
       // {
         cargoHash = hashOf first.build.deps_hash;
@@ -124,13 +149,13 @@
         # the binaries instead.
         doCheck = false;
       }
-    );
+    ));
 
   go = pname: rs: let
     first = builtins.head rs;
     c = common pname rs;
   in
-    pkgs.buildGoModule (
+    (goBuilderOf first) (
       removeAttrs c ["sourceRoot"]
       // {
         # Go finds its module with modRoot, not sourceRoot.
@@ -150,7 +175,7 @@
 
   # Expose each package.json "bin" entry of DIR (relative to the build root) as a node wrapper;
   # a package with no "bin" but an index.js and a main_program gets `node index.js`.
-  linkNodeBins = pname: mainProgram: ''
+  linkNodeBins = nodejs: pname: mainProgram: ''
     atwbLinkBins() {
       local dir="$1"
       jq -r --arg fallback "${toString mainProgram}" '
@@ -160,29 +185,33 @@
         else empty end' "$dir/package.json" |
       while IFS=$'\t' read -r name path; do
         if [ -e "$dir/$path" ]; then
-          makeWrapper ${pkgs.nodejs}/bin/node "$out/bin/$name" \
+          makeWrapper ${nodejs}/bin/node "$out/bin/$name" \
             --add-flags "$out/lib/${pname}/$dir/$path"
         fi
       done
     }
   '';
 
+  # pnpm installs the whole lockfile: a filtered install (`--filter <ws>`) leaves out the root's
+  # devDependencies (where a monorepo keeps `tsc`) and the dependencies of the `workspace:`
+  # packages the selected one needs. The build then runs for each entry of `workspaces` and its
+  # workspace dependencies, in dependency order (`--filter <ws>...`).
   pnpm = pname: rs: let
     first = builtins.head rs;
-    pnpmPkg = pkgs.pnpm_10 or pkgs.pnpm;
+    pnpmPkg = pnpmOf first;
+    nodejs = nodejsOf first;
     workspaces = lib.unique (builtins.concatMap (r: r.build.workspaces) rs);
     c = common pname rs;
+    filter = w: "--filter ${lib.escapeShellArg "${w}..."}";
   in
     pkgs.stdenv.mkDerivation (
       finalAttrs:
         c
         // {
-          pnpmWorkspaces = workspaces;
           pnpmDeps = pkgs.fetchPnpmDeps (
             {
               inherit (finalAttrs) pname version src;
               pnpm = pnpmPkg;
-              pnpmWorkspaces = workspaces;
               fetcherVersion = 3;
               hash = hashOf first.build.deps_hash;
             }
@@ -191,7 +220,7 @@
           nativeBuildInputs =
             c.nativeBuildInputs
             ++ [
-              pkgs.nodejs
+              nodejs
               pnpmPkg
               pkgs.pnpmConfigHook
               pkgs.makeWrapper
@@ -202,7 +231,7 @@
             ${
               if workspaces == []
               then "pnpm run --if-present build"
-              else lib.concatMapStringsSep "\n" (w: "pnpm --filter ${lib.escapeShellArg w} run --if-present build") workspaces
+              else lib.concatMapStringsSep "\n" (w: "pnpm ${filter w} run --if-present build") workspaces
             }
             runHook postBuild
           '';
@@ -210,7 +239,7 @@
             runHook preInstall
             mkdir -p $out/lib/${pname} $out/bin
             cp -a . $out/lib/${pname}/
-            ${linkNodeBins pname first.main_program}
+            ${linkNodeBins nodejs pname first.main_program}
             ${
               if workspaces == []
               then "atwbLinkBins ."
@@ -222,12 +251,15 @@
             }
             runHook postInstall
           '';
+          # The node the programs run with, for package.nix files and checks.
+          passthru = {inherit nodejs;};
         }
     );
 
   npm = pname: rs: let
     first = builtins.head rs;
     workspaces = lib.unique (builtins.concatMap (r: r.build.workspaces) rs);
+    nodejs = nodejsOf first;
   in
     if builtins.length workspaces > 1
     then util.fail first.file "build.workspaces" "buildNpmPackage builds one npm workspace; list one, or give each its own package"
@@ -235,7 +267,9 @@
       pkgs.buildNpmPackage (
         common pname rs
         // {
+          inherit nodejs;
           npmDepsHash = hashOf first.build.deps_hash;
+          passthru = {inherit nodejs;};
         }
         // lib.optionalAttrs (workspaces != []) {npmWorkspace = builtins.head workspaces;}
       );

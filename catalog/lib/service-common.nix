@@ -1,6 +1,8 @@
-# NixOS modules from catalog data. Everything except `mkAtprotoServiceModule` is pure (builtins
-# only), so the workbench evaluates the exact unit settings a module produces with plain
-# `nix eval` (catalog/lib/offline.nix) and scores them with `systemd-analyze security --offline`.
+# What a generated NixOS module computes, as pure functions (builtins only): the hardening preset,
+# the database integration, the unit a service gets and the credential guard. The module itself
+# is `service-module.nix`; it and `offline.nix` both use `serviceUnit`, so the workbench evaluates
+# the exact unit settings a module produces with plain `nix eval` and scores them with
+# `systemd-analyze security --offline`.
 let
   util = import ./util.nix;
   inherit (util) byName hasPrefix hasSuffix isSecret removePrefix;
@@ -98,8 +100,11 @@ let
       then url
       else db.url;
     path = db.path;
+    inherit local;
     # PostgreSQL peer authentication needs the database user to equal the unix user, and
-    # ensureDBOwnership needs the database to be named like that user.
+    # ensureDBOwnership needs the database to be named like that user (the module asserts it).
+    # null when nothing is created locally; the module writes `services.postgresql` as a set in
+    # either case (NixOS's `services.postgresql` is a set of options, never one value).
     postgresql =
       if local
       then {
@@ -108,30 +113,53 @@ let
         ensureUsers = [
           {
             name = user;
-            ensureDBOwnership = true;
+            ensureDBOwnership = name == user;
           }
         ];
       }
       else null;
+    # The unit a local client waits for; the module uses postgresql.target where NixOS has it
+    # (25.11 and later: the server started and ensureDatabases/ensureUsers applied).
     after = util.optional local "postgresql.service";
   };
 
   # ------------------------------------------------------------------ exec lines and settings
-  # Quote one argument for ExecStart= (systemd.syntax(7)): `$` and `%` are doubled so nothing in
-  # the data is expanded by systemd; `raw` parts (credential paths, `%d/...`) are kept as they are.
-  escapeLiteral = s: builtins.replaceStrings ["\\" "\"" "$" "%"] ["\\\\" "\\\"" "$$" "%%"] s;
-  needsQuotes = s: s == "" || builtins.match ".*[[:space:]\"'\\\\;].*" s != null;
+  # One ExecStart= argument, escaped as nixpkgs' utils.escapeSystemdExecArg escapes one: JSON
+  # string syntax (a subset of systemd's C-style quoting, so newlines and quotes survive) with `%`
+  # and `$` doubled, so systemd expands no specifier and no variable from data. An argument of
+  # only safe characters stays unquoted (the same to systemd, easier to read); `raw` parts (the
+  # `%d/<name>` of a credential) are kept as they are.
+  jsonInner = s: let
+    j = builtins.toJSON s;
+  in
+    builtins.substring 1 (builtins.stringLength j - 2) j;
+  escapeLiteral = s: builtins.replaceStrings ["%" "$"] ["%%" "$$"] (jsonInner s);
+  isPlain = s: builtins.match "[A-Za-z0-9_@+=:,./-]+" s != null;
   joinExecArg = parts: let
     text = builtins.concatStringsSep "" (map (p:
       if p.raw
       then p.text
       else escapeLiteral p.text)
     parts);
-    plain = builtins.concatStringsSep "" (map (p: p.text) parts);
   in
-    if needsQuotes plain
-    then "\"${text}\""
-    else text;
+    if parts != [] && builtins.all (p: p.raw || isPlain p.text) parts
+    then text
+    else "\"${text}\"";
+
+  # A whole command line (a list of plain strings), each argument escaped as above.
+  escapeSystemdExecArgs = args:
+    builtins.concatStringsSep " " (map (a:
+      joinExecArg [
+        {
+          raw = false;
+          text = a;
+        }
+      ])
+    args);
+
+  # Environment= values are subject to systemd's specifier expansion: a `%` from data is doubled
+  # so it reaches the program as written (a password-free URL with %2F, a printf pattern).
+  escapeEnv = builtins.replaceStrings ["%"] ["%%"];
 
   # How an option value becomes an environment variable: lists are comma-separated, booleans are
   # "true"/"false".
@@ -192,14 +220,20 @@ let
     setSecrets = builtins.filter (o: secretFiles ? ${o.name} && secretFiles.${o.name} != null) secretOptions;
     credentialPath = n: "%d/${n}";
 
-    # A placeholder kind -> the part of the argument it becomes.
+    # A placeholder kind -> the part of the argument it becomes. `nested` is true inside the value
+    # of an option that `{option:NAME}` brought in: that value may use every placeholder but
+    # another option (which could refer back).
     literal = text: {
       raw = false;
       inherit text;
     };
-    placeholders = field: p: {
+    movable = kind:
+      if service.fixed_listener
+      then fail "${where}.fixed_listener" "is true (upstream hard-codes its listener), so no value may use {${kind}}: the module cannot move the listener"
+      else true;
+    placeholders = field: nested: p: {
       data_dir = literal dataDir;
-      listen_address = literal listenAddress;
+      listen_address = assert movable "listen_address"; literal listenAddress;
       database_url = literal (
         if database.url == null
         then fail field "{database_url} used but the service's database has no URL"
@@ -212,42 +246,57 @@ let
       );
       port =
         if p.arg != null && ports ? ${p.arg}
-        then literal (toString ports.${p.arg})
+        then assert movable "port:${p.arg}"; literal (toString ports.${p.arg})
         else fail field "{port:${toString p.arg}} names no port of [${where}.ports] (ports: ${builtins.concatStringsSep ", " (builtins.attrNames ports)})";
       option =
         if p.arg == null || !(optionsByName ? ${p.arg})
         then fail field "{option:${toString p.arg}} names no option of ${where}.options"
+        else if nested
+        then fail field "{option:${p.arg}} inside the value of another option; an option value may use {data_dir}, {listen_address} and {port:NAME}, not other options"
         else if isSecret optionsByName.${p.arg}
         then {
           raw = true;
           text = credentialPath p.arg;
         }
         else if optionSet p.arg
-        then literal (envValue settings.${p.arg})
+        then literal (envValue (expand "${where}.options.${p.arg}" true settings.${p.arg}))
         else literal "<unset:${p.arg}>";
     };
-    substitute = field: p:
+    substitute = field: nested: p:
       if builtins.isString p
       then literal p
-      else (placeholders field p).${p.kind} or (fail field "unknown placeholder {${p.kind}}; use {data_dir}, {listen_address}, {port:NAME}, {option:NAME}, {database_url} or {database_path}");
+      else (placeholders field nested p).${p.kind} or (fail field "unknown placeholder {${p.kind}}; use {data_dir}, {listen_address}, {port:NAME}, {option:NAME}, {database_url} or {database_path}");
+    partsOf = field: nested: v: map (substitute field nested) (parseArg v);
 
     execArgs = builtins.genList (
       i:
-        joinExecArg (map (substitute "${where}.exec") (parseArg (builtins.elemAt service.exec i)))
+        joinExecArg (partsOf "${where}.exec" false (builtins.elemAt service.exec i))
     ) (builtins.length service.exec);
     program = builtins.head service.exec;
     execStart = builtins.concatStringsSep " " (
       ["${packagePath}/bin/${program}"] ++ builtins.tail execArgs
     );
 
-    # String option values may use the same placeholders (e.g. "{data_dir}/blobs").
-    expand = field: v: let
+    # String option values may use the same placeholders (e.g. "{data_dir}/blobs"). `expand`
+    # gives the plain value; `envText` the text of an Environment= value (`%` escaped, a
+    # credential path kept as the specifier it is).
+    expand = field: nested: v: let
       byType = {
-        string = builtins.concatStringsSep "" (map (p: (substitute field p).text) (parseArg v));
-        list = map (expand field) v;
+        string = builtins.concatStringsSep "" (map (p: p.text) (partsOf field nested v));
+        list = map (expand field nested) v;
       };
     in
       byType.${builtins.typeOf v} or v;
+    envText = field: v: let
+      byType = {
+        string = builtins.concatStringsSep "" (map (p:
+          if p.raw
+          then p.text
+          else escapeEnv p.text) (partsOf field false v));
+        list = builtins.concatStringsSep "," (map (envText field) v);
+      };
+    in
+      byType.${builtins.typeOf v} or (envValue v);
 
     # Options (with an `env`) -> environment variables.
     byEnv = f: options:
@@ -257,7 +306,7 @@ let
         })
         options);
     plainEnvironment =
-      byEnv (o: envValue (expand "${where}.options.${o.name}.default" settings.${o.name}))
+      byEnv (o: envText "${where}.options.${o.name}" settings.${o.name})
       (builtins.filter (o: o.env != null && !isSecret o && optionSet o.name) service.options);
     fileEnvironment =
       byEnv (o: credentialPath o.name)
@@ -319,6 +368,56 @@ let
       );
   };
 
+  # ------------------------------------------------------------------ credentials stay out of the store
+  # A value that looks like a credential must not be a setting: settings become Environment=
+  # lines of the unit, which lives in the world-readable Nix store. Two shapes are recognised: a
+  # URL with `user:password@`, and any value of a variable whose name says it holds a
+  # credential. Returns one message per problem, naming the option and what to use instead.
+  credentialSuffixes = ["_SECRET" "_PASSWORD" "_PASSWD" "_PASS" "_KEY" "_TOKEN" "_PRIVATE_KEY_HEX" "_CREDENTIALS"];
+  isCredentialName = n: builtins.any (x: hasSuffix x n) credentialSuffixes;
+  hasUrlPassword = v: builtins.isString v && builtins.match "[A-Za-z][A-Za-z0-9+.-]*://[^/?#@]*:[^/?#@]*@.*" v != null;
+  credentialProblems = {
+    service,
+    settings,
+    environment ? {},
+  }: let
+    prefix = "services.atproto.${service.name}";
+    secretNames = map (o: o.name) (builtins.filter isSecret service.options);
+    sameEnv = env: builtins.filter (o: isSecret o && o.env == env) service.options;
+    instead = env: let
+      named = sameEnv env;
+    in
+      if named != []
+      then "use ${prefix}.secrets.${(builtins.head named).name} (a file read at start) instead"
+      else "put it in a file: a secret-file option (${prefix}.secrets.*${
+        if secretNames == []
+        then ": this service has none"
+        else ": " + builtins.concatStringsSep ", " secretNames
+      })${
+        if service.database == "postgresql"
+        then ", ${prefix}.database.passwordFile"
+        else ""
+      } or ${prefix}.environmentFiles (KEY=value lines)";
+    values = v:
+      if builtins.isList v
+      then v
+      else [v];
+    nonEmpty = v: v != null && v != "" && v != [];
+    settingProblems = o: let
+      v = settings.${o.name} or null;
+      where = "${prefix}.settings.${o.name}";
+    in
+      util.optional (builtins.any hasUrlPassword (values v))
+      "${where} is a URL with a password, which would be written to the world-readable Nix store; ${instead o.env}."
+      ++ util.optional (o.env != null && isCredentialName o.env && nonEmpty v)
+      "${where} sets ${o.env}, a credential, which would be written to the world-readable Nix store; ${instead o.env}.";
+    environmentProblems = name: v:
+      util.optional (isCredentialName name || hasUrlPassword v)
+      "${prefix}.environment.${name} looks like a credential, which would be written to the world-readable Nix store; use ${prefix}.environmentFiles (a file of KEY=value lines) or a secrets.* option.";
+  in
+    builtins.concatMap settingProblems (builtins.filter (o: !(isSecret o)) service.options)
+    ++ builtins.concatLists (util.mapAttrsToList environmentProblems environment);
+
   # What offline.nix shows for one service: the module's result with every option at its default
   # and the package path left as a placeholder (the real one is only known after a build).
   offlineUnit = {
@@ -372,239 +471,8 @@ let
     database = service.database;
     jit = service.jit;
     ports = service.ports;
-  };
-
-  # ------------------------------------------------------------------ the NixOS module
-  # `services.atproto.<service>` for one service of one catalog record. `packageFor pkgs` returns
-  # the package to run by default (the catalog's own build). Returns a module (a function), so it
-  # needs no nixpkgs until NixOS evaluates it.
-  mkAtprotoServiceModule = {
-    package, # catalog record
-    service, # service record
-    packageFor, # pkgs -> derivation
-  }: {
-    config,
-    lib,
-    pkgs,
-    ...
-  }: let
-    inherit (lib) mkOption mkEnableOption types mkIf;
-    name = service.name;
-    cfg = config.services.atproto.${name};
-    serviceId = util.serviceId name; # default user, group and unit name
-    absolutePath = types.strMatching "/.*";
-
-    # Option type in package.toml -> NixOS option type (secret-file options are `secrets`).
-    optionTypes = o: {
-      str = types.str;
-      int = types.int;
-      port = types.port;
-      bool = types.bool;
-      enum = types.enum o.values;
-      path = absolutePath;
-      list = types.listOf types.str;
-    };
-    optionType = o: (optionTypes o).${o.type} or (throw "unreachable: ${o.type}");
-
-    settingOptions = byName (o:
-      mkOption {
-        type = types.nullOr (optionType o);
-        description = o.description + lib.optionalString (o.env != null) " (environment variable `${o.env}`)";
-        default =
-          if o.hasDefault
-          then o.default
-          else null;
-      }) (builtins.filter (o: !isSecret o) service.options);
-    secretOptions = byName (o:
-      mkOption {
-        # A string, not a Nix path: a path literal would be copied into the world-readable store.
-        type = types.nullOr absolutePath;
-        default = null;
-        example = "/run/secrets/${name}-${o.name}";
-        description = "File holding ${o.description}; read by systemd at start (LoadCredential), never copied to the Nix store.";
-      }) (builtins.filter isSecret service.options);
-
-    database = mkDatabaseIntegration {
-      inherit (cfg.database) type url host createLocally;
-      name = cfg.database.name;
-      user = cfg.database.user;
-      dataDir = cfg.dataDir;
-    };
-    unit = serviceUnit {
-      inherit package service database;
-      packagePath = "${cfg.package}";
-      settings = cfg.settings;
-      inherit
-        (cfg)
-        dataDir
-        listenAddress
-        ports
-        user
-        group
-        ;
-      databasePasswordFile = cfg.database.passwordFile;
-      secretFiles = cfg.secrets;
-      extraEnvironment = cfg.environment;
-    };
-    startScript = pkgs.writeShellScript "${unit.unitName}-start" unit.startScript;
-  in {
-    options.services.atproto.${name} = {
-      enable = mkEnableOption "the ATproto service ${name} (${package.description})";
-      package = mkOption {
-        type = types.package;
-        default = packageFor pkgs;
-        defaultText = lib.literalExpression "atproto.${package.name}";
-        description = "Package providing `bin/${builtins.head service.exec}`.";
-      };
-      user = mkOption {
-        type = types.str;
-        default = serviceId;
-        description = "User the service runs as (created when left at the default).";
-      };
-      group = mkOption {
-        type = types.str;
-        default = serviceId;
-        description = "Group the service runs as.";
-      };
-      dataDir = mkOption {
-        type = absolutePath;
-        default = util.dataDirOf name;
-        description = "State directory; under /var/lib it is managed by systemd's StateDirectory.";
-      };
-      listenAddress = mkOption {
-        type = types.str;
-        default = "127.0.0.1";
-        description = "Address the service binds.";
-      };
-      ports =
-        builtins.mapAttrs (
-          portName: port:
-            mkOption {
-              type = types.port;
-              default = port;
-              description = "Port `${portName}`.";
-            }
-        )
-        service.ports;
-      openFirewall = mkOption {
-        type = types.bool;
-        default = false;
-        description = "Open every port of this service in the firewall.";
-      };
-      database = {
-        type = mkOption {
-          type = types.enum [service.database];
-          default = service.database;
-          description = "Database kind; fixed by what the service supports.";
-        };
-        url = mkOption {
-          type = types.nullOr types.str;
-          default = null;
-          description = "Connection URL; null derives it from host/name (or the local socket). Never put a password here: use passwordFile.";
-        };
-        host = mkOption {
-          type = types.nullOr types.str;
-          default = null;
-          description = "Database host; null means the local PostgreSQL socket.";
-        };
-        name = mkOption {
-          type = types.str;
-          default = cfg.user;
-          defaultText = lib.literalExpression "config.services.atproto.${name}.user";
-          description = "Database name (equal to the user for local peer authentication).";
-        };
-        user = mkOption {
-          type = types.str;
-          default = cfg.user;
-          defaultText = lib.literalExpression "config.services.atproto.${name}.user";
-          description = "Database user.";
-        };
-        passwordFile = mkOption {
-          type = types.nullOr absolutePath;
-          default = null;
-          description = "File with the database password, exported as PGPASSWORD at start.";
-        };
-        createLocally = mkOption {
-          type = types.bool;
-          default = service.database == "postgresql";
-          description = "Create the PostgreSQL database and user on this machine.";
-        };
-      };
-      settings = settingOptions;
-      secrets = secretOptions;
-      environment = mkOption {
-        type = types.attrsOf types.str;
-        default = {};
-        description = "Extra environment variables (not for secrets: they end up in the store).";
-      };
-      environmentFiles = mkOption {
-        type = types.listOf absolutePath;
-        default = [];
-        description = "Files of KEY=value lines read at start (EnvironmentFile=); for secrets.";
-      };
-      extraConfig = mkOption {
-        type = types.attrsOf types.anything;
-        default = {};
-        description = "Extra systemd [Service] settings, applied last.";
-      };
-    };
-
-    config = mkIf cfg.enable (
-      lib.mkMerge [
-        {
-          assertions =
-            map (o: {
-              assertion = false;
-              message = "services.atproto.${name}.settings.${o} has no default and must be set.";
-            })
-            unit.required
-            ++ [
-              {
-                assertion = cfg.database.url == null || builtins.match ".*://[^/@]*:[^/@]*@.*" cfg.database.url == null;
-                message = "services.atproto.${name}.database.url contains a password; use database.passwordFile so it stays out of the Nix store.";
-              }
-            ];
-          warnings =
-            map (
-              s: "services.atproto.${name}.secrets.${s} is not set; the service may refuse to start."
-            )
-            unit.missingSecrets;
-
-          users.users = mkIf (cfg.user == serviceId) {
-            ${cfg.user} = {
-              isSystemUser = true;
-              group = cfg.group;
-            };
-          };
-          users.groups = mkIf (cfg.group == serviceId) {${cfg.group} = {};};
-
-          systemd.services.${unit.unitName} = {
-            description = "ATproto ${name} (${package.description})";
-            wantedBy = ["multi-user.target"];
-            wants = ["network-online.target"];
-            after = ["network-online.target"] ++ database.after;
-            requires = database.after;
-            inherit (unit) environment;
-            serviceConfig =
-              unit.serviceConfig
-              // {
-                ExecStart =
-                  if unit.startScript == null
-                  then unit.execStart
-                  else "${startScript} ${unit.execStart}";
-              }
-              // lib.optionalAttrs (cfg.environmentFiles != []) {EnvironmentFile = cfg.environmentFiles;}
-              // cfg.extraConfig;
-          };
-
-          # Outside /var/lib systemd's StateDirectory cannot manage it (see serviceUnit).
-          systemd.tmpfiles.rules = lib.optional (unit.stateDirectory == null) "d ${cfg.dataDir} 0700 ${cfg.user} ${cfg.group} - -";
-
-          networking.firewall.allowedTCPPorts = mkIf cfg.openFirewall (builtins.attrValues cfg.ports);
-        }
-        (mkIf (database.postgresql != null) {services.postgresql = database.postgresql;})
-      ]
-    );
+    publicPorts = service.public_ports;
+    fixedListener = service.fixed_listener;
   };
 in {
   inherit
@@ -612,7 +480,9 @@ in {
     mkDatabaseIntegration
     serviceUnit
     offlineUnit
-    mkAtprotoServiceModule
+    credentialProblems
+    hasUrlPassword
+    escapeSystemdExecArgs
     envValue
     ;
 }

@@ -52,6 +52,12 @@ rec {
   dataDirOf = service: "/var/lib/atproto/${service}";
   # A store path known only after a build, for views evaluated without building.
   placeholderPath = n: "/nix/store/00000000000000000000000000000000-${n}";
+  # Something that passes for a package of that name in option types (`types.package`).
+  placeholderPackage = n: {
+    type = "derivation";
+    name = n;
+    outPath = placeholderPath n;
+  };
   # The arguments of atproto-core.nix for a catalog given as a string (`--argstr catalogDir`),
   # or none for the repository's own catalog.
   catalogArgs = catalogDir:
@@ -62,6 +68,7 @@ rec {
   reservedNames = [
     "lib"
     "overlays"
+    "modules"
     "nixosModules"
   ];
 }

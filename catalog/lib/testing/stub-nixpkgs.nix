@@ -37,43 +37,71 @@
   in
     self;
   tool = n: fakeDrv "tool" {name = n;};
+  # Every toolchain attribute catalog/lib/toolchains.nix names (kept standalone: the flake test
+  # copies this file alone).
+  toolchainNames =
+    map (v: "go_1_${toString v}") [25 26 27]
+    ++ map (v: "nodejs_${toString v}") [20 22 24 26]
+    ++ map (v: "pnpm_${toString v}") [9 10 11 12];
+  goBuilders = lib.genAttrs (map (v: "buildGo1${toString v}Module") [25 26 27]) fakeDrv;
   pkgs =
-    lib.genAttrs [
-      "nodejs"
-      "pnpm_10"
-      "pnpmConfigHook"
-      "makeWrapper"
-      "jq"
-      "cargo"
-      "rustc"
-      "clippy"
-      "rustfmt"
-      "rust-analyzer"
-      "nix"
-      "tmux"
-      "systemd"
-      "curl"
-      "iproute2"
-      "alejandra"
-    ]
+    lib.genAttrs ([
+        "nodejs"
+        "pnpm"
+        "go"
+        "pnpmConfigHook"
+        "makeWrapper"
+        "jq"
+        "cargo"
+        "clippy"
+        "rustfmt"
+        "rust-analyzer"
+        "nix"
+        "tmux"
+        "systemd"
+        "curl"
+        "iproute2"
+        "alejandra"
+        "git"
+        "openssl"
+        "sqlite"
+        "coreutils"
+        "bash"
+        "websocat"
+        "removeReferencesTo"
+      ]
+      ++ toolchainNames)
     tool
+    // goBuilders
     // {
       inherit lib config;
+      rustc = tool "rustc" // {version = "1.91.0";};
+      python3 =
+        tool "python3"
+        // {
+          withPackages = f: builtins.seq (f {setuptools = tool "setuptools";}) (tool "python3-env");
+        };
+      runtimeShell = placeholderPath "bash" + "/bin/bash";
       stdenv = {
         mkDerivation = fakeDrv "stdenv";
         hostPlatform = lib.systems.elaborate system;
+        shell = placeholderPath "bash" + "/bin/bash";
       };
       stdenvNoCC.mkDerivation = fakeDrv "stdenvNoCC";
       fetchFromGitHub = a: fakeDrv "fetchFromGitHub" (a // {name = "source";});
       fetchzip = a: fakeDrv "fetchzip" a;
       fetchgit = a: fakeDrv "fetchgit" (a // {name = "source";});
       rustPlatform.buildRustPackage = fakeDrv "buildRustPackage";
+      rustPlatform.bindgenHook = tool "bindgenHook";
       buildGoModule = fakeDrv "buildGoModule";
       buildNpmPackage = fakeDrv "buildNpmPackage";
       buildDenoPackage = fakeDrv "buildDenoPackage";
       fetchPnpmDeps = a: fakeDrv "fetchPnpmDeps" (a // {name = "${a.pname}-pnpm-deps";});
-      runCommand = name: env: script: fakeDrv "runCommand" (env // {inherit name script;});
-      writeShellScript = name: _text: placeholderPath name;
+      srcOnly = d: fakeDrv "srcOnly" {name = "${d.name or "source"}-source";};
+      runCommand = name: env: buildCommand: fakeDrv "runCommand" (env // {inherit name buildCommand;});
+      writeShellScript = name: text: fakeDrv "writeShellScript" {inherit name text;};
+      writeScript = name: text: fakeDrv "writeScript" {inherit name text;};
+      writeText = name: text: fakeDrv "writeText" {inherit name text;};
       mkShell = a: fakeDrv "mkShell" (a // {name = "shell";});
       testers.runNixOSTest = testModule:
         fakeDrv "runNixOSTest" {

@@ -29,8 +29,9 @@ pub struct Table<'t, 'i> {
 impl<'t, 'i> Table<'t, 'i> {
     /// The dotted field name of `key` inside this table.
     pub fn field(&self, key: &str) -> String {
+        let key = toml_key(key);
         if self.path.is_empty() {
-            key.to_string()
+            key.into_owned()
         } else {
             format!("{}.{key}", self.path)
         }
@@ -398,8 +399,6 @@ impl<'a> Doc<'a> {
 
     // Optional fields: absent is `Some(default)`, wrong kind is `None` (reported).
 
-    // Absent (`Some(None)`) and wrong kind (`None`, reported) are different answers.
-    #[allow(clippy::option_option)]
     pub fn opt_str(&mut self, t: &Table<'_, '_>, key: &str) -> Option<Option<String>> {
         match t.get(key) {
             None => Some(None),
@@ -477,4 +476,18 @@ fn example(key: &str) -> String {
         other => return format!("add `{other} = ...`"),
     };
     format!("add `{line}`")
+}
+
+/// A key as TOML writes it in a dotted field: bare when it can be, else quoted, so an empty or
+/// odd key (`""`, `a.b`) still names a place.
+fn toml_key(key: &str) -> std::borrow::Cow<'_, str> {
+    let bare = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if bare {
+        key.into()
+    } else {
+        format!("{key:?}").into()
+    }
 }

@@ -97,7 +97,7 @@ pub(super) fn check_value(
 ) -> bool {
     if let Some(items) = v.as_array() {
         let mut ok = true;
-        for item in items.iter() {
+        for item in items {
             ok &= check_value(doc, field, key, item, name);
         }
         return ok;

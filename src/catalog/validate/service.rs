@@ -9,7 +9,7 @@ use super::doc::{self, Doc, Field, Table, Value};
 use super::examples::{self, OptionShape};
 use super::rules::{self, Placeholder, Problem};
 use super::{accept, one_of, ports as port_rules, secrets};
-use crate::catalog::model::*;
+use crate::catalog::model::{Database, HardeningException, OptionType, Service, ServiceOption};
 use crate::search::did_you_mean;
 
 pub(super) const SERVICE_KEYS: &[&str] = &[
