@@ -96,9 +96,10 @@ pub enum NpmError {
     EmptyCache { path: PathBuf },
     #[error(
         "fetcherVersion {0} is not reproduced: from version 2 on, prefetch-npm-deps also caches \
-         each package's registry metadata (packument) as the registry serves it at build time, \
-         so the hash depends on registry.npmjs.org's answer that day, not only on the lockfile; \
-         {FOD_HINT}"
+         each package's registry metadata (packument) as registry.npmjs.org serves it when the \
+         hash is made (filtered to the lockfile's versions, but with the registry's current \
+         `dist` fields such as signatures), so the hash follows the registry, not only the \
+         lockfile and tarballs; {FOD_HINT}"
     )]
     FetcherVersion(u32),
     #[error(
