@@ -1,7 +1,7 @@
 #!/bin/sh
 # Ingest benchmark: how fast `atwb log BIG --json` reads a large internal-json log (parser +
 # build state + classifier), against `cat BIG > /dev/null` as the floor, and its peak RSS.
-# Targets (issue 4, item 10): >= 1M lines/s, <= 64 MiB peak RSS on a 1 GB log.
+# Targets: >= 1M lines/s, <= 64 MiB peak RSS on a 1 GB log.
 #
 # Usage: bench/ingest.sh [SIZE_MB]     (default 1024; the log is generated once and reused)
 # Needs: python3, hyperfine, GNU time (/usr/bin/time). Set ATWB_BENCH_DIR to choose where the

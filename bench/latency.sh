@@ -1,6 +1,5 @@
 #!/bin/sh
-# Keystroke-to-frame latency of the TUI while 4 real nix jobs stream logs (issue 4 item 10,
-# target <= 50 ms p99). `atwb debug latency` runs the TUI's own event loop (runtime::run_loop:
+# Keystroke-to-frame latency of the TUI while 4 real nix jobs stream logs (target <= 50 ms p99). `atwb debug latency` runs the TUI's own event loop (runtime::run_loop:
 # the engine's events, update, commands, draw) with the real job engine building
 # stream1..stream4 of a fresh copy of tests/fixtures/flakes/tui (each builder logs as fast as it
 # can for 12 s), draws into an in-memory terminal (120x40) and sends a key every 20 ms: the jobs

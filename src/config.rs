@@ -1,19 +1,111 @@
-//! `~/.config/atwb/config.toml`: job settings and key bindings. Every field has a default, so an
-//! empty or missing file is valid; an invalid one is reported with its path and line.
+//! `~/.config/atwb/config.toml`: job settings, key bindings, glyphs and theme. Every field has a
+//! default, so an empty or missing file is valid; an invalid one is reported with its path and
+//! line.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
+pub use toml::Spanned;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    /// Which characters the TUI draws marks, arrows, bars and borders with; absent: ASCII when
+    /// the locale is not UTF-8.
+    pub glyphs: Option<Glyphs>,
     pub jobs: JobsConfig,
     /// `[keys.<view>]` tables: key (e.g. `"ctrl-s"`, `"j"`) -> action name (snake_case `Action`).
     /// Parsed by the TUI's keymap, which reports unknown actions.
     pub keys: BTreeMap<String, BTreeMap<String, String>>,
+    /// `[theme]`: role -> colour or `{ fg, bg, modifiers }`. Kept as written, with spans: the
+    /// TUI's theme knows the roles and colours and reports a bad one at its line (`locate`).
+    pub theme: BTreeMap<Spanned<String>, Spanned<StyleSpec>>,
+    /// The file this was read from, for `file:line` in messages of checks made after parsing.
+    #[serde(skip)]
+    pub source: Source,
+}
+
+/// `glyphs = "unicode" | "ascii"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Glyphs {
+    Unicode,
+    Ascii,
+}
+
+/// One `[theme]` value: a colour (the role's foreground), or a table with any of `fg`, `bg`
+/// and `modifiers`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum StyleSpec {
+    Colour(String),
+    Table(StyleTable),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StyleTable {
+    pub fg: Option<Spanned<String>>,
+    pub bg: Option<Spanned<String>>,
+    /// Replaces the role's modifiers (`bold`, `dim`, `italic`, `underlined`, `reversed`, ...).
+    pub modifiers: Option<Vec<Spanned<String>>>,
+}
+
+// By hand rather than `untagged`, whose error ("did not match any variant") says nothing useful.
+impl<'de> Deserialize<'de> for StyleSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = StyleSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a colour (\"red\", \"#rrggbb\", \"208\") or a table { fg, bg, modifiers }",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<StyleSpec, E> {
+                Ok(StyleSpec::Colour(v.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<StyleSpec, A::Error> {
+                StyleTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(StyleSpec::Table)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// Where a config came from: its path and where its lines start.
+#[derive(Debug, Clone, Default)]
+pub struct Source {
+    pub path: Option<PathBuf>,
+    line_starts: Vec<usize>,
+}
+
+/// Configs with the same settings are equal wherever they were read from.
+impl PartialEq for Source {
+    fn eq(&self, _: &Source) -> bool {
+        true
+    }
+}
+
+impl Source {
+    fn new(path: Option<PathBuf>, text: &str) -> Source {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Source { path, line_starts }
+    }
+
+    /// 1-based line of byte `offset`.
+    pub fn line(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&s| s <= offset).max(1)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,11 +156,26 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
-        Self::parse(&text).with_context(|| format!("invalid config {}", path.display()))
+        let mut config =
+            Self::parse(&text).with_context(|| format!("invalid config {}", path.display()))?;
+        config.source.path = Some(path);
+        Ok(config)
     }
 
     pub fn parse(text: &str) -> Result<Config> {
-        Ok(toml::from_str(text)?)
+        let mut config: Config = toml::from_str(text)?;
+        config.source = Source::new(None, text);
+        Ok(config)
+    }
+
+    /// `file:line` of the text at `span` (a span of one of the `Spanned` values).
+    pub fn locate(&self, span: Range<usize>) -> String {
+        let file = self
+            .source
+            .path
+            .as_deref()
+            .map_or_else(|| "config.toml".to_owned(), |p| p.display().to_string());
+        format!("{file}:{}", self.source.line(span.start))
     }
 }
 
@@ -104,5 +211,34 @@ mod tests {
             err.contains("max_paralel") && err.contains("line 2"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn theme_entries_keep_their_lines() {
+        let text = "glyphs = \"ascii\"\n[theme]\nselection = \"red\"\n\nborder = { fg = \"#102030\", modifiers = [\"bold\"] }\n";
+        let c = Config::parse(text).unwrap();
+        assert_eq!(c.glyphs, Some(Glyphs::Ascii));
+        let entries: Vec<_> = c.theme.iter().collect();
+        assert_eq!(entries[0].0.get_ref(), "border");
+        assert_eq!(c.locate(entries[0].0.span()), "config.toml:5");
+        assert_eq!(c.locate(entries[1].1.span()), "config.toml:3");
+        assert_eq!(entries[1].1.get_ref(), &StyleSpec::Colour("red".to_owned()));
+        let StyleSpec::Table(t) = entries[0].1.get_ref() else {
+            panic!("a table")
+        };
+        assert_eq!(t.fg.as_ref().unwrap().get_ref(), "#102030");
+        assert!(t.bg.is_none());
+    }
+
+    #[test]
+    fn bad_theme_shapes_and_glyphs_are_errors_naming_the_line() {
+        for (text, line, words) in [
+            ("glyphs = \"emoji\"\n", "line 1", "ascii"),
+            ("[theme]\n\nborder = 3\n", "line 3", "a colour"),
+            ("[theme]\nborder = { fgg = \"red\" }\n", "line 2", "fgg"),
+        ] {
+            let err = format!("{:#}", Config::parse(text).unwrap_err());
+            assert!(err.contains(line) && err.contains(words), "{text}: {err}");
+        }
     }
 }

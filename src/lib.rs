@@ -9,4 +9,5 @@ pub mod jobs;
 pub mod nix;
 pub mod paths;
 pub mod search;
+pub mod time;
 pub mod tui;

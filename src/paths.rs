@@ -1,4 +1,5 @@
-//! Where things live: the catalog to open, and the XDG config and state directories.
+//! Where things live: the catalog to open, the flake that builds it, and the XDG config and state
+//! directories.
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +37,12 @@ pub fn find_catalog(flag: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
     }
 }
 
+/// [`find_catalog`] from the current directory.
+pub fn locate_catalog(flag: Option<&Path>) -> Result<PathBuf> {
+    let cwd = std::env::current_dir()?;
+    find_catalog(flag, &cwd)
+}
+
 fn check_catalog_dir(p: &Path, from: &str) -> Result<PathBuf> {
     let p = std::path::absolute(p).with_context(|| format!("resolving {from} {}", p.display()))?;
     if !p.is_dir() {
@@ -44,15 +51,48 @@ fn check_catalog_dir(p: &Path, from: &str) -> Result<PathBuf> {
     Ok(p)
 }
 
+/// The flake of the repository holding the catalog (its parent directory).
+pub fn repo_flake(catalog: &Path) -> Result<String> {
+    let repo: PathBuf = catalog
+        .parent()
+        .with_context(|| {
+            format!(
+                "the catalog {} has no parent directory to use as the flake",
+                catalog.display()
+            )
+        })?
+        .to_path_buf();
+    if !repo.join("flake.nix").is_file() {
+        bail!(
+            "{} has no flake.nix, so there is nothing to build the catalog from; pass --flake REF or set [jobs] flake in the config",
+            repo.display()
+        );
+    }
+    // A git flake shows nix only tracked files; an untracked flake.nix fails obscurely later.
+    if let Ok(git) = git2::Repository::open(&repo)
+        && git
+            .status_file(Path::new("flake.nix"))
+            .is_ok_and(|s| s.contains(git2::Status::WT_NEW))
+    {
+        bail!(
+            "{}/flake.nix is not tracked by git, and nix sees only tracked files of a git flake; \
+             `git add flake.nix catalog` first (no commit needed)",
+            repo.display()
+        );
+    }
+    Ok(repo.to_string_lossy().into_owned())
+}
+
 fn project_dirs() -> Option<directories::ProjectDirs> {
     directories::ProjectDirs::from("", "", "atwb")
 }
 
 /// `~/.config/atwb` (or `$XDG_CONFIG_HOME/atwb`).
 pub fn config_dir() -> PathBuf {
-    project_dirs()
-        .map(|d| d.config_dir().to_path_buf())
-        .unwrap_or_else(|| PathBuf::from(".atwb/config"))
+    project_dirs().map_or_else(
+        || PathBuf::from(".atwb/config"),
+        |d| d.config_dir().to_path_buf(),
+    )
 }
 
 /// `~/.local/state/atwb` (or `$XDG_STATE_HOME/atwb`): logs, build status, job logs.
@@ -70,7 +110,6 @@ pub fn catalog_state_dir(catalog: &Path) -> PathBuf {
     let tail = catalog
         .parent()
         .and_then(|p| p.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "catalog".into());
+        .map_or_else(|| "catalog".into(), |n| n.to_string_lossy().into_owned());
     state_dir().join("catalogs").join(format!("{tail}-{short}"))
 }

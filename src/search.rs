@@ -1,5 +1,9 @@
 //! The one fuzzy matcher of atwb: the TUI's `/` search, `atwb list --filter` and `atwb debug
-//! filter` all rank with this module, so a query finds the same packages everywhere.
+//! filter` all rank with this module, so a query finds the same packages everywhere. Also the one
+//! "did you mean" for misspelt names (catalog fields, orgs, packages, key-binding actions).
+//!
+//! The module knows records only through [`Searchable`], so it sits below the catalog that
+//! implements it.
 //!
 //! Matching is SkimMatcherV2 (smart case, like fzf). Two things keep it at fzf speed on large
 //! inputs: a byte-level subsequence prefilter that rejects most candidates before the matcher
@@ -10,8 +14,6 @@ use std::num::NonZeroUsize;
 
 use fuzzy_matcher::skim::SkimMatcherV2;
 
-use crate::catalog::Package;
-
 /// A name match outranks the same match in the description; service names sit between.
 const NAME_WEIGHT: i64 = 3;
 const SERVICE_WEIGHT: i64 = 2;
@@ -19,6 +21,15 @@ const OTHER_WEIGHT: i64 = 1;
 
 /// Below this many candidates, spawning threads costs more than it saves.
 const PARALLEL_THRESHOLD: usize = 4096;
+
+/// What the matcher sees of a record (a catalog package): the fields a query is matched against.
+pub trait Searchable {
+    fn name(&self) -> &str;
+    fn org(&self) -> &str;
+    fn description(&self) -> &str;
+    /// Names of the record's services; a match in one ranks between a name and an org match.
+    fn services(&self) -> impl Iterator<Item = &str>;
+}
 
 /// A matcher configured the way every caller must use it.
 pub fn matcher() -> SkimMatcherV2 {
@@ -28,7 +39,7 @@ pub fn matcher() -> SkimMatcherV2 {
 /// Whether matching `pattern` is case-sensitive: fzf's smart case (an uppercase letter in the
 /// pattern makes the match case-sensitive).
 fn case_sensitive(pattern: &str) -> bool {
-    pattern.chars().any(|c| c.is_uppercase())
+    pattern.chars().any(char::is_uppercase)
 }
 
 /// Cheap necessary condition for a fuzzy match: the pattern's characters occur in order. Works on
@@ -92,7 +103,7 @@ pub fn filter_strings<S: AsRef<str> + Sync>(choices: &[S], query: &str) -> Vec<(
 /// Ranks packages against `query` over name, org, description and service names: `(index into
 /// packages, score)`, best first, ties in catalog order. An empty query keeps every package in
 /// catalog order.
-pub fn rank(packages: &[Package], query: &str) -> Vec<(usize, i64)> {
+pub fn rank<P: Searchable + Sync>(packages: &[P], query: &str) -> Vec<(usize, i64)> {
     if query.trim().is_empty() {
         return (0..packages.len()).map(|i| (i, 0)).collect();
     }
@@ -104,7 +115,11 @@ pub fn rank(packages: &[Package], query: &str) -> Vec<(usize, i64)> {
 /// query is also a match of each of its prefixes (a subsequence stays one when the pattern loses
 /// its tail, and a case-sensitive match is also a case-insensitive one), so the TUI re-ranks only
 /// the previous matches when the query grows.
-pub fn rank_among(packages: &[Package], candidates: &[usize], query: &str) -> Vec<(usize, i64)> {
+pub fn rank_among<P: Searchable + Sync>(
+    packages: &[P],
+    candidates: &[usize],
+    query: &str,
+) -> Vec<(usize, i64)> {
     let query = query.trim();
     if query.is_empty() {
         let mut all: Vec<(usize, i64)> = candidates.iter().map(|&i| (i, 0)).collect();
@@ -122,13 +137,12 @@ pub fn rank_among(packages: &[Package], candidates: &[usize], query: &str) -> Ve
     hits
 }
 
-fn package_score(m: &SkimMatcherV2, p: &Package, query: &str) -> Option<i64> {
-    let name = score(m, &p.name, query).map(|s| s * NAME_WEIGHT);
-    let org = score(m, &p.org, query).map(|s| s * OTHER_WEIGHT);
-    let description = score(m, &p.description, query).map(|s| s * OTHER_WEIGHT);
+fn package_score(m: &SkimMatcherV2, p: &impl Searchable, query: &str) -> Option<i64> {
+    let name = score(m, p.name(), query).map(|s| s * NAME_WEIGHT);
+    let org = score(m, p.org(), query).map(|s| s * OTHER_WEIGHT);
+    let description = score(m, p.description(), query).map(|s| s * OTHER_WEIGHT);
     let services = p
-        .services
-        .keys()
+        .services()
         .filter_map(|s| score(m, s, query))
         .max()
         .map(|s| s * SERVICE_WEIGHT);
@@ -161,13 +175,12 @@ impl Highlights {
         self.services
             .iter()
             .find(|(s, _)| s == name)
-            .map(|(_, i)| i.as_slice())
-            .unwrap_or(&[])
+            .map_or(&[], |(_, i)| i.as_slice())
     }
 }
 
 /// Matched positions of `query` in each field of `p`; empty for an empty query.
-pub fn highlights(p: &Package, query: &str) -> Highlights {
+pub fn highlights(p: &impl Searchable, query: &str) -> Highlights {
     let query = query.trim();
     if query.is_empty() {
         return Highlights::default();
@@ -175,15 +188,27 @@ pub fn highlights(p: &Package, query: &str) -> Highlights {
     let m = matcher();
     let field = |s: &str| indices(&m, s, query).map(|(_, i)| i).unwrap_or_default();
     Highlights {
-        name: field(&p.name),
-        org: field(&p.org),
-        description: field(&p.description),
+        name: field(p.name()),
+        org: field(p.org()),
+        description: field(p.description()),
         services: p
-            .services
-            .keys()
-            .filter_map(|s| indices(&m, s, query).map(|(_, i)| (s.clone(), i)))
+            .services()
+            .filter_map(|s| indices(&m, s, query).map(|(_, i)| (s.to_string(), i)))
             .collect(),
     }
+}
+
+/// The closest of `candidates` to `value`, if close enough to be a plausible typo.
+pub fn did_you_mean<'a>(
+    value: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (c, strsim::jaro_winkler(value, c)))
+        .filter(|(c, score)| *score >= 0.8 || strsim::levenshtein(value, c) <= 2)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(c, _)| c)
 }
 
 fn sort_best_first(hits: &mut [(usize, i64)]) {
@@ -276,6 +301,19 @@ mod tests {
         sort_best_first(&mut serial);
         assert_eq!(par, serial);
         assert!(!par.is_empty());
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            did_you_mean("descripton", ["description", "name"]),
+            Some("description")
+        );
+        assert_eq!(did_you_mean("zzz", ["description", "name"]), None);
+        assert_eq!(
+            did_you_mean("deps-hash", ["deps_hash", "members"]),
+            Some("deps_hash")
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! End-to-end tests of the real `atwb` binary in tmux (recipe: toolchain.md §2b): one private tmux
+//! End-to-end tests of the real `atwb` binary in tmux: one private tmux
 //! server per test, the app wrapped in `sh -c '...; echo "[exit $?]"; exec sleep 600'` so the
 //! pane outlives it, and polling of the screen instead of sleeps.
 //!
@@ -103,9 +103,10 @@ impl Tmux {
             if ready(&screen) {
                 return screen;
             }
-            if start.elapsed() > DEADLINE {
-                panic!("timed out waiting for {what}; screen:\n{screen}");
-            }
+            assert!(
+                start.elapsed() <= DEADLINE,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
             std::thread::sleep(Duration::from_millis(25));
         }
     }
@@ -355,9 +356,14 @@ struct BuildFixture {
 
 impl BuildFixture {
     fn new() -> BuildFixture {
+        BuildFixture::with_flake("tui")
+    }
+
+    /// The catalog of `catalogrepo` built from the fixture flake `flakes/<flake>`.
+    fn with_flake(flake: &str) -> BuildFixture {
         let dir = tempfile::tempdir().unwrap();
         let root = common::repo_root().join("tests/fixtures");
-        common::copy_dir(&root.join("flakes/tui"), &dir.path().join("flake"));
+        common::copy_dir(&root.join("flakes").join(flake), &dir.path().join("flake"));
         common::copy_dir(
             &root.join("flakes/catalogrepo/catalog"),
             &dir.path().join("catalog"),
@@ -421,7 +427,7 @@ fn quote_str(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// Issue 4 item 9: a build started from the TUI with `b` streams its lines live into the log
+/// A build started from the TUI with `b` streams its lines live into the log
 /// view and ends with its status in the tree; a failing build shows ✘ and its error class.
 /// Real nix, real builders (fixture flake, builder /bin/sh).
 #[test]
@@ -497,7 +503,7 @@ fn q_with_a_running_build_asks_then_cancels_it() {
     fx.assert_no_builder_left();
 }
 
-/// Issue 4 item 4 from the UI: a fixed-output hash mismatch shows its `got:` hash, `f` writes it
+/// A fixed-output hash mismatch shows its `got:` hash, `f` writes it
 /// into package.toml (format kept) and offers a rebuild, `y` rebuilds, until the build is ✔.
 /// Real nix: the flake of tests/fixtures/flakes/hashfix reads the hashes from the catalog beside
 /// it; the catalog is the valid two-package one of `catalogrepo` (demo's hashes are wrong).
@@ -640,4 +646,218 @@ fn a_panic_during_a_build_stops_nix_and_restores_the_terminal() {
     );
     t.assert_restored();
     fx.assert_no_builder_left();
+}
+
+/// The pid of the atwb process (not its `sh` wrapper) that runs on `catalog`.
+fn atwb_pid(catalog: &Path) -> u32 {
+    let binary = env!("CARGO_BIN_EXE_atwb");
+    let catalog = catalog.to_string_lossy();
+    let found: Vec<u32> = common::live_processes_with(&catalog)
+        .iter()
+        .filter_map(|p| {
+            let (pid, cmd) = p.split_once(": ")?;
+            cmd.starts_with(&format!("{binary} "))
+                .then(|| pid.parse().ok())?
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "one atwb on {catalog}: {found:?}");
+    found[0]
+}
+
+/// The status store of the only catalog a test's HOME has state for.
+fn status_store(home: &Path, catalog: &Path) -> atwb::jobs::StatusStore {
+    let state = std::fs::read_dir(home.join("state/atwb/catalogs"))
+        .unwrap()
+        .next()
+        .expect("a catalog state directory")
+        .unwrap()
+        .path();
+    atwb::jobs::StatusStore::open_in(catalog, &state).unwrap()
+}
+
+/// SIGTERM, SIGHUP or SIGQUIT while a build runs behave as Ctrl-c: the build is cancelled (no
+/// builder left, recorded as cancelled, its log lines on disk), the terminal is restored, and atwb
+/// exits with 128 + the signal's number, as a shell reports a process killed by it.
+fn a_signal_during_a_build_cancels_restores_and_records(signal: libc::c_int) {
+    let fx = BuildFixture::with_flake("endless");
+    let Some(t) = fx.start() else {
+        return;
+    };
+    t.wait_all(&["◌ demo", "q quit"]);
+    t.key("G");
+    t.wait_all(&["demo  fixtures · tier 3"]);
+    t.key("b");
+    t.wait_all(&["⟳ demo", "⟳ 1 building"]);
+    let start = Instant::now();
+    while fx.running_builders().is_empty() {
+        assert!(start.elapsed() < DEADLINE, "the builder never started");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let pid = atwb_pid(&fx.catalog());
+    // SAFETY: a plain kill(2) of a process this test started (through tmux).
+    assert_eq!(unsafe { libc::kill(pid as libc::pid_t, signal) }, 0);
+    let screen = t.wait_text(&format!("[exit {}]", 128 + signal));
+    t.assert_restored();
+    // The shell has the screen back: its line is on the normal screen, not the UI's frame.
+    assert!(!screen.contains("q quit"), "{screen}");
+    fx.assert_no_builder_left();
+    let demo = status_store(t.home.path(), &fx.catalog())
+        .status("demo")
+        .expect("the cancelled run is recorded");
+    assert_eq!(demo.last.outcome, atwb::jobs::Outcome::Cancelled);
+    let log = demo.last.log_file.expect("the run has a log file");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("demo burst 3 of 3"),
+        "{}: {text}",
+        log.display()
+    );
+}
+
+#[test]
+fn sigterm_during_a_build_cancels_it_and_restores_the_terminal() {
+    a_signal_during_a_build_cancels_restores_and_records(libc::SIGTERM);
+}
+
+#[test]
+fn sighup_during_a_build_cancels_it_and_restores_the_terminal() {
+    a_signal_during_a_build_cancels_restores_and_records(libc::SIGHUP);
+}
+
+#[test]
+fn sigquit_during_a_build_cancels_it_and_restores_the_terminal() {
+    a_signal_during_a_build_cancels_restores_and_records(libc::SIGQUIT);
+}
+
+/// A `nix` first on PATH that notes each call in `calls` and runs the real one: how a test sees
+/// whether atwb started nix at all.
+fn nix_spy(dir: &Path) -> (String, std::path::PathBuf) {
+    let real = Command::new("sh")
+        .args(["-c", "command -v nix"])
+        .output()
+        .unwrap();
+    let real = String::from_utf8_lossy(&real.stdout).trim().to_owned();
+    assert!(!real.is_empty(), "nix is on PATH");
+    let bin = dir.join("spy-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let calls = dir.join("nix-calls");
+    std::fs::write(
+        bin.join("nix"),
+        format!(
+            "#!/bin/sh\necho \"$*\" >> {}\nexec {} \"$@\"\n",
+            quote(&calls),
+            quote(Path::new(&real))
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        bin.join("nix"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    (quote_str(&path), calls)
+}
+
+/// Browsing a hostile catalog (its `lib/offline.nix` imports from a derivation whose builder
+/// writes a marker) starts no nix at all; `H` asks for the evaluation, which runs restricted and
+/// refuses the import, so the builder never runs either.
+#[test]
+fn browsing_an_untrusted_catalog_runs_none_of_its_nix_code() {
+    if !common::require_tool("nix") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("catalog");
+    common::copy_dir(
+        &common::repo_root().join("tests/fixtures/ifd-catalog"),
+        &catalog,
+    );
+    let marker = dir.path().join("ifd-ran");
+    let (path, calls) = nix_spy(dir.path());
+    let nix_config = quote_str(common::NIX_CONFIG);
+    let Some(t) = Tmux::start_in(
+        &catalog,
+        &[("PATH", &path), ("NIX_CONFIG", &nix_config)],
+        None,
+    ) else {
+        return;
+    };
+    t.wait_all(&["◌ demo", "q quit"]);
+    t.key("G");
+    t.wait_all(&["demo  fixtures · tier 3"]);
+    // Start-up evaluated the catalog right after the first frame; give it time to show.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(!marker.exists(), "the catalog's derivation was built");
+    assert!(
+        !calls.exists(),
+        "nix was started while browsing: {}",
+        std::fs::read_to_string(&calls).unwrap_or_default()
+    );
+    t.key("H");
+    t.wait_text("import-from-derivation");
+    assert!(calls.exists(), "H evaluates the catalog (restricted)");
+    assert!(!marker.exists(), "the restricted evaluation built the IFD");
+    t.key("q");
+    t.wait_text("[exit 0]");
+    t.assert_restored();
+}
+
+/// `H` scores the services once; the next start shows the score from the cache, keyed by the
+/// catalog's content, without starting nix.
+#[test]
+fn a_hardening_score_is_cached_by_the_catalog_content() {
+    if !common::require_tool("nix") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("catalog");
+    let shipped = common::repo_root().join("catalog");
+    common::copy_dir(&shipped.join("lib"), &catalog.join("lib"));
+    common::copy_dir(
+        &shipped.join("pkgs/bluesky-social/indigo-relay"),
+        &catalog.join("pkgs/bluesky-social/indigo-relay"),
+    );
+    let (path, calls) = nix_spy(dir.path());
+    let nix_config = quote_str(common::NIX_CONFIG);
+    let state = quote(&dir.path().join("state"));
+    let env = [
+        ("PATH", path.as_str()),
+        ("NIX_CONFIG", nix_config.as_str()),
+        ("XDG_STATE_HOME", state.as_str()),
+    ];
+    let score_of = |screen: &str| -> Option<String> {
+        let rest = screen.split("hardening ").nth(1)?;
+        let word = rest.split_whitespace().next()?;
+        word.parse::<f32>().ok().map(|_| word.to_owned())
+    };
+    let score = {
+        let Some(t) = Tmux::start_in(&catalog, &env, None) else {
+            return;
+        };
+        t.wait_all(&["◌ indigo-relay", "q quit"]);
+        t.key("G");
+        t.wait_all(&["hardening not scored (H)"]);
+        assert!(!calls.exists(), "nix was started while browsing");
+        t.key("H");
+        let screen = t.wait_for("a hardening score", |s| score_of(s).is_some());
+        t.key("q");
+        t.wait_text("[exit 0]");
+        score_of(&screen).unwrap()
+    };
+    assert!(calls.exists(), "H evaluated the catalog");
+    std::fs::remove_file(&calls).unwrap();
+    let Some(t) = Tmux::start_in(&catalog, &env, None) else {
+        return;
+    };
+    t.wait_all(&["◌ indigo-relay", "q quit"]);
+    t.key("G");
+    t.wait_text(&format!("hardening {score}"));
+    t.key("q");
+    t.wait_text("[exit 0]");
+    assert!(
+        !calls.exists(),
+        "a cache hit started nix: {}",
+        std::fs::read_to_string(&calls).unwrap_or_default()
+    );
 }

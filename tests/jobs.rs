@@ -429,7 +429,7 @@ async fn hash_mismatch_is_fixed_in_the_catalog_and_the_rebuild_succeeds() {
         .zip(now.lines())
         .filter(|(a, b)| a != b)
         .collect();
-    changed.sort();
+    changed.sort_unstable();
     assert_eq!(original.lines().count(), now.lines().count());
     let expected_lines = [
         format!("deps_hash = \"{}\"   # fixed by atwb", deps.new),

@@ -3,6 +3,11 @@
 //!
 //! To regenerate the expected files after an intended message change, run with `ATWB_BLESS=1`
 //! and review the diff: the expected text is the specification of each message.
+//!
+//! Files git cannot carry portably (a FIFO, a link to a device or out of the tree, a file over the
+//! loader's size cap) are described in a case's `setup.txt`, one per line: `fifo PATH`,
+//! `symlink PATH TARGET`, `pad PATH BYTES` (comment lines appended up to that size). Such a case
+//! is copied to a temporary directory and the files are made there before it is loaded.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -31,6 +36,58 @@ fn render(case: &Path, loaded: &catalog::Loaded) -> String {
     out
 }
 
+/// A bad case ready to load: the fixture itself, or a temporary copy with its `setup.txt` applied.
+struct Case {
+    root: PathBuf,
+    _copy: Option<tempfile::TempDir>,
+}
+
+fn materialize(case: &Path) -> Case {
+    let Ok(setup) = fs::read_to_string(case.join("setup.txt")) else {
+        return Case {
+            root: case.to_path_buf(),
+            _copy: None,
+        };
+    };
+    let copy = tempfile::tempdir().unwrap();
+    let root = copy.path().join(case.file_name().unwrap());
+    common::copy_dir(case, &root);
+    for line in setup
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let path = root.join(words[1]);
+        if fs::symlink_metadata(&path).is_ok() && words[0] != "pad" {
+            fs::remove_file(&path).unwrap();
+        }
+        match words[..] {
+            ["fifo", _] => {
+                let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+                assert_eq!(
+                    unsafe { libc::mkfifo(c.as_ptr(), 0o644) },
+                    0,
+                    "mkfifo {line}"
+                );
+            }
+            ["symlink", _, target] => std::os::unix::fs::symlink(target, &path).unwrap(),
+            ["pad", _, bytes] => {
+                let mut text = fs::read(&path).unwrap();
+                let line = b"# padding to push the file over the loader's size cap ............\n";
+                while text.len() < bytes.parse::<usize>().unwrap() {
+                    text.extend_from_slice(line);
+                }
+                fs::write(&path, text).unwrap();
+            }
+            _ => panic!("{}: bad setup line {line:?}", case.display()),
+        }
+    }
+    Case {
+        root,
+        _copy: Some(copy),
+    }
+}
+
 fn bad_cases() -> Vec<PathBuf> {
     let mut cases: Vec<PathBuf> = fs::read_dir(fixtures().join("bad"))
         .expect("tests/fixtures/bad exists")
@@ -53,8 +110,10 @@ fn every_bad_case_gives_exactly_its_expected_diagnostics() {
     let mut failures = Vec::new();
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy();
-        let loaded = catalog::load(case).unwrap_or_else(|e| panic!("{name}: load failed: {e}"));
-        let got = render(case, &loaded);
+        let made = materialize(case);
+        let loaded =
+            catalog::load(&made.root).unwrap_or_else(|e| panic!("{name}: load failed: {e}"));
+        let got = render(&made.root, &loaded);
         let expected_file = case.join("expected.txt");
         if bless {
             fs::write(&expected_file, &got).unwrap();
@@ -88,30 +147,40 @@ fn every_bad_case_gives_exactly_its_expected_diagnostics() {
 }
 
 #[test]
-fn diagnostics_carry_positions_and_hints() {
-    // Spot-check structure beyond the rendered text: every diagnostic of a value points at a real
-    // line, and every one says how to fix it.
+fn every_diagnostic_of_the_corpus_has_a_hint_a_field_and_a_place() {
+    // Beyond the rendered text: every diagnostic says how to fix it, names a field, and points
+    // at a line of a file that exists; line 0 only for a problem with a whole file or folder
+    // (not a regular file, too large, a link out of the catalog, missing).
+    let mut checked = 0;
     for case in bad_cases() {
-        let loaded = catalog::load(&case).unwrap();
+        let made = materialize(&case);
+        let loaded = catalog::load(&made.root).unwrap();
         for d in &loaded.diagnostics {
+            let at = format!("{}: {d}", case.display());
             assert!(
-                d.hint.as_deref().is_some_and(|h| !h.is_empty()),
-                "{}: no hint: {d}",
-                case.display()
+                d.hint.as_deref().is_some_and(|h| !h.trim().is_empty()),
+                "no hint: {at}"
             );
-            assert!(!d.field.is_empty(), "{}: no field: {d}", case.display());
-            if d.line > 0 {
-                let text = fs::read(&d.file).unwrap();
-                let lines = text.split(|&b| b == b'\n').count();
+            assert!(!d.field.is_empty(), "no field: {at}");
+            assert!(
+                fs::symlink_metadata(&d.file).is_ok(),
+                "names a file that does not exist: {at}"
+            );
+            if d.line == 0 {
                 assert!(
-                    d.line <= lines,
-                    "{}: line {} beyond the file's {lines}",
-                    case.display(),
-                    d.line
+                    d.field == "file" || d.field == "folder",
+                    "line 0 for a field: {at}"
                 );
+                continue;
             }
+            let text = fs::read(&d.file).unwrap();
+            let lines = text.split(|&b| b == b'\n').count();
+            assert!(d.line <= lines, "line beyond the file's {lines}: {at}");
+            assert!(d.column >= 1, "column 0: {at}");
+            checked += 1;
         }
     }
+    assert!(checked >= 60, "only {checked} diagnostics with a line");
 }
 
 #[test]
@@ -144,7 +213,7 @@ fn good_catalog_loads_without_diagnostics() {
         .collect();
     // Sorted by (tier, org, name); the org comes from the folder.
     let mut sorted = names.clone();
-    sorted.sort();
+    sorted.sort_unstable();
     assert_eq!(names, sorted);
     assert_eq!(loaded.catalog.packages.len(), 8);
     assert_eq!(
@@ -434,7 +503,7 @@ mod cli {
             })
             .collect();
         let mut sorted = order.clone();
-        sorted.sort();
+        sorted.sort_unstable();
         assert_eq!(order, sorted);
         assert_eq!(order[0], (1, "example-rs", "quill-pds"));
         let pds = &items[0];

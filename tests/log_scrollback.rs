@@ -7,11 +7,11 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use atwb::jobs::logpage::{LogPage, LogRange, LogSeek};
 use atwb::jobs::{Engine, EngineConfig, JobEvent, JobSpec, StatusStore};
 use atwb::nix::command::Installable;
-use atwb::tui::action::{Feedback, LogRange, LogSeek, LogSource};
+use atwb::tui::action::{Feedback, LogSource};
 use atwb::tui::effects::Effects;
-use atwb::tui::logview::LogPage;
 
 fn nix_env() -> bool {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -48,6 +48,7 @@ fn bulk_no(text: &str) -> Option<u64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::too_many_lines)] // one scenario, step by step
 async fn a_running_jobs_dropped_lines_are_paged_and_searched_from_its_file() {
     if !nix_env() {
         return;

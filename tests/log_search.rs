@@ -5,10 +5,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use atwb::tui::action::{Feedback, LogRange, LogSeek, LogSource};
+use atwb::jobs::logpage::{LogRange, LogSeek, WINDOW_LINES, read_page, seek_file};
+use atwb::tui::action::{Feedback, LogSource};
 use atwb::tui::app::Overlay;
-use atwb::tui::effects::{read_page, seek_file};
-use atwb::tui::logview::{LogView, WINDOW_LINES};
+use atwb::tui::logview::LogView;
 use atwb::tui::update::on_feedback;
 use atwb::tui::{Action, App, Command, KeyMap, update};
 

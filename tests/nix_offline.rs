@@ -1,4 +1,4 @@
-//! The catalog's Nix side, checked with real nix and no nixpkgs (issue 3, item 5):
+//! The catalog's Nix side, checked with real nix and no nixpkgs:
 //! every `.nix` file parses; the builtins-only index lists what `atwb list --json` lists; the
 //! NUR entry point keeps its contract; and every service's unit (as `atwb unit` prints it from
 //! the Nix evaluation) scores <= 2.0 with `systemd-analyze security --offline=yes`, unless its
@@ -13,7 +13,7 @@ use std::process::Command;
 use atwb::nix::hardening;
 use serde_json::Value;
 
-use common::copy_dir;
+use common::{copy_dir, nix_files};
 
 /// The bound every service must meet without a named exception.
 const MAX_EXPOSURE: f32 = 2.0;
@@ -52,22 +52,6 @@ fn eval_offline(catalog: &Path, attr: &str) -> std::process::Output {
         .arg(catalog)
         .output()
         .expect("running nix")
-}
-
-fn nix_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        let path = entry.path();
-        let name = entry.file_name();
-        if name == "target" || name == ".git" || name == "node_modules" {
-            continue;
-        }
-        if entry.file_type().unwrap().is_dir() {
-            nix_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "nix") {
-            out.push(path);
-        }
-    }
 }
 
 /// A catalog in a temp dir with this repository's `lib/` and the given packages
@@ -439,15 +423,14 @@ fn default_nix_keeps_the_nur_contract() {
         for (i, line) in text.lines().enumerate() {
             let code = line.split('#').next().unwrap_or("");
             let allowed_default = file.ends_with("catalog/default.nix")
-                && code.contains("pkgs ? import <nixpkgs> { }");
+                && code.contains("pkgs ? import <nixpkgs> {}");
             for word in forbidden {
-                if code.contains(word) && !allowed_default {
-                    panic!(
-                        "{}:{}: `{word}` makes evaluation impure: {line}",
-                        file.display(),
-                        i + 1
-                    );
-                }
+                assert!(
+                    !code.contains(word) || allowed_default,
+                    "{}:{}: `{word}` makes evaluation impure: {line}",
+                    file.display(),
+                    i + 1
+                );
             }
         }
     }
@@ -738,6 +721,7 @@ fn strings(v: Option<&toml::Value>) -> Vec<String> {
 /// argument evaluates, and the outputs list what the catalog holds. Builds are not tested.
 #[test]
 #[ignore = "needs ATWB_NIXPKGS_LIB (a nixpkgs.lib clone's lib/); run with --ignored"]
+#[allow(clippy::too_many_lines)] // one scenario, step by step
 fn flake_outputs_evaluate_with_stub_nixpkgs() {
     let nixpkgs_lib = std::env::var("ATWB_NIXPKGS_LIB")
         .expect("set ATWB_NIXPKGS_LIB to a nixpkgs lib/ directory to evaluate the flake's outputs");

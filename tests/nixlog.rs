@@ -1,5 +1,5 @@
 //! The internal-json parser, build state and classifier against real Nix 2.8 logs
-//! (`tests/fixtures/logs`, captured by `capture.sh` from `source-flake.nix`), plus `atwb log`
+//! (`tests/fixtures/logs`, captured by `capture.sh` from `source-flake.nix.in`), plus `atwb log`
 //! on the same files and a live capture when nix is installed.
 
 mod common;
@@ -38,7 +38,7 @@ fn names(state: &BuildState, status: DrvStatus) -> Vec<&str> {
 }
 
 fn source_flake() -> String {
-    fs::read_to_string(fixtures().join("source-flake.nix")).unwrap()
+    fs::read_to_string(fixtures().join("source-flake.nix.in")).unwrap()
 }
 
 /// 1-based line and column of `needle` on the first line containing `line_marker`.
@@ -81,7 +81,10 @@ fn every_fixture_has_a_test_and_parses_fully() {
         .filter(|n| n.ends_with(".log"))
         .collect();
     on_disk.sort();
-    let mut tested: Vec<String> = TESTED.iter().map(|s| s.to_string()).collect();
+    let mut tested: Vec<String> = TESTED
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     tested.sort();
     assert_eq!(on_disk, tested, "add a test for each new fixture");
     for name in TESTED {
@@ -214,7 +217,7 @@ fn hash_mismatch() {
     assert!(drv.ends_with("-fod.drv"));
     assert_eq!(
         specified, "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        "the value in source-flake.nix"
+        "the value in source-flake.nix.in"
     );
     assert!(
         got.starts_with("sha256-") && got.len() == 51 && got.ends_with('='),
@@ -594,7 +597,7 @@ fn atwb_log_exit_codes() {
             *name,
             "success.log" | "chain.log" | "phases.log" | "long.log" | "dry-run.log"
         );
-        assert_eq!(code, if ok { 0 } else { 1 }, "{name}: {err}");
+        assert_eq!(code, i32::from(!ok), "{name}: {err}");
     }
 }
 

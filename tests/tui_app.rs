@@ -529,23 +529,23 @@ fn incremental_search_ranks_exactly_like_a_fresh_search() {
     }
 }
 
-// ---- Builds, jobs, logs (issue 4): fabricated engine events and status records drive the
+// ---- Builds, jobs, logs: fabricated engine events and status records drive the
 // pure update; the runtime and real nix are covered by tests/e2e_tmux.rs.
 
 mod jobs {
     use std::path::PathBuf;
     use std::time::Duration;
 
+    use atwb::jobs::logpage::{LogLine, LogPage, LogRange};
     use atwb::jobs::spec::FailureSummary;
     use atwb::jobs::{
         JobEvent, JobId, JobKind, JobResult, JobSpec, Outcome, PackageStatus, Progress, RunRecord,
     };
     use atwb::nix::classify::{ErrorClass, Failure};
     use atwb::nix::command::Installable;
-    use atwb::tui::action::{Feedback, LogRange, LogSource};
+    use atwb::tui::action::{Feedback, LogSource};
     use atwb::tui::app::{Hardening, OnYes, Overlay, PackageStatus as Glyph, Row};
     use atwb::tui::keymap::View;
-    use atwb::tui::logview::{LogLine, LogPage};
     use atwb::tui::update::{on_feedback, on_job_event};
     use atwb::tui::{Action, App, Command, update};
 
@@ -596,7 +596,7 @@ mod jobs {
             spec,
             outcome,
             failure,
-            exit_code: Some(if outcome == Outcome::Ok { 0 } else { 1 }),
+            exit_code: Some(i32::from(outcome != Outcome::Ok)),
             duration: Duration::from_millis(2500),
             started_at: 1_000,
             drv_path: None,
@@ -869,6 +869,7 @@ mod jobs {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)] // one scenario, step by step
     fn l_opens_a_live_log_that_follows_and_pages_back() {
         let mut a = app();
         select(&mut a, "pds");
@@ -1207,20 +1208,30 @@ mod jobs {
     #[test]
     fn hardening_scores_show_pending_then_score_or_na() {
         let mut a = app();
-        assert_eq!(atwb::tui::update_jobs::hardening_text(&a, "pds"), "…");
+        // Nothing is evaluated at start-up: the score waits for `H`.
+        assert_eq!(a.hardening_text("pds"), "not scored (H)");
+        assert_eq!(
+            a.keymap
+                .action(View::Main, &atwb::tui::keymap::Key::char('H')),
+            Some(Action::ScoreHardening)
+        );
+        assert_eq!(
+            update(&mut a, Action::ScoreHardening),
+            [Command::ScoreHardening]
+        );
+        assert_eq!(a.hardening_text("pds"), "…");
+        // Asked again while it runs: no second evaluation.
+        assert_eq!(update(&mut a, Action::ScoreHardening), []);
         on_feedback(
             &mut a,
             Feedback::Hardening(Hardening::Scores([("pds".to_string(), Ok(1.9f32))].into())),
         );
-        assert_eq!(atwb::tui::update_jobs::hardening_text(&a, "pds"), "1.9");
-        assert_eq!(
-            atwb::tui::update_jobs::hardening_text(&a, "constellation"),
-            "n/a"
-        );
+        assert_eq!(a.hardening_text("pds"), "1.9");
+        assert_eq!(a.hardening_text("constellation"), "n/a");
         on_feedback(
             &mut a,
             Feedback::Hardening(Hardening::Unavailable("nix not installed".into())),
         );
-        assert_eq!(atwb::tui::update_jobs::hardening_text(&a, "pds"), "n/a");
+        assert_eq!(a.hardening_text("pds"), "n/a");
     }
 }

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use toml_edit::{DocumentMut, Item, Value};
 
 use super::validate::rules::{FAKE_HASH, sha256_digest, sri_sha256};
-use crate::jobs::spec::HashMismatchInfo;
+use crate::nix::failure_summary::{FailureSummary, HashMismatchInfo};
 use crate::nix::state::drv_name;
 
 #[derive(Debug, thiserror::Error)]
@@ -353,7 +353,7 @@ pub fn apply_hash_fix(
         }
     }
 
-    let today = crate::jobs::time::today_utc();
+    let today = crate::time::today_utc();
     for f in &mut files {
         f.set(field.as_str(), m.got.as_str())?;
         if field == HashField::SourceHash {
@@ -389,18 +389,14 @@ pub fn fix_hash_mismatch(
     package: &str,
     failure: &crate::nix::classify::Failure,
 ) -> Result<FixReport, EditError> {
-    fix_from_summary(
-        catalog_root,
-        package,
-        &crate::jobs::spec::FailureSummary::from(failure),
-    )
+    fix_from_summary(catalog_root, package, &FailureSummary::from(failure))
 }
 
 /// The same fix from a failure read back from the status store (after a restart).
 pub fn fix_from_summary(
     catalog_root: &Path,
     package: &str,
-    failure: &crate::jobs::spec::FailureSummary,
+    failure: &FailureSummary,
 ) -> Result<FixReport, EditError> {
     let m = failure
         .hash_mismatch

@@ -1,63 +1,14 @@
 //! Loading `catalog/pkgs/<org>/<name>/package.toml` files into a [`Catalog`], collecting every
 //! problem as a [`Diagnostic`] instead of stopping at the first.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
+use super::diagnostic::Diagnostic;
 use super::model::{Catalog, Package};
 
 mod crosscheck;
+pub mod files;
 mod walk;
-
-/// One problem in one file, pointing at the exact field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Diagnostic {
-    pub file: PathBuf,
-    /// 1-based; 0 when the problem is about the file as a whole.
-    pub line: usize,
-    pub column: usize,
-    /// Dotted path of the field, e.g. `source.rev` or `services.pds.ports.http`.
-    pub field: String,
-    pub message: String,
-    /// How to fix it.
-    pub hint: Option<String>,
-}
-
-impl Diagnostic {
-    /// `file:line:col: field: message`, then `  hint: ...` on its own line, with the file shown
-    /// as `file` (e.g. relative to the current directory, so terminals can jump to it).
-    pub fn display_with_file<'a>(&'a self, file: &'a dyn fmt::Display) -> impl fmt::Display + 'a {
-        DiagnosticAt { d: self, file }
-    }
-}
-
-struct DiagnosticAt<'a> {
-    d: &'a Diagnostic,
-    file: &'a dyn fmt::Display,
-}
-
-impl fmt::Display for DiagnosticAt<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = self.d;
-        write!(
-            f,
-            "{}:{}:{}: {}: {}",
-            self.file, d.line, d.column, d.field, d.message
-        )?;
-        if let Some(h) = &d.hint {
-            write!(f, "\n  hint: {h}")?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.display_with_file(&self.file.display()).fmt(f)
-    }
-}
 
 /// The loaded catalog (valid packages only) plus every problem found.
 #[derive(Debug, Clone, Default)]
@@ -73,6 +24,10 @@ pub enum LoadError {
         "catalog directory {0} has no pkgs/ folder; a catalog is laid out as pkgs/<org>/<name>/package.toml"
     )]
     NoPkgsDir(PathBuf),
+    #[error(
+        "{pkgs} is a link to {target}, outside the catalog: atwb does not follow links out of the catalog"
+    )]
+    PkgsOutside { pkgs: PathBuf, target: PathBuf },
     #[error("reading {path}: {source}")]
     Io {
         path: PathBuf,
@@ -86,11 +41,23 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
     if !pkgs.is_dir() {
         return Err(LoadError::NoPkgsDir(root.to_path_buf()));
     }
-    let (dirs, mut diagnostics) = walk::package_dirs(&pkgs)?;
-    let mut checked = walk::check_all(&dirs);
-    crosscheck::duplicate_names(&mut checked, root);
-    crosscheck::service_names(&mut checked, root);
-    crosscheck::workspaces(&mut checked, root);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| LoadError::Io { path, source }
+    };
+    let catalog_root = files::CatalogRoot::new(root).map_err(io(root))?;
+    match files::is_folder(&catalog_root, &pkgs) {
+        Err(files::Refusal::Outside(target)) => {
+            return Err(LoadError::PkgsOutside { pkgs, target });
+        }
+        Ok(true) => {}
+        _ => return Err(LoadError::NoPkgsDir(root.to_path_buf())),
+    }
+    let (dirs, mut diagnostics) = walk::package_dirs(&catalog_root, &pkgs)?;
+    let mut checked = walk::check_all(&catalog_root, &dirs);
+    crosscheck::duplicate_names(&mut checked, &catalog_root);
+    crosscheck::service_names(&mut checked, &catalog_root);
+    crosscheck::workspaces(&mut checked, &catalog_root);
 
     let mut packages = Vec::with_capacity(checked.len());
     for c in checked {

@@ -1,10 +1,12 @@
 //! The catalog: model, loading with validation, and format-preserving edits.
 
-pub mod commands;
+pub mod diagnostic;
 pub mod edit;
 pub mod load;
 pub mod model;
+pub mod position;
 pub mod validate;
 
-pub use load::{Diagnostic, LoadError, Loaded, load};
+pub use diagnostic::Diagnostic;
+pub use load::{LoadError, Loaded, load};
 pub use model::*;

@@ -136,6 +136,22 @@ pub struct Package {
     pub extra_files: ExtraFiles,
 }
 
+/// The search (`/`, `atwb list --filter`) matches a package by these fields.
+impl crate::search::Searchable for Package {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn org(&self) -> &str {
+        &self.org
+    }
+    fn description(&self) -> &str {
+        &self.description
+    }
+    fn services(&self) -> impl Iterator<Item = &str> {
+        self.services.keys().map(String::as_str)
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ExtraFiles {
     pub package_nix: bool,

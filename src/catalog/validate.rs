@@ -2,20 +2,23 @@
 //! [`Diagnostic`]; reading goes on after a problem so one run reports all of them. Rules that need
 //! the whole catalog (duplicate names, workspace groups) live in `load/crosscheck.rs`.
 
+mod depth;
 mod doc;
 mod nix_toml;
-pub mod rules;
+pub(crate) mod rules;
+mod sections;
 mod service;
+mod syntax;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use self::doc::{Doc, Field, Table, Value};
 use self::rules::Problem;
-use super::load::Diagnostic;
-use super::model::*;
-
-pub use self::doc::line_column;
+use self::sections::{read_build, read_source};
+use super::diagnostic::Diagnostic;
+use super::model::{AtprotoMeta, Category, ExtraFiles, Package, Tier};
+use crate::search::did_you_mean;
 
 const TOP_KEYS: &[&str] = &[
     "name",
@@ -102,6 +105,9 @@ pub struct Anchors {
 /// Byte offset of the key at `path` (e.g. `["services", "pds"]`) in a package file's text, for
 /// diagnostics made after the parse tree is gone (catalog-wide checks, which are rare).
 pub fn key_offset(text: &str, path: &[&str]) -> Option<usize> {
+    if depth::value_nesting(text).is_some() {
+        return None;
+    }
     let arena = toml_spanner::Arena::new();
     let doc = toml_spanner::parse(text, &arena).ok()?;
     let mut table = doc.table();
@@ -116,19 +122,47 @@ pub fn key_offset(text: &str, path: &[&str]) -> Option<usize> {
 /// Parse and check one package file.
 pub fn check(input: &PackageFile<'_>) -> Checked {
     let mut doc = Doc::new(input.file, input.text);
+    let rejected = |doc: Doc<'_>| Checked {
+        package: None,
+        diagnostics: doc.diagnostics,
+        anchors: Anchors::default(),
+    };
+    // Nesting is bounded before anything recursive runs: the parser recurses per array or inline
+    // table, and the walks over the parsed values below (defaults, placeholders) per level.
+    if let Some(at) = depth::value_nesting(input.text) {
+        doc.report(
+            at..at,
+            "toml",
+            format!(
+                "arrays and inline tables nested more than {} deep: atwb does not read nesting this deep",
+                depth::MAX_VALUE_NESTING
+            ),
+            "a package needs two or three levels here at most (a list of lists): flatten this value",
+        );
+        return rejected(doc);
+    }
     // One arena per file: the parsed tree borrows the text and lives only while it is checked.
     let arena = toml_spanner::Arena::new();
     let parsed = match toml_spanner::parse(input.text, &arena) {
         Ok(parsed) => parsed,
-        Err(_) => {
-            report_syntax_errors(&mut doc, input.text);
-            return Checked {
-                package: None,
-                diagnostics: doc.diagnostics,
-                anchors: Anchors::default(),
-            };
+        Err(first) => {
+            syntax::report(&mut doc, input.text, &first);
+            return rejected(doc);
         }
     };
+    if let Some(deep) = depth::too_deep(parsed.table()) {
+        doc.report(
+            deep.span,
+            deep.field,
+            format!(
+                "keys and values nested more than {} levels deep: atwb does not read nesting this deep",
+                depth::MAX_DEPTH
+            ),
+            "a package needs about seven levels (services.<name>.options.<option>.default = [...]): \
+             shorten this key or flatten its value",
+        );
+        return rejected(doc);
+    }
     let root = Table {
         entries: parsed.table(),
         path: String::new(),
@@ -146,59 +180,6 @@ pub fn check(input: &PackageFile<'_>) -> Checked {
         package,
         diagnostics: doc.diagnostics,
         anchors,
-    }
-}
-
-/// All syntax errors the parser can recover past, in file order.
-fn report_syntax_errors(doc: &mut Doc<'_>, text: &str) {
-    let arena = toml_spanner::Arena::new();
-    let parsed = toml_spanner::parse_recoverable(text, &arena);
-    let mut errors: Vec<&toml_spanner::Error> = parsed.errors().iter().collect();
-    errors.sort_by_key(|e| e.span().start);
-    errors.dedup_by_key(|e| e.span().range());
-    for e in errors {
-        let span = e.span().range();
-        let field = e
-            .path()
-            .map_or_else(|| "toml".to_string(), |p| p.to_string());
-        match e.kind() {
-            toml_spanner::ErrorKind::DuplicateKey { first }
-            | toml_spanner::ErrorKind::DuplicateTable { first, .. } => {
-                let (line, _) = doc.position(first.start as usize);
-                let what = if matches!(e.kind(), toml_spanner::ErrorKind::DuplicateKey { .. }) {
-                    "key"
-                } else {
-                    "table"
-                };
-                doc.report(
-                    span,
-                    field.clone(),
-                    format!("duplicate {what} `{field}`: it is already defined on line {line}"),
-                    Some("keep only one of them".into()),
-                );
-            }
-            toml_spanner::ErrorKind::Unexpected('\n') | toml_spanner::ErrorKind::UnexpectedEof
-                if e.path().is_some() =>
-            {
-                let hint =
-                    "write the value after `=`: strings in quotes, numbers and true/false bare";
-                doc.report(
-                    span,
-                    field,
-                    "TOML syntax error: the value is missing",
-                    Some(hint.into()),
-                );
-            }
-            _ => {
-                let hint = "fix the TOML syntax here (strings need quotes, arrays a closing `]`, tables a closing `}`)";
-                doc.report(
-                    span,
-                    field,
-                    format!("TOML syntax error: {}", e.message(text)),
-                    Some(hint.into()),
-                );
-            }
-        }
     }
 }
 
@@ -221,18 +202,7 @@ fn read_package(
     let category = doc
         .required(root, "category")
         .and_then(|v| one_of(doc, v, "category", &Category::ALL.map(|c| (c.as_str(), c))));
-    let description = doc.req_str(root, "description").filter(|d| {
-        let problems = rules::description(d, name.as_deref().unwrap_or(input.folder));
-        let ok = problems.is_empty();
-        let span = root
-            .get("description")
-            .map(|v| v.span().range())
-            .unwrap_or(0..0);
-        problems
-            .into_iter()
-            .for_each(|p| doc.problem(span.clone(), "description", p));
-        ok
-    });
+    let description = read_description(doc, root, name.as_deref().unwrap_or(input.folder));
     let long_description = doc
         .opt_str(root, "long_description")
         .map(Option::unwrap_or_default);
@@ -310,6 +280,22 @@ fn read_package(
     })
 }
 
+/// The one-line description, under nixpkgs' meta rules (which need the package's name).
+fn read_description(doc: &mut Doc<'_>, root: &Table<'_, '_>, package: &str) -> Option<String> {
+    doc.req_str(root, "description").filter(|d| {
+        let problems = rules::description(d, package);
+        let ok = problems.is_empty();
+        let span = root
+            .get("description")
+            .map(|v| v.span().range())
+            .unwrap_or(0..0);
+        for p in problems {
+            doc.problem(span.clone(), "description", p);
+        }
+        ok
+    })
+}
+
 /// Report `result` at `key` of `t`; true when it is fine.
 pub(super) fn accept(
     doc: &mut Doc<'_>,
@@ -346,10 +332,10 @@ fn read_name(
             v.span().range(),
             "name",
             format!("name `{name}` does not match its folder `{}`", input.folder),
-            Some(format!(
+            format!(
                 "rename the folder to pkgs/{}/{name}/ or write name = \"{}\"",
                 input.org, input.folder
-            )),
+            ),
         );
     }
     ok.then_some(name)
@@ -369,7 +355,7 @@ fn read_tier(doc: &mut Doc<'_>, root: &Table<'_, '_>) -> Option<Tier> {
                 v.span().range(),
                 "tier",
                 format!("tier {n} is out of range"),
-                Some(hint.into()),
+                hint,
             );
             None
         }
@@ -431,7 +417,7 @@ pub(super) fn one_of<'f, T: Copy>(
     }
     let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
     let what = field.leaf();
-    let hint = match rules::did_you_mean(&s, names.iter().copied()) {
+    let hint = match did_you_mean(&s, names.iter().copied()) {
         Some(m) => format!("did you mean `{m}`?"),
         None => format!("use one of: {}", names.join(" | ")),
     };
@@ -442,242 +428,9 @@ pub(super) fn one_of<'f, T: Copy>(
             "`{s}` is not a valid {what}; expected one of {}",
             names.join(" | ")
         ),
-        Some(hint),
+        hint,
     );
     None
-}
-
-const HOSTS: [(&str, SourceHost); 3] = [
-    ("github", SourceHost::Github),
-    ("tangled", SourceHost::Tangled),
-    ("git", SourceHost::Git),
-];
-
-fn read_source(doc: &mut Doc<'_>, t: &Table<'_, '_>) -> Option<Source> {
-    doc.unknown_keys(t, SOURCE_KEYS, SECTIONS);
-    let host = doc
-        .required(t, "host")
-        .and_then(|v| one_of(doc, v, "source.host", &HOSTS));
-    let owner = doc.opt_str(t, "owner");
-    let repo = doc.opt_str(t, "repo");
-    let url = doc.opt_str(t, "url");
-    let mut place_ok = true;
-    match host {
-        Some(SourceHost::Git) => {
-            place_ok &= doc.required(t, "url").is_some();
-            for key in ["owner", "repo"] {
-                if let Some(v) = t.get(key) {
-                    let hint = "a git source is named by `url` alone; remove this key";
-                    doc.report(
-                        v.span().range(),
-                        t.field(key),
-                        format!("`{key}` is only read for host = \"github\" or \"tangled\""),
-                        Some(hint.into()),
-                    );
-                    place_ok = false;
-                }
-            }
-        }
-        Some(h) => {
-            place_ok &= doc.required(t, "owner").is_some() & doc.required(t, "repo").is_some();
-            if let Some(v) = t.get("url") {
-                let hint = format!(
-                    "a {} source is named by `owner` + `repo`; remove `url` (or use host = \"git\")",
-                    h.as_str()
-                );
-                doc.report(
-                    v.span().range(),
-                    "source.url",
-                    "`url` is only read for host = \"git\"",
-                    Some(hint),
-                );
-                place_ok = false;
-            }
-        }
-        None => {}
-    }
-    let git_url = match (
-        host,
-        owner.clone().flatten(),
-        repo.clone().flatten(),
-        url.clone().flatten(),
-    ) {
-        (_, _, _, Some(u)) => Some(u),
-        (Some(SourceHost::Github), Some(o), Some(r), _) => {
-            Some(format!("https://github.com/{o}/{r}"))
-        }
-        (Some(SourceHost::Tangled), Some(o), Some(r), _) => {
-            Some(format!("https://tangled.org/{o}/{r}"))
-        }
-        _ => None,
-    };
-    let rev = doc
-        .req_str(t, "rev")
-        .filter(|r| accept(doc, t, "rev", rules::rev(r, git_url.as_deref())));
-    let hash = doc.req_str(t, "hash").filter(|h| {
-        let result = if h == rules::FAKE_HASH {
-            Err(Problem::new(
-                "is lib.fakeHash, a placeholder; the source hash must be real",
-                "compute it: `git archive REV | tar -x -C DIR` then `nix hash path DIR`",
-            ))
-        } else {
-            rules::sri_sha256(h)
-        };
-        accept(doc, t, "hash", result)
-    });
-    let submodules = doc.opt_bool(t, "submodules", false);
-    let verified = doc.opt_bool(t, "verified", false);
-    let provenance = doc.req_str(t, "provenance").filter(|p| {
-        let p = (p.trim().is_empty()).then(|| {
-            Problem::new(
-                "is empty",
-                "say how the pin was obtained (command and date, or where it was copied from)",
-            )
-        });
-        accept(doc, t, "provenance", p.map_or(Ok(()), Err))
-    });
-    place_ok.then_some(())?;
-    Some(Source {
-        host: host?,
-        owner: owner?,
-        repo: repo?,
-        url: url?,
-        rev: rev?,
-        hash: hash?,
-        submodules: submodules?,
-        verified: verified?,
-        provenance: provenance?,
-    })
-}
-
-fn read_build(doc: &mut Doc<'_>, t: &Table<'_, '_>, anchors: &mut Anchors) -> Option<Build> {
-    doc.unknown_keys(t, BUILD_KEYS, SECTIONS);
-    let language = doc.req_str(t, "language");
-    let builder = doc.required(t, "builder").and_then(|v| {
-        one_of(
-            doc,
-            v,
-            "build.builder",
-            &Builder::ALL.map(|b| (b.as_str(), b)),
-        )
-    });
-    let workspace = doc.opt_str(t, "workspace").filter(|w| match w {
-        Some(name) => {
-            anchors.workspace = t.get("workspace").map(|v| v.span().range().start);
-            accept(doc, t, "workspace", rules::name(name))
-        }
-        None => true,
-    });
-    let mut params_ok = true;
-    let params = [
-        ("members", &[Builder::RustWorkspace][..]),
-        ("sub_packages", &[Builder::GoModule][..]),
-        (
-            "workspaces",
-            &[Builder::PnpmWorkspace, Builder::NpmPackage][..],
-        ),
-    ];
-    for (key, builders) in params {
-        if let (Some(b), Some(v)) = (builder, t.get(key))
-            && !builders.contains(&b)
-        {
-            let readers: Vec<&str> = builders.iter().map(|b| b.as_str()).collect();
-            let msg = format!(
-                "`{key}` is only read by the {} builder; this package uses {}",
-                readers.join(" and "),
-                b.as_str()
-            );
-            doc.report(
-                v.span().range(),
-                t.field(key),
-                msg,
-                Some(format!("remove `{key}` or change `builder`")),
-            );
-            params_ok = false;
-        }
-    }
-    let members = doc.opt_str_list(t, "members");
-    let sub_packages = doc.opt_str_list(t, "sub_packages");
-    let workspaces = doc.opt_str_list(t, "workspaces");
-    let source_root = doc.opt_str(t, "source_root").filter(|r| {
-        let bad = r
-            .as_deref()
-            .is_some_and(|r| r.is_empty() || r.starts_with('/') || r.split('/').any(|c| c == ".."));
-        let p = Problem::new(
-            "must be a relative directory inside the source",
-            "write e.g. source_root = \"packages/pds\"",
-        );
-        accept(doc, t, "source_root", if bad { Err(p) } else { Ok(()) })
-    });
-    let deps_hash = read_deps_hash(doc, t, builder);
-    let build_inputs = doc.opt_str_list(t, "build_inputs");
-    let native_build_inputs = doc.opt_str_list(t, "native_build_inputs");
-    let env = match t.get("env") {
-        None => Some(BTreeMap::new()),
-        Some(v) => doc
-            .as_table(v, "build.env")
-            .and_then(|env| read_env(doc, &env)),
-    };
-    params_ok.then_some(())?;
-    Some(Build {
-        language: language?,
-        builder: builder?,
-        workspace: workspace?,
-        members: members?,
-        sub_packages: sub_packages?,
-        workspaces: workspaces?,
-        source_root: source_root?,
-        deps_hash: deps_hash?,
-        build_inputs: build_inputs?,
-        native_build_inputs: native_build_inputs?,
-        env: env?,
-    })
-}
-
-fn read_deps_hash(
-    doc: &mut Doc<'_>,
-    t: &Table<'_, '_>,
-    builder: Option<Builder>,
-) -> Option<DepsHash> {
-    let h = doc.req_str(t, "deps_hash")?;
-    if h == "unknown" {
-        return Some(DepsHash::Unknown);
-    }
-    let nix_name = builder.map_or("the dependency hash", |b| b.deps_hash_nix_name());
-    let result = if h == rules::FAKE_HASH {
-        Err(Problem::new(
-            "is lib.fakeHash; write the literal \"unknown\" instead",
-            "deps_hash = \"unknown\" becomes lib.fakeHash in Nix, and the first build reports the real hash",
-        ))
-    } else {
-        rules::sri_sha256(&h).map_err(|p| Problem {
-            message: format!(
-                "{} (this is {nix_name}; write a real SRI hash or \"unknown\")",
-                p.message
-            ),
-            hint: p.hint,
-        })
-    };
-    accept(doc, t, "deps_hash", result).then_some(DepsHash::Known(h))
-}
-
-fn read_env(doc: &mut Doc<'_>, env: &Table<'_, '_>) -> Option<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    let mut ok = true;
-    for (key, v) in env.in_file_order() {
-        let field = env.field(key.name);
-        if let Err(p) = rules::env_var(key.name) {
-            doc.problem(key.span.range(), field.clone(), p);
-            ok = false;
-        }
-        match doc.as_str(v, &field) {
-            Some(s) => {
-                out.insert(key.name.to_string(), s);
-            }
-            None => ok = false,
-        }
-    }
-    ok.then_some(out)
 }
 
 fn read_atproto(doc: &mut Doc<'_>, t: &Table<'_, '_>) -> Option<AtprotoMeta> {
@@ -695,6 +448,7 @@ fn read_atproto(doc: &mut Doc<'_>, t: &Table<'_, '_>) -> Option<AtprotoMeta> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::model::DepsHash;
 
     const MINIMAL: &str = r#"
 name = "goat"
@@ -814,6 +568,19 @@ deps_hash = "unknown"
         assert!(text[at..].starts_with("alpha]"));
         assert_eq!(key_offset(&text, &["services", "nope"]), None);
         assert!(text[c.anchors.name..].starts_with("\"goat\""));
+    }
+
+    /// Many diagnostics in one file share one line index: building one per diagnostic (a scan
+    /// from the start each time) made 40,000 unknown keys in one file take half a minute.
+    #[test]
+    fn one_line_index_per_file_however_many_diagnostics() {
+        let keys: String = (0..2000).map(|i| format!("zq{i:05} = 1\n")).collect();
+        let before = crate::catalog::position::builds_on_this_thread();
+        let c = run(&format!("{keys}{MINIMAL}"));
+        let builds = crate::catalog::position::builds_on_this_thread() - before;
+        assert_eq!(c.diagnostics.len(), 2000, "{:?}", &messages(&c)[..3]);
+        assert_eq!(builds, 1, "line indexes built for one file");
+        assert_eq!(c.diagnostics[1999].line, 2000);
     }
 
     #[test]

@@ -26,18 +26,18 @@
 //! ```
 //!
 //! Scrollback beyond the in-memory ring (`EngineHandle::log_ring`) is read from the job's log
-//! file with [`LogPager`]; a hash mismatch is fixed with `catalog::edit::fix_hash_mismatch`.
+//! file with [`LogPager`], or as display-line pages, seeks and plain-text saves with
+//! [`logpage`]; a hash mismatch is fixed with `catalog::edit::fix_hash_mismatch`.
 
-pub mod cli;
 pub mod engine;
 pub mod fingerprint;
 pub mod interpret;
 pub mod junit;
+pub mod logpage;
 pub mod logstore;
 pub mod process;
 pub mod spec;
 pub mod store;
-pub mod time;
 
 pub use engine::{Engine, EngineConfig, EngineHandle, JobInfo, JobState};
 pub use logstore::{LogPager, LogRing};

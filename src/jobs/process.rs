@@ -1,5 +1,5 @@
 //! Starting nix in its own process group and stopping it the way nix 2.8 cleans up after
-//! itself (toolchain.md §3): SIGINT to the group makes nix kill its builders and exit in
+//! itself: SIGINT to the group makes nix kill its builders and exit in
 //! milliseconds; SIGKILL would orphan the builder, so it is only the last resort.
 
 use std::process::Stdio;

@@ -115,46 +115,8 @@ impl Outcome {
     }
 }
 
-/// Why a job failed, in the stable form the status store keeps (class name + first relevant
-/// line), independent of how `classify::ErrorClass` evolves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FailureSummary {
-    /// snake_case class: `hash_mismatch`, `eval_error`, `builder_failed`, ...
-    pub class: String,
-    pub first_line: String,
-    /// For a hash mismatch: the derivation and both hashes (what the one-key fix needs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hash_mismatch: Option<HashMismatchInfo>,
-}
-
-impl From<&crate::nix::classify::Failure> for FailureSummary {
-    fn from(f: &crate::nix::classify::Failure) -> Self {
-        let hash_mismatch = match &f.class {
-            crate::nix::classify::ErrorClass::HashMismatch {
-                drv,
-                specified,
-                got,
-            } => Some(HashMismatchInfo {
-                drv_path: drv.clone(),
-                specified: specified.clone(),
-                got: got.clone(),
-            }),
-            _ => None,
-        };
-        FailureSummary {
-            class: f.class.name().to_string(),
-            first_line: f.first_line.clone(),
-            hash_mismatch,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HashMismatchInfo {
-    pub drv_path: String,
-    pub specified: String,
-    pub got: String,
-}
+/// Why a job failed, as the status store keeps it (the store's records name it from here).
+pub use crate::nix::failure_summary::{FailureSummary, HashMismatchInfo};
 
 /// Everything known when a job ends.
 #[derive(Debug, Clone, PartialEq, Serialize)]

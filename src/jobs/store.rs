@@ -98,7 +98,7 @@ pub fn estimate(history: &[RunRecord], kind: JobKind) -> Option<Duration> {
     d.sort_by(f64::total_cmp);
     let mid = d.len() / 2;
     let m = if d.len().is_multiple_of(2) {
-        (d[mid - 1] + d[mid]) / 2.0
+        f64::midpoint(d[mid - 1], d[mid])
     } else {
         d[mid]
     };
@@ -153,7 +153,7 @@ impl std::fmt::Debug for StatusStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StatusStore")
             .field("file", &self.file)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

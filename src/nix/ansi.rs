@@ -1,5 +1,5 @@
 //! ANSI escape handling. Nix 2.8 colours its messages even in internal-json and even when stderr
-//! is not a terminal (toolchain.md §3), so every pattern match runs on a stripped copy while the
+//! is not a terminal, so every pattern match runs on a stripped copy while the
 //! original text is kept for display.
 
 use std::borrow::Cow;

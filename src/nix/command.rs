@@ -1,12 +1,13 @@
 //! Building the `nix` command lines the job engine runs. Pure: the result is a program, an
 //! argument list and nothing else, so it can be unit-tested and shown to the user verbatim.
 //!
-//! Nix 2.8 facts that shape these (toolchain.md §3): there is no `--print-out-paths` (we use
+//! Nix 2.8 facts that shape these: there is no `--print-out-paths` (we use
 //! `--json`), a multi-target `nix build` reports only its first failure (one installable per
 //! call), and the experimental features are added with `--extra-experimental-features` so a
 //! user's own `NIX_CONFIG` / `nix.conf` is never replaced, only extended.
 
 use std::ffi::OsString;
+use std::path::Path;
 
 /// `flake#attr`, the one installable a nix call works on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -80,6 +81,56 @@ impl NixCommandLine {
 /// The experimental features atwb needs; added, never substituted, to the user's setting.
 pub const EXPERIMENTAL_FEATURES: &str = "nix-command flakes";
 
+/// Settings for every evaluation atwb starts on its own (not a build the user asked for), so that
+/// evaluating an untrusted catalog builds nothing and reads nothing beyond what Nix is given.
+/// Passed as `--option`, which overrides nix.conf and `NIX_CONFIG`. Checked against Nix 2.8:
+/// - `allow-import-from-derivation false`: importing a derivation's output would build it, i.e.
+///   run the catalog's builder as the user, during evaluation;
+/// - `restrict-eval` and `pure-eval`: no path outside the `-I` entries (the catalog), no
+///   `getEnv`, no `currentSystem`;
+/// - `allowed-uris` empty: no URI may be fetched;
+/// - `allow-unsafe-native-code-during-evaluation false`: no `builtins.exec`.
+///
+/// `--read-only` (a `nix eval` flag) also keeps the evaluation from writing `.drv` files.
+pub const RESTRICTED_EVAL_OPTIONS: [(&str, &str); 5] = [
+    ("allow-import-from-derivation", "false"),
+    ("restrict-eval", "true"),
+    ("pure-eval", "true"),
+    ("allowed-uris", ""),
+    ("allow-unsafe-native-code-during-evaluation", "false"),
+];
+
+fn push_restricted(args: &mut Vec<OsString>) {
+    args.push("--read-only".into());
+    for (name, value) in RESTRICTED_EVAL_OPTIONS {
+        args.extend(["--option".into(), name.into(), value.into()]);
+    }
+}
+
+/// `nix eval --json --file FILE ATTR --argstr catalogDir ROOT`, restricted to `root`: what atwb
+/// runs to read a catalog's builtins-only views (`lib/offline.nix`). Only `nix-command` is
+/// enabled, set rather than added: with `flakes` on, Nix 2.8's `fetchTree` and `getFlake` read
+/// local paths in spite of `restrict-eval`, and this file needs neither.
+pub fn offline_eval_line(file: &Path, attr: &str, root: &Path) -> NixCommandLine {
+    let mut args: Vec<OsString> = vec![
+        "--option".into(),
+        "experimental-features".into(),
+        "nix-command".into(),
+        "eval".into(),
+    ];
+    push_restricted(&mut args);
+    // The only path the evaluation may read: the catalog.
+    let mut include = OsString::from("atwb-catalog=");
+    include.push(root);
+    args.extend(["-I".into(), include]);
+    args.extend(["--json".into(), "--file".into(), file.into(), attr.into()]);
+    args.extend(["--argstr".into(), "catalogDir".into(), root.into()]);
+    NixCommandLine {
+        program: "nix".into(),
+        args,
+    }
+}
+
 /// `nix <action> <flake>#<attr> --log-format internal-json -v --json ...`.
 pub fn command_line(
     action: NixAction,
@@ -113,6 +164,10 @@ pub fn command_line(
     if let Some(n) = opts.max_jobs {
         push("--max-jobs");
         push(&n.to_string());
+    }
+    if action == NixAction::Eval {
+        // An evaluation is not a build: it gets no chance to build (import-from-derivation).
+        push_restricted(&mut args);
     }
     NixCommandLine {
         program: "nix".into(),
@@ -207,6 +262,48 @@ mod tests {
         let a = strs(&c);
         assert_eq!(a[2], "eval");
         assert!(!a.contains(&"--no-link".to_string()));
+    }
+
+    #[test]
+    fn evaluations_are_restricted_and_builds_are_not() {
+        let opt = |a: &[String], name: &str| {
+            a.windows(3)
+                .find(|w| w[0] == "--option" && w[1] == name)
+                .map(|w| w[2].clone())
+        };
+        let eval = strs(&command_line(
+            NixAction::Eval,
+            &Installable::new(".", "lib.x"),
+            &NixOptions::default(),
+        ));
+        let offline = strs(&offline_eval_line(
+            Path::new("/c/lib/offline.nix"),
+            "units",
+            Path::new("/c"),
+        ));
+        for a in [&eval, &offline] {
+            assert_eq!(
+                opt(a, "allow-import-from-derivation").as_deref(),
+                Some("false")
+            );
+            assert_eq!(opt(a, "restrict-eval").as_deref(), Some("true"));
+            assert_eq!(opt(a, "pure-eval").as_deref(), Some("true"));
+            assert_eq!(opt(a, "allowed-uris").as_deref(), Some(""));
+            assert!(a.contains(&"--read-only".to_string()), "{a:?}");
+        }
+        assert_eq!(
+            opt(&offline, "experimental-features").as_deref(),
+            Some("nix-command")
+        );
+        let at = offline.iter().position(|x| x == "-I").unwrap();
+        assert_eq!(offline[at + 1], "atwb-catalog=/c");
+        let build = strs(&command_line(
+            NixAction::Build,
+            &Installable::new(".", "a"),
+            &NixOptions::default(),
+        ));
+        assert!(!build.contains(&"--read-only".to_string()));
+        assert_eq!(opt(&build, "restrict-eval"), None);
     }
 
     #[test]

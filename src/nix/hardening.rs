@@ -4,10 +4,19 @@
 //! a `[Unit]` section is optional; the last line reads
 //! `→ Overall exposure level for NAME.service: 1.2 OK 🙂`; a bad setting exits 1 with the reason
 //! on stderr ("Unit x.service has a bad unit file setting.").
+//!
+//! Scores need the catalog's Nix code evaluated, so the TUI computes them only when asked and
+//! remembers them in a [`ScoreCache`] under a key of the catalog's content: a later start on the
+//! same files shows them without evaluating anything.
 
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, anyhow, bail};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// What systemd-analyze said about one unit.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,9 +90,130 @@ pub fn analyze(unit_text: &str) -> Result<HardeningReport> {
     result
 }
 
+/// Per service name: its exposure score, or why it could not be scored.
+pub type Scores = BTreeMap<String, Result<f32, String>>;
+
+/// A hash of everything a score depends on: every file under the catalog's `lib/` and `pkgs/`
+/// (names and bytes; a symlink by its target, never followed) and the atwb version (the unit is
+/// rendered in Rust). Reads files only, evaluates nothing.
+pub fn content_key(catalog_root: &Path) -> String {
+    let mut h = Sha256::new();
+    h.update(concat!("atwb ", env!("CARGO_PKG_VERSION"), "\0").as_bytes());
+    for top in ["lib", "pkgs"] {
+        let mut files = Vec::new();
+        walk(&catalog_root.join(top), &mut files);
+        files.sort();
+        for f in files {
+            let rel = f.strip_prefix(catalog_root).unwrap_or(&f);
+            h.update(rel.as_os_str().as_encoded_bytes());
+            h.update([0]);
+            let content = match std::fs::read_link(&f) {
+                Ok(target) => [b"link:", target.as_os_str().as_encoded_bytes()].concat(),
+                Err(_) => std::fs::read(&f).unwrap_or_else(|e| format!("unreadable: {e}").into()),
+            };
+            h.update(Sha256::digest(&content));
+        }
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Files and symlinks under `dir`, recursively, without following links.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        match e.file_type() {
+            Ok(t) if t.is_dir() => walk(&e.path(), out),
+            Ok(_) => out.push(e.path()),
+            Err(_) => {}
+        }
+    }
+}
+
+/// The last scores computed for a catalog, with the content key they were computed for.
+pub struct ScoreCache {
+    file: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CacheFile {
+    key: String,
+    scores: Scores,
+}
+
+impl ScoreCache {
+    /// The cache of the catalog at `catalog_root`, in its state directory.
+    pub fn for_catalog(catalog_root: &Path) -> ScoreCache {
+        ScoreCache::in_file(crate::paths::catalog_state_dir(catalog_root).join("hardening.json"))
+    }
+
+    pub fn in_file(file: PathBuf) -> ScoreCache {
+        ScoreCache { file }
+    }
+
+    /// The scores stored for exactly this content key; anything else (no file, another key, a
+    /// file from another version) is a miss.
+    pub fn get(&self, key: &str) -> Option<Scores> {
+        let text = std::fs::read(&self.file).ok()?;
+        let cached: CacheFile = serde_json::from_slice(&text).ok()?;
+        (cached.key == key).then_some(cached.scores)
+    }
+
+    /// Replaces the stored scores (written to a temporary file, synced, then renamed).
+    pub fn put(&self, key: &str, scores: &Scores) -> Result<()> {
+        let dir = self.file.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let doc = CacheFile {
+            key: key.to_owned(),
+            scores: scores.clone(),
+        };
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".hardening.json.")
+            .tempfile_in(dir)
+            .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+        tmp.write_all(&serde_json::to_vec_pretty(&doc)?)?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&self.file)
+            .with_context(|| format!("writing {}", self.file.display()))?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_hits_only_for_the_same_catalog_content() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("catalog");
+        std::fs::create_dir_all(root.join("lib")).unwrap();
+        std::fs::create_dir_all(root.join("pkgs/o/a")).unwrap();
+        std::fs::write(root.join("lib/offline.nix"), "{ }").unwrap();
+        std::fs::write(root.join("pkgs/o/a/package.toml"), "name = \"a\"").unwrap();
+        let cache = ScoreCache::in_file(t.path().join("state/hardening.json"));
+        let key = content_key(&root);
+        assert_eq!(cache.get(&key), None, "nothing stored yet");
+        let scores: Scores = [("a".to_string(), Ok(1.5)), ("b".into(), Err("no".into()))].into();
+        cache.put(&key, &scores).unwrap();
+        assert_eq!(cache.get(&key), Some(scores.clone()));
+        assert_eq!(content_key(&root), key, "reading changes nothing");
+        // Any file the evaluation may read changes the key: lib, a package, a new file.
+        for (file, text) in [
+            ("lib/offline.nix", "{ x = 1; }"),
+            ("pkgs/o/a/package.toml", "name = \"b\""),
+            ("pkgs/o/a/package.nix", "{ }"),
+        ] {
+            let before = content_key(&root);
+            std::fs::write(root.join(file), text).unwrap();
+            let after = content_key(&root);
+            assert_ne!(before, after, "{file}");
+            assert_eq!(cache.get(&after), None, "{file}");
+        }
+        std::fs::write(cache.file.clone(), "not json").unwrap();
+        assert_eq!(cache.get(&key), None, "a damaged cache is a miss");
+    }
 
     #[test]
     fn parses_the_overall_line_and_findings() {

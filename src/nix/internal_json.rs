@@ -8,7 +8,7 @@
 //! The parser is pure and borrows from the input: strings without JSON escapes are not copied.
 //! Activity and result type numbers nix may add later are kept as raw numbers
 //! ([`ActivityType::Other`], [`ResultKind::Other`]), never rejected. Format reference:
-//! toolchain.md §3 (as measured with Nix 2.8) and nix's `logging.hh`.
+//! measured with Nix 2.8 and nix's `logging.hh`.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -149,7 +149,11 @@ pub enum ActivityType {
 
 impl ActivityType {
     pub fn from_code(code: u64) -> Self {
-        use ActivityType::*;
+        use ActivityType::{
+            Build, BuildWaiting, Builds, CopyPath, CopyPaths, FetchTree, FileTransfer,
+            OptimiseStore, Other, PostBuildHook, QueryPathInfo, Realise, Substitute, Unknown,
+            VerifyPaths,
+        };
         match code {
             0 => Unknown,
             100 => CopyPath,
@@ -170,7 +174,11 @@ impl ActivityType {
     }
 
     pub fn code(self) -> u64 {
-        use ActivityType::*;
+        use ActivityType::{
+            Build, BuildWaiting, Builds, CopyPath, CopyPaths, FetchTree, FileTransfer,
+            OptimiseStore, Other, PostBuildHook, QueryPathInfo, Realise, Substitute, Unknown,
+            VerifyPaths,
+        };
         match self {
             Unknown => 0,
             CopyPath => 100,
@@ -352,6 +360,8 @@ struct Raw<'a> {
     fields: Option<Vec<Field<'a>>>,
     #[serde(borrow)]
     msg: Option<Text<'a>>,
+    // nix's own field name.
+    #[allow(clippy::struct_field_names)]
     #[serde(borrow)]
     raw_msg: Option<Text<'a>>,
     #[serde(borrow)]
@@ -365,7 +375,7 @@ struct Raw<'a> {
 impl<'a> Raw<'a> {
     /// `None` when a required key is missing: the caller passes the line through as plain text.
     fn into_event(self) -> Option<Event<'a>> {
-        let level = self.level.map_or(0, |l| l.min(u8::MAX as u64) as u8);
+        let level = self.level.map_or(0, |l| l.min(u64::from(u8::MAX)) as u8);
         Some(match &*self.action.0 {
             "start" => Event::Start(Start {
                 id: self.id?,
@@ -399,7 +409,7 @@ impl<'a> Raw<'a> {
 }
 
 fn clamp_u32(n: u64) -> u32 {
-    n.min(u32::MAX as u64) as u32
+    n.min(u64::from(u32::MAX)) as u32
 }
 
 fn result_kind(code: u64, mut fields: Vec<Field<'_>>) -> ResultKind<'_> {

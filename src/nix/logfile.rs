@@ -1,18 +1,16 @@
-//! `atwb log FILE [--json]`: triage an internal-json log captured elsewhere (e.g. in CI).
+//! Reading an internal-json log captured elsewhere (e.g. in CI) into a [`Summary`]; `atwb log`
+//! (`cli/log.rs`) prints it.
 //!
 //! The file is streamed line by line through the parser, the build state and the classifier, so
 //! memory stays constant whatever the log size (the state keeps only bounded tails).
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader};
 use std::path::Path;
-use std::process::ExitCode;
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::ansi;
 use super::classify::{self, ExitInfo, Failure};
 use super::internal_json::{self, Event, Progress};
 use super::state::{BuildState, Derivation, DrvStatus};
@@ -87,7 +85,8 @@ pub fn for_each_line(mut reader: impl BufRead, mut f: impl FnMut(&str)) -> io::R
     }
 }
 
-fn open(path: &Path) -> Result<BufReader<File>> {
+/// `path` opened for [`ingest`] and [`for_each_line`], with a buffer sized for multi-GB logs.
+pub fn open(path: &Path) -> Result<BufReader<File>> {
     let file = File::open(path).with_context(|| format!("cannot open log {}", path.display()))?;
     Ok(BufReader::with_capacity(256 * 1024, file))
 }
@@ -189,148 +188,6 @@ pub fn summary_of(path: &Path, state: &BuildState, stats: IngestStats) -> Summar
         warnings_total: state.warnings_total(),
         errors_total: state.errors_total(),
     }
-}
-
-/// `atwb log FILE [--json]`: exit 1 when the log shows a failure.
-pub fn run(path: &Path, json: bool) -> Result<ExitCode> {
-    let summary = summarise(path)?;
-    let mut out = io::stdout().lock();
-    if json {
-        serde_json::to_writer_pretty(&mut out, &summary)?;
-        writeln!(out)?;
-    } else {
-        write_text(&mut out, &summary)?;
-    }
-    Ok(if summary.ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
-fn write_text(out: &mut impl Write, s: &Summary) -> io::Result<()> {
-    writeln!(
-        out,
-        "log: {} ({} lines, {} nix events)",
-        s.file, s.lines, s.json_events
-    )?;
-    if s.json_events == 0 && s.lines > 0 {
-        writeln!(
-            out,
-            "note: no internal-json events; capture with `nix build --log-format internal-json -v ... 2> FILE`"
-        )?;
-    }
-    let p = s.progress;
-    writeln!(
-        out,
-        "derivations: {} built, {} failed, {} unfinished (nix progress: {} done of {}, {} running, {} failed)",
-        s.built.len(),
-        s.failed.len(),
-        s.unfinished.len(),
-        p.done,
-        p.expected,
-        p.running,
-        p.failed
-    )?;
-    for d in &s.failed {
-        writeln!(out, "  failed: {} ({})", d.name, d.path)?;
-    }
-    for d in &s.unfinished {
-        writeln!(out, "  unfinished: {} ({})", d.name, d.path)?;
-    }
-    match &s.error {
-        None => writeln!(out, "result: ok")?,
-        Some(f) => {
-            writeln!(out, "result: {} ({})", f.class.label(), f.class.name())?;
-            writeln!(out, "  {}", f.first_line)?;
-            write_class_details(out, f)?;
-        }
-    }
-    if s.warnings_total > 0 {
-        writeln!(out, "warnings: {}", s.warnings_total)?;
-        for w in &s.warnings {
-            writeln!(out, "  {}", ansi::strip(w))?;
-        }
-    }
-    Ok(())
-}
-
-fn write_class_details(out: &mut impl Write, f: &Failure) -> io::Result<()> {
-    use classify::ErrorClass::*;
-    match &f.class {
-        HashMismatch { specified, got, .. } => {
-            writeln!(out, "  specified: {specified}")?;
-            writeln!(out, "  got:       {got}")?;
-        }
-        BuilderFailed {
-            drv, last_lines, ..
-        }
-        | TestFailed {
-            drv, last_lines, ..
-        } => {
-            write_lines(out, drv, last_lines)?;
-        }
-        DependencyFailed {
-            drv,
-            dependency,
-            last_lines,
-            ..
-        } => {
-            writeln!(out, "  {} could not be built", super::state::drv_name(drv))?;
-            if let Some(dep) = dependency {
-                write_lines(out, dep, last_lines)?;
-            }
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-fn write_lines(out: &mut impl Write, drv: &str, lines: &[String]) -> io::Result<()> {
-    if lines.is_empty() {
-        return Ok(());
-    }
-    writeln!(
-        out,
-        "last {} log lines of {}:",
-        lines.len(),
-        super::state::drv_name(drv)
-    )?;
-    for l in lines {
-        writeln!(out, "  > {l}")?;
-    }
-    Ok(())
-}
-
-/// `atwb debug ingest FILE [--parse-only]`: the ingest loop alone, timed, for benchmarks.
-pub fn debug_ingest(path: &Path, parse_only: bool) -> Result<ExitCode> {
-    let started = Instant::now();
-    let (stats, errors) = if parse_only {
-        let mut stats = IngestStats::default();
-        for_each_line(open(path)?, |line| {
-            let event = internal_json::parse_line(line);
-            stats.lines += 1;
-            stats.bytes += line.len() as u64 + 1;
-            stats.json_events += u64::from(!matches!(event, Event::Plain(_)));
-        })?;
-        (stats, 0)
-    } else {
-        let mut state = BuildState::new();
-        let stats = ingest(open(path)?, &mut state)?;
-        (stats, state.errors_total())
-    };
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "{} lines, {} bytes, {} events, {} errors in {:.3} s: {:.0} lines/s, {:.1} MB/s",
-        stats.lines,
-        stats.bytes,
-        stats.json_events,
-        errors,
-        secs,
-        stats.lines as f64 / secs,
-        stats.bytes as f64 / secs / 1e6
-    );
-    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

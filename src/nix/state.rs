@@ -8,7 +8,7 @@
 //! [`MAX_MESSAGES`] warnings and errors are kept (plus counts). What grows is one small record
 //! per derivation nix mentions.
 //!
-//! Nix 2.8 facts this relies on (toolchain.md §3, fixtures in `tests/fixtures/logs`): `start`
+//! Nix 2.8 facts this relies on (fixtures in `tests/fixtures/logs`): `start`
 //! has no `parent`, so log lines are attributed through the Build (105) activity id; `stop` has
 //! no status, so a build's result is read from the Builds (104) progress counters that nix
 //! updates just before the stop, and corrected by the error messages that name a derivation.
@@ -176,7 +176,7 @@ impl Hasher for IdHasher {
     }
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            self.0 = (self.0 << 8 | b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         }
     }
     fn write_u64(&mut self, n: u64) {
@@ -661,16 +661,15 @@ const PLAIN_NAMES: usize = 16;
 
 impl PlainLog {
     fn push(&mut self, name: &str, line: &str, tail_lines: usize) {
-        let i = match self.by_name.iter().position(|(n, _, _)| n == name) {
-            Some(i) => i,
-            None => {
-                if self.by_name.len() >= PLAIN_NAMES {
-                    self.by_name.pop_front();
-                }
-                self.by_name
-                    .push_back((name.to_string(), VecDeque::new(), 0));
-                self.by_name.len() - 1
+        let i = if let Some(i) = self.by_name.iter().position(|(n, _, _)| n == name) {
+            i
+        } else {
+            if self.by_name.len() >= PLAIN_NAMES {
+                self.by_name.pop_front();
             }
+            self.by_name
+                .push_back((name.to_string(), VecDeque::new(), 0));
+            self.by_name.len() - 1
         };
         let (_, tail, count) = &mut self.by_name[i];
         push_bounded(tail, tail_lines, line);

@@ -1,20 +1,22 @@
-//! `atwb unit`: the systemd `[Service]` section a catalog service's NixOS module produces.
+//! The systemd `[Service]` section a catalog service's NixOS module produces (`atwb unit`, the
+//! hardening scores the TUI computes when asked).
 //!
 //! The settings come from Nix itself (`catalog/lib/offline.nix`, builtins only, the same
 //! `serviceUnit` function the module calls), so this renders what the module would write rather
-//! than re-deriving it in Rust. Rendering follows NixOS' unit writer: booleans as `true`/`false`,
+//! than re-deriving it in Rust. That file is the catalog's own code: it is evaluated restricted
+//! (see `command::offline_eval_line`), and only on request. Rendering follows NixOS' unit writer: booleans as `true`/`false`,
 //! a list as one line per element, `Environment="K=V"` with JSON-style quoting.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::Command;
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::command::EXPERIMENTAL_FEATURES;
-use super::hardening;
+use super::command::offline_eval_line;
+use super::hardening::{self, ScoreCache, Scores};
 
 /// One service as `catalog/lib/offline.nix` evaluates it (every option at its default, example
 /// secret paths, placeholder store paths).
@@ -54,22 +56,19 @@ fn offline_nix(catalog_root: &Path) -> Result<PathBuf> {
     Ok(file)
 }
 
-/// `nix eval --json --file <catalog>/lib/offline.nix ATTR --argstr catalogDir <catalog>`.
+/// `nix eval --json --file <catalog>/lib/offline.nix ATTR --argstr catalogDir <catalog>`, with
+/// the restricted settings of [`offline_eval_line`]: the catalog's code may read the catalog and
+/// nothing else, and builds nothing.
 pub fn eval_offline(catalog_root: &Path, attr: &str) -> Result<Value> {
     let file = offline_nix(catalog_root)?;
     let root = catalog_root
         .canonicalize()
         .with_context(|| format!("catalog {}", catalog_root.display()))?;
-    // Like the job engine's nix calls: the features are added to the user's own nix settings,
-    // never replacing them (a builtins-only evaluation needs nothing else).
-    let output = Command::new("nix")
-        .args(["--extra-experimental-features", EXPERIMENTAL_FEATURES])
-        .args(["eval", "--json", "--file"])
-        .arg(&file)
-        .arg(attr)
-        .arg("--argstr")
-        .arg("catalogDir")
-        .arg(&root)
+    let line = offline_eval_line(&file, attr, &root);
+    let output = Command::new(&line.program)
+        .args(&line.args)
+        // `<...>` lookups resolve to the catalog only, not to the user's channels.
+        .env_remove("NIX_PATH")
         .output()
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => {
@@ -81,13 +80,40 @@ pub fn eval_offline(catalog_root: &Path, attr: &str) -> Result<Value> {
             _ => anyhow!("running nix: {e}"),
         })?;
     if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let why = refusal(&stderr)
+            .map(|r| format!("{r}\n"))
+            .unwrap_or_default();
         bail!(
-            "nix eval of {} `{attr}` failed:\n{}",
+            "{why}nix eval of {} `{attr}` failed:\n{}",
             file.display(),
-            String::from_utf8_lossy(&output.stderr).trim_end()
+            stderr.trim_end()
         );
     }
     serde_json::from_slice(&output.stdout).context("nix eval printed something that is not JSON")
+}
+
+/// What a restricted evaluation refused, in words, from nix's error text.
+fn refusal(stderr: &str) -> Option<&'static str> {
+    // With --read-only, nix reports an import of a derivation as that .drv not being valid
+    // (it checks validity before the import-from-derivation setting).
+    if stderr.contains("allow-import-from-derivation")
+        || (stderr.contains(".drv' is not valid") && stderr.contains("error: path"))
+    {
+        Some(
+            "refused: the catalog's Nix code imports from a derivation (import-from-derivation), which would build and run code while evaluating",
+        )
+    } else if stderr.contains("forbidden in restricted mode") {
+        Some(
+            "refused: the catalog's Nix code reaches outside the catalog (a path or URI), which the restricted evaluation forbids",
+        )
+    } else if stderr.contains("experimental Nix feature 'flakes' is disabled") {
+        Some(
+            "refused: the catalog's Nix code uses flake fetchers (fetchTree, getFlake), which the restricted evaluation disables",
+        )
+    } else {
+        None
+    }
 }
 
 /// Every service of the catalog, by service name.
@@ -201,33 +227,10 @@ fn render_value(v: &Value) -> String {
     }
 }
 
-/// `atwb unit NAME [--json]`.
-pub fn run_cli(catalog_root: &Path, name: &str, json: bool) -> Result<ExitCode> {
-    let units = eval_units(catalog_root)?;
-    let selected = select(&units, name)?;
-    if json {
-        let items: Vec<Value> = selected
-            .iter()
-            .map(|u| {
-                let mut v = serde_json::to_value(u).unwrap_or(Value::Null);
-                if let Value::Object(map) = &mut v {
-                    map.insert("section".into(), Value::String(render_service_section(u)));
-                }
-                v
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&items)?);
-    } else {
-        let sections: Vec<String> = selected.iter().map(|u| render_service_section(u)).collect();
-        print!("{}", sections.join("\n"));
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 /// Every service's score, for the detail pane: one `nix eval` and one `systemd-analyze` per
 /// service. A service that cannot be scored carries its error text instead. Spawns processes:
 /// call it from the background runtime.
-pub fn hardening_scores(catalog_root: &Path) -> Result<BTreeMap<String, Result<f32, String>>> {
+pub fn hardening_scores(catalog_root: &Path) -> Result<Scores> {
     let units = eval_units(catalog_root)?;
     Ok(units
         .iter()
@@ -237,6 +240,22 @@ pub fn hardening_scores(catalog_root: &Path) -> Result<BTreeMap<String, Result<f
             (name.clone(), score)
         })
         .collect())
+}
+
+/// The scores last computed for the catalog as its files are now, if any. Reads files only.
+pub fn remembered_scores(catalog_root: &Path) -> Option<Scores> {
+    ScoreCache::for_catalog(catalog_root).get(&hardening::content_key(catalog_root))
+}
+
+/// [`hardening_scores`], remembered for the next start under the content key the files had
+/// before the evaluation (an edit made meanwhile is then a miss, never a wrong hit).
+pub fn score_and_remember(catalog_root: &Path) -> Result<Scores> {
+    let key = hardening::content_key(catalog_root);
+    let scores = hardening_scores(catalog_root)?;
+    if let Err(e) = ScoreCache::for_catalog(catalog_root).put(&key, &scores) {
+        tracing::warn!("remembering the hardening scores: {e:#}");
+    }
+    Ok(scores)
 }
 
 /// The exposure score `systemd-analyze security --offline=yes` gives a unit text (0.0 best, 10.0
@@ -294,6 +313,15 @@ mod tests {
         let user_at = text.find("User=").unwrap();
         let umask_at = text.find("UMask=").unwrap();
         assert!(user_at < umask_at, "identity first, hardening after");
+    }
+
+    #[test]
+    fn refusals_are_named() {
+        let ifd = "error: path '/nix/store/p5zf-ifd.drv' is not valid\n(use '--show-trace')";
+        assert!(refusal(ifd).unwrap().contains("import-from-derivation"));
+        let read = "error: access to absolute path '/etc/x' is forbidden in restricted mode";
+        assert!(refusal(read).unwrap().contains("outside the catalog"));
+        assert_eq!(refusal("error: undefined variable 'x'"), None);
     }
 
     #[test]

@@ -8,170 +8,148 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::jobs::logpage::{LogPage, LogRange, LogSeek};
 use crate::jobs::spec::FailureSummary;
 use crate::jobs::{JobId, JobSpec};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// Leave the workbench; asks first when jobs run (then cancels them).
-    Quit,
-    /// Leave now, cancelling running jobs.
-    ForceQuit,
-    MoveUp,
-    MoveDown,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    /// Open the selected group, or focus the detail pane on a package.
-    Expand,
-    /// Close the selected group, or go to the parent group.
-    Collapse,
-    /// Open or close the selected group.
-    Toggle,
-    NextPane,
-    PrevPane,
-    /// Start typing a fuzzy search.
-    Search,
-    /// Keep the search as a filter and return to the tree.
-    SearchConfirm,
-    /// Clear the search and return to the tree.
-    SearchCancel,
-    SearchBackspace,
-    /// Clear the search query (from the tree).
-    ClearSearch,
-    FilterTier1,
-    FilterTier2,
-    FilterTier3,
-    FilterTierAll,
-    /// Cycle the category filter: all -> infrastructure -> application -> utility -> library.
-    CycleCategory,
-    /// Show or hide the key help.
-    Help,
-    /// Close the topmost overlay (help, log, jobs, dialogs).
-    CloseOverlay,
-    /// Build the selected package (on a tier or org line: every package shown in it).
-    Build,
-    /// Build every package the current filter shows.
-    BuildShown,
-    /// Build the whole catalog.
-    BuildAll,
-    /// Run the selected package's tests (smoke and VM checks).
-    Test,
-    /// Open the log of the selected package's running or last job (in the jobs view: of the
-    /// selected job).
-    OpenLog,
-    /// Enter on a package: its log when it has one, else the detail pane.
-    OpenLogOrToggle,
-    /// Write the `got:` hash of a hash mismatch into package.toml, then offer a rebuild.
-    FixHash,
-    /// Open the selected package's package.toml in $EDITOR.
-    OpenEditor,
-    /// The jobs view.
-    Jobs,
-    /// Cancel the selected job (main view: the selected package's running job).
-    CancelJob,
-    /// Run the selected job again.
-    RerunJob,
-    /// Run every failed job again.
-    RerunFailed,
-    /// Open a saved internal-json log file (asks for the path).
-    OpenLogFile,
-    /// Log view: follow new lines on / off.
-    ToggleFollow,
-    /// Log view: wrap long lines on / off.
-    ToggleWrap,
-    /// Log view: next search match.
-    SearchNext,
-    /// Log view: previous search match.
-    SearchPrev,
-    /// Log view: jump to the first error line.
-    FirstError,
-    /// Log view: show only one derivation's lines (cycles through them, then all).
-    CycleDrv,
-    /// Log view: save the log to a file.
-    SaveLog,
-    /// Answer yes in a confirm dialog.
-    Confirm,
-    /// Typed character while searching (or into a prompt).
-    #[serde(skip)]
-    SearchInput(char),
-    /// Terminal size changed (also sent once at start).
-    #[serde(skip)]
-    Resize {
-        width: u16,
-        height: u16,
-    },
-    /// Left mouse button pressed at a screen cell.
-    #[serde(skip)]
-    Click {
-        column: u16,
-        row: u16,
-    },
-    /// Mouse wheel over a screen cell.
-    #[serde(skip)]
-    Scroll {
-        column: u16,
-        row: u16,
-        down: bool,
-    },
-    /// Periodic timer (spinners, elapsed times once jobs exist).
-    #[serde(skip)]
-    Tick,
+/// Defines `Action` and, from the same list, `Action::BINDABLE` (every unit variant a key can be
+/// bound to, in the order the help overlay lists them) and `Action::describe`. Runtime-only
+/// variants are `#[serde(skip)]`, so no config string names them. One list, so a new action is
+/// bindable and described as soon as it exists.
+macro_rules! actions {
+    (
+        bindable { $( $(#[$bm:meta])* $bind:ident => $bdesc:literal, )* }
+        runtime { $(
+            $(#[$rm:meta])* $run:ident
+            $( ( $($tuple:ty),* ) )? $( { $($field:ident : $fty:ty),* } )? => $rdesc:literal,
+        )* }
+    ) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Action {
+            $( $(#[$bm])* $bind, )*
+            $(
+                $(#[$rm])* #[serde(skip)]
+                $run $( ( $($tuple),* ) )? $( { $($field : $fty),* } )?,
+            )*
+        }
+
+        impl Action {
+            /// Every action a key can be bound to, in the order the help overlay lists them.
+            pub const BINDABLE: &[Action] = &[$(Action::$bind),*];
+
+            /// One line for the help overlay.
+            pub fn describe(self) -> &'static str {
+                match self {
+                    $( Action::$bind => $bdesc, )*
+                    $( Action::$run { .. } => $rdesc, )*
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    bindable {
+        MoveUp => "move up",
+        MoveDown => "move down",
+        PageUp => "page up",
+        PageDown => "page down",
+        Top => "go to top",
+        Bottom => "go to bottom",
+        /// Open the selected group, or focus the detail pane on a package.
+        Expand => "expand / open detail",
+        /// Close the selected group, or go to the parent group.
+        Collapse => "collapse / go to parent",
+        /// Open or close the selected group.
+        Toggle => "toggle group",
+        NextPane => "next pane",
+        PrevPane => "previous pane",
+        /// Start typing a fuzzy search.
+        Search => "fuzzy search",
+        /// Keep the search as a filter and return to the tree.
+        SearchConfirm => "keep filter, back to tree",
+        /// Clear the search and return to the tree.
+        SearchCancel => "clear search, back to tree",
+        SearchBackspace => "delete a character",
+        /// Clear the search query (from the tree).
+        ClearSearch => "clear search filter",
+        FilterTier1 => "only tier 1",
+        FilterTier2 => "only tier 2",
+        FilterTier3 => "only tier 3",
+        FilterTierAll => "all tiers",
+        /// Cycle the category filter: all -> infrastructure -> application -> utility -> library.
+        CycleCategory => "cycle category filter",
+        /// Show or hide the key help.
+        Help => "toggle help",
+        /// Close the topmost overlay (help, log, jobs, dialogs).
+        CloseOverlay => "close",
+        /// Leave the workbench; asks first when jobs run (then cancels them).
+        Quit => "quit",
+        /// Leave now, cancelling running jobs.
+        ForceQuit => "quit now",
+        /// Build the selected package (on a tier or org line: every package shown in it).
+        Build => "build selected / its group",
+        /// Build every package the current filter shows.
+        BuildShown => "build everything shown",
+        /// Build the whole catalog.
+        BuildAll => "build the whole catalog",
+        /// Run the selected package's tests (smoke and VM checks).
+        Test => "run the package's tests",
+        /// Open the log of the selected package's running or last job (in the jobs view: of the
+        /// selected job).
+        OpenLog => "log of last / running job",
+        /// Enter on a package: its log when it has one, else the detail pane.
+        OpenLogOrToggle => "log, else toggle / detail",
+        /// Write the `got:` hash of a hash mismatch into package.toml, then offer a rebuild.
+        FixHash => "fix hash mismatch (got:)",
+        /// Open the selected package's package.toml in $EDITOR.
+        OpenEditor => "edit package.toml ($EDITOR)",
+        /// The jobs view.
+        Jobs => "jobs view",
+        /// Cancel the selected job (main view: the selected package's running job).
+        CancelJob => "cancel job",
+        /// Run the selected job again.
+        RerunJob => "re-run job",
+        /// Run every failed job again.
+        RerunFailed => "re-run all failed",
+        /// Open a saved internal-json log file (asks for the path).
+        OpenLogFile => "open a saved log file",
+        /// Score the services' hardening: evaluates the catalog's Nix code (restricted), so only
+        /// on request.
+        ScoreHardening => "score hardening (nix eval)",
+        /// Log view: follow new lines on / off.
+        ToggleFollow => "follow on / off",
+        /// Log view: wrap long lines on / off.
+        ToggleWrap => "wrap on / off",
+        /// Log view: next search match.
+        SearchNext => "next match",
+        /// Log view: previous search match.
+        SearchPrev => "previous match",
+        /// Log view: jump to the first error line.
+        FirstError => "first error",
+        /// Log view: show only one derivation's lines (cycles through them, then all).
+        CycleDrv => "filter by derivation",
+        /// Log view: save the log to a file.
+        SaveLog => "save log to a file",
+        /// Answer yes in a confirm dialog.
+        Confirm => "yes",
+    }
+    runtime {
+        /// Typed character while searching (or into a prompt).
+        SearchInput(char) => "type into search",
+        /// Terminal size changed (also sent once at start).
+        Resize { width: u16, height: u16 } => "resize",
+        /// Left mouse button pressed at a screen cell.
+        Click { column: u16, row: u16 } => "click",
+        /// Mouse wheel over a screen cell.
+        Scroll { column: u16, row: u16, down: bool } => "scroll",
+        /// Periodic timer (spinners, elapsed times once jobs exist).
+        Tick => "tick",
+    }
 }
 
 impl Action {
-    /// Every action a key can be bound to, in the order the help overlay lists them.
-    pub const BINDABLE: [Action; 46] = [
-        Action::MoveUp,
-        Action::MoveDown,
-        Action::PageUp,
-        Action::PageDown,
-        Action::Top,
-        Action::Bottom,
-        Action::Expand,
-        Action::Collapse,
-        Action::Toggle,
-        Action::NextPane,
-        Action::PrevPane,
-        Action::Search,
-        Action::SearchConfirm,
-        Action::SearchCancel,
-        Action::SearchBackspace,
-        Action::ClearSearch,
-        Action::FilterTier1,
-        Action::FilterTier2,
-        Action::FilterTier3,
-        Action::FilterTierAll,
-        Action::CycleCategory,
-        Action::Help,
-        Action::CloseOverlay,
-        Action::Quit,
-        Action::ForceQuit,
-        Action::Build,
-        Action::BuildShown,
-        Action::BuildAll,
-        Action::Test,
-        Action::OpenLog,
-        Action::OpenLogOrToggle,
-        Action::FixHash,
-        Action::OpenEditor,
-        Action::Jobs,
-        Action::CancelJob,
-        Action::RerunJob,
-        Action::RerunFailed,
-        Action::OpenLogFile,
-        Action::ToggleFollow,
-        Action::ToggleWrap,
-        Action::SearchNext,
-        Action::SearchPrev,
-        Action::FirstError,
-        Action::CycleDrv,
-        Action::SaveLog,
-        Action::Confirm,
-    ];
-
     /// The config name (`move_down`), as serde spells it.
     pub fn name(self) -> String {
         serde_json::to_value(self)
@@ -183,63 +161,6 @@ impl Action {
     /// Parses a config name; None for unknown names.
     pub fn from_name(name: &str) -> Option<Action> {
         serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
-    }
-
-    /// One line for the help overlay.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Action::Quit => "quit",
-            Action::ForceQuit => "quit now",
-            Action::MoveUp => "move up",
-            Action::MoveDown => "move down",
-            Action::PageUp => "page up",
-            Action::PageDown => "page down",
-            Action::Top => "go to top",
-            Action::Bottom => "go to bottom",
-            Action::Expand => "expand / open detail",
-            Action::Collapse => "collapse / go to parent",
-            Action::Toggle => "toggle group",
-            Action::NextPane => "next pane",
-            Action::PrevPane => "previous pane",
-            Action::Search => "fuzzy search",
-            Action::SearchConfirm => "keep filter, back to tree",
-            Action::SearchCancel => "clear search, back to tree",
-            Action::SearchBackspace => "delete a character",
-            Action::ClearSearch => "clear search filter",
-            Action::FilterTier1 => "only tier 1",
-            Action::FilterTier2 => "only tier 2",
-            Action::FilterTier3 => "only tier 3",
-            Action::FilterTierAll => "all tiers",
-            Action::CycleCategory => "cycle category filter",
-            Action::Help => "toggle help",
-            Action::CloseOverlay => "close",
-            Action::Build => "build selected / its group",
-            Action::BuildShown => "build everything shown",
-            Action::BuildAll => "build the whole catalog",
-            Action::Test => "run the package's tests",
-            Action::OpenLog => "log of last / running job",
-            Action::OpenLogOrToggle => "log, else toggle / detail",
-            Action::FixHash => "fix hash mismatch (got:)",
-            Action::OpenEditor => "edit package.toml ($EDITOR)",
-            Action::Jobs => "jobs view",
-            Action::CancelJob => "cancel job",
-            Action::RerunJob => "re-run job",
-            Action::RerunFailed => "re-run all failed",
-            Action::OpenLogFile => "open a saved log file",
-            Action::ToggleFollow => "follow on / off",
-            Action::ToggleWrap => "wrap on / off",
-            Action::SearchNext => "next match",
-            Action::SearchPrev => "previous match",
-            Action::FirstError => "first error",
-            Action::CycleDrv => "filter by derivation",
-            Action::SaveLog => "save log to a file",
-            Action::Confirm => "yes",
-            Action::SearchInput(_) => "type into search",
-            Action::Resize { .. } => "resize",
-            Action::Click { .. } => "click",
-            Action::Scroll { .. } => "scroll",
-            Action::Tick => "tick",
-        }
     }
 }
 
@@ -278,43 +199,13 @@ pub enum Command {
     },
     /// Re-read these packages' records from the status store (after a job finished).
     RefreshStatus(Vec<String>),
+    /// Evaluate the catalog (restricted) and score every service's hardening.
+    ScoreHardening,
     /// Look through the whole log of `source` (not only the view's window), streaming.
     SeekLog {
         source: LogSource,
         seek: LogSeek,
     },
-}
-
-/// What a whole-log seek looks for; answered by `Feedback::LogSought` with a display line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LogSeek {
-    /// The next (or previous) line after (before) display line `from` containing `query`
-    /// (ignoring case and ANSI), wrapping around the log; only lines of `drv` when set.
-    Match {
-        query: String,
-        from: u64,
-        forward: bool,
-        drv: Option<String>,
-    },
-    /// The first line reading as an error, else the first containing `fallback` (the
-    /// classified failure's first line); only lines of `drv` when set.
-    FirstError {
-        fallback: Option<String>,
-        drv: Option<String>,
-    },
-}
-
-/// Which lines of a log a view asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogRange {
-    /// The newest lines.
-    Tail,
-    /// The oldest lines.
-    Head,
-    /// The page just before display line N.
-    Before(u64),
-    /// A window of lines around display line N (a seek's result).
-    Around(u64),
 }
 
 /// What the runtime reports back after performing a command or a background task; folded into
@@ -326,7 +217,7 @@ pub enum Feedback {
     Hardening(super::app::Hardening),
     LogPage {
         source: LogSource,
-        page: Result<super::logview::LogPage, String>,
+        page: Result<LogPage, String>,
     },
     LogSaved {
         source: LogSource,
@@ -365,9 +256,40 @@ pub enum LogSource {
 mod tests {
     use super::*;
 
+    /// serde's own list of the names it accepts (from its "unknown variant" message), so this
+    /// does not trust `BINDABLE` to describe the enum.
+    fn serde_names() -> Vec<String> {
+        let err = serde_json::from_str::<Action>("\"-\"")
+            .unwrap_err()
+            .to_string();
+        let list = err.split("expected one of ").nth(1).expect(&err);
+        list.split(',')
+            .map(|n| n.trim().trim_matches('`').to_owned())
+            .filter(|n| !n.is_empty())
+            .map(|n| n.split('`').next().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn every_name_serde_accepts_is_bindable_and_nothing_else() {
+        let bindable: Vec<String> = Action::BINDABLE.iter().map(|a| a.name()).collect();
+        let mut accepted = serde_names();
+        assert!(accepted.len() > 40, "{accepted:?}");
+        let mut sorted = bindable.clone();
+        sorted.sort();
+        accepted.sort();
+        assert_eq!(sorted, accepted);
+        // Each once: the help overlay lists each action on one row.
+        sorted.dedup();
+        assert_eq!(sorted.len(), bindable.len());
+        for a in Action::BINDABLE {
+            assert!(!a.describe().is_empty(), "{a:?}");
+        }
+    }
+
     #[test]
     fn names_round_trip() {
-        for a in Action::BINDABLE {
+        for &a in Action::BINDABLE {
             assert_eq!(Action::from_name(&a.name()), Some(a), "{a:?}");
         }
         assert_eq!(Action::MoveDown.name(), "move_down");

@@ -1,14 +1,15 @@
 //! ANSI colours of log lines as ratatui styles: SGR sequences (`ESC [ ... m`) become styles, every
 //! other escape (cursor moves, OSC hyperlinks) is dropped, so a build log keeps its colours and
-//! nothing else reaches the terminal.
+//! nothing else reaches the terminal. Under a monochrome theme only the modifiers (bold,
+//! underline, ...) are kept.
 
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Span;
 
 use crate::nix::ansi::{Piece, pieces};
 
-/// `text` as styled spans on top of `base`.
-pub fn spans(text: &str, base: Style) -> Vec<Span<'static>> {
+/// `text` as styled spans on top of `base`; the escapes' colours only when `colours`.
+pub fn spans(text: &str, base: Style, colours: bool) -> Vec<Span<'static>> {
     if !text.contains('\x1b') {
         return vec![Span::styled(text.replace('\t', "    "), base)];
     }
@@ -31,6 +32,10 @@ pub fn spans(text: &str, base: Style) -> Vec<Span<'static>> {
                     out.push(Span::styled(std::mem::take(&mut run), style));
                 }
                 style = apply_sgr(style, base, params);
+                if !colours {
+                    style.fg = base.fg;
+                    style.bg = base.bg;
+                }
             }
             Piece::Escape => {}
         }
@@ -129,6 +134,7 @@ mod tests {
         let s = spans(
             "\x1b[31;1merror:\x1b[0m hash \x1b]8;;http://x\x07link\x1b]8;;\x07\x1b[2K done",
             Style::new(),
+            true,
         );
         let text: String = s.iter().map(|s| s.content.as_ref()).collect();
         assert_eq!(text, "error: hash link done");
@@ -140,8 +146,18 @@ mod tests {
 
     #[test]
     fn extended_colours() {
-        let s = spans("\x1b[38;5;208mx\x1b[48;2;1;2;3my", Style::new());
+        let s = spans("\x1b[38;5;208mx\x1b[48;2;1;2;3my", Style::new(), true);
         assert_eq!(s[0].style.fg, Some(Color::Indexed(208)));
         assert_eq!(s[1].style.bg, Some(Color::Rgb(1, 2, 3)));
+    }
+
+    #[test]
+    fn without_colours_only_modifiers_remain() {
+        let s = spans("\x1b[31;1merror:\x1b[0m \x1b[42mok", Style::new(), false);
+        assert!(
+            s.iter()
+                .all(|s| s.style.fg.is_none() && s.style.bg.is_none())
+        );
+        assert!(s[0].style.add_modifier.contains(Modifier::BOLD));
     }
 }

@@ -7,9 +7,11 @@ use crate::catalog::{Catalog, Category, Package, Tier};
 use crate::jobs::{JobId, Outcome};
 use crate::search;
 
+use super::action::Action;
 use super::jobs::JobTable;
 use super::keymap::{KeyMap, View};
 use super::logview::LogView;
+use super::theme::Theme;
 
 /// Which pane has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,10 +59,13 @@ pub enum OnYes {
     Rebuild(Vec<String>),
 }
 
-/// The hardening scores of the catalog's services (issue 3 item 6), computed once in the
-/// background at start-up.
+/// The hardening scores of the catalog's services. Computing them evaluates the catalog's Nix
+/// code, so it happens only when the user asks (or they come from the cache of a previous run on
+/// the same files).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Hardening {
+    /// Not asked for, and nothing cached for the catalog as it is.
+    NotScored,
     Pending,
     /// nix or systemd-analyze is missing, or the evaluation failed (the reason).
     Unavailable(String),
@@ -155,17 +160,6 @@ impl PackageStatus {
         PackageStatus::Stale,
     ];
 
-    pub fn glyph(self) -> &'static str {
-        match self {
-            PackageStatus::Building => "⟳",
-            PackageStatus::Ok => "✔",
-            PackageStatus::Failed => "✘",
-            PackageStatus::Cancelled => "⊘",
-            PackageStatus::Stale => "~",
-            PackageStatus::NeverBuilt => "◌",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             PackageStatus::Building => "building",
@@ -184,18 +178,6 @@ impl PackageStatus {
             other => other.label(),
         }
     }
-
-    pub fn color(self) -> ratatui::style::Color {
-        use ratatui::style::Color;
-        match self {
-            PackageStatus::Building => Color::Yellow,
-            PackageStatus::Ok => Color::Green,
-            PackageStatus::Failed => Color::Red,
-            PackageStatus::Cancelled => Color::Magenta,
-            PackageStatus::Stale => Color::Yellow,
-            PackageStatus::NeverBuilt => Color::DarkGray,
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -206,6 +188,8 @@ pub struct App {
     /// Number of invalid `package.toml` files left out of the catalog (`atwb check` lists them).
     pub diagnostics: usize,
     pub keymap: KeyMap,
+    /// Colours, styles and glyphs the views draw with.
+    pub theme: Theme,
     /// The config file the keymap can be changed in, as the help overlay names it.
     pub config_file: String,
     pub filter: Filter,
@@ -248,12 +232,22 @@ pub struct App {
 }
 
 impl App {
+    /// Every package's name, for a status refresh.
+    pub fn package_names(&self) -> Vec<String> {
+        self.catalog
+            .packages
+            .iter()
+            .map(|p| p.name.clone())
+            .collect()
+    }
+
     pub fn new(catalog: Catalog, catalog_label: String, diagnostics: usize, keymap: KeyMap) -> App {
         let mut app = App {
             catalog,
             catalog_label,
             diagnostics,
             keymap,
+            theme: Theme::default(),
             config_file: "~/.config/atwb/config.toml".to_owned(),
             filter: Filter::default(),
             mode: Mode::Normal,
@@ -273,7 +267,7 @@ impl App {
             jobs: JobTable::default(),
             statuses: HashMap::new(),
             statuses_loaded: false,
-            hardening: Hardening::Pending,
+            hardening: Hardening::NotScored,
             notice: None,
             now: Instant::now(),
             unix_now: 0,
@@ -354,6 +348,30 @@ impl App {
             }
             _ => None,
         })
+    }
+
+    /// Shows `text` in the status bar until the next key press.
+    pub fn notify(&mut self, text: impl Into<String>, error: bool) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            error,
+        });
+    }
+
+    /// The hardening score of `service` as the detail pane shows it.
+    pub fn hardening_text(&self, service: &str) -> String {
+        match &self.hardening {
+            Hardening::NotScored => match self.keymap.hint(View::Main, Action::ScoreHardening) {
+                Some(key) => format!("not scored ({key})"),
+                None => "not scored".into(),
+            },
+            Hardening::Pending => "…".into(),
+            Hardening::Unavailable(_) => "n/a".into(),
+            Hardening::Scores(s) => match s.get(service) {
+                Some(Ok(score)) => format!("{score:.1}"),
+                Some(Err(_)) | None => "n/a".into(),
+            },
+        }
     }
 
     /// Counts of the packages in `indices` per status (for group rows and the title bar).

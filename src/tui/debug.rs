@@ -1,7 +1,6 @@
-//! Hidden `atwb debug ...` entry points for benchmarks: they run the TUI's own code paths without
-//! a terminal.
+//! The TUI halves of the hidden `atwb debug ...` benchmarks (`first-frame`, `latency`): they run
+//! the TUI's own code paths without a terminal.
 
-use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -13,27 +12,6 @@ use ratatui::backend::TestBackend;
 use super::action::Action;
 use super::update::update;
 use super::views;
-
-/// `atwb debug filter --names FILE QUERY`: the TUI's matcher over a file of names, best first.
-pub fn filter(names: &Path, query: &str) -> Result<ExitCode> {
-    let text =
-        std::fs::read_to_string(names).with_context(|| format!("reading {}", names.display()))?;
-    let lines: Vec<&str> = text.lines().collect();
-    let hits = crate::search::filter_strings(&lines, query);
-    let mut out = BufWriter::new(std::io::stdout().lock());
-    for (i, _) in &hits {
-        if writeln!(out, "{}", lines[*i]).is_err() {
-            break; // closed pipe (e.g. `| head`): stop quietly
-        }
-    }
-    let _ = out.flush();
-    // Like fzf --filter: exit 1 when nothing matched.
-    Ok(if hits.is_empty() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
 
 /// `atwb debug first-frame [--width W --height H]`: what `atwb` does before its first frame
 /// (load catalog and config, build the state, lay out and draw), drawn to an in-memory terminal
@@ -80,8 +58,8 @@ pub fn first_frame(
             "packages {}  load {:.2} ms  state {:.2} ms  draw {:.2} ms  total {:.2} ms",
             app.catalog.packages.len(),
             ms(loaded),
-            ms(built - loaded),
-            ms(drawn - built),
+            ms(built.checked_sub(loaded).unwrap()),
+            ms(drawn.checked_sub(built).unwrap()),
             ms(drawn)
         );
     }
@@ -115,8 +93,7 @@ pub struct LatencyOptions {
 pub fn latency(catalog_root: &Path, opts: &LatencyOptions) -> Result<ExitCode> {
     use std::sync::{Arc, Mutex};
 
-    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-    use futures::StreamExt;
+    use crossterm::event::Event;
 
     use crate::jobs::{Engine, EngineConfig, JobSpec, StatusStore};
     use crate::nix::command::Installable;
@@ -161,35 +138,6 @@ pub fn latency(catalog_root: &Path, opts: &LatencyOptions) -> Result<ExitCode> {
     let (key_tx, key_rx) = tokio::sync::mpsc::unbounded_channel::<(Event, Instant)>();
     let taken: Arc<Mutex<Vec<Instant>>> = Arc::default();
     let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
-    struct BenchScreen {
-        terminal: Terminal<TestBackend>,
-        keys: Option<tokio::sync::mpsc::UnboundedReceiver<(Event, Instant)>>,
-        taken: Arc<Mutex<Vec<Instant>>>,
-        latencies: Arc<Mutex<Vec<f64>>>,
-        frames: u64,
-    }
-    impl super::runtime::Screen for BenchScreen {
-        fn draw(&mut self, app: &super::App) -> Result<()> {
-            self.terminal.draw(|f| views::draw(f, app))?;
-            self.frames += 1;
-            let done = Instant::now();
-            let mut taken = self.taken.lock().expect("taken");
-            let mut lat = self.latencies.lock().expect("latencies");
-            lat.extend(taken.drain(..).map(|t| ms(done - t)));
-            Ok(())
-        }
-        fn events(&mut self) -> super::runtime::Events {
-            let taken = self.taken.clone();
-            let rx = self.keys.take().expect("one event stream");
-            Box::pin(tokio_stream_from(rx).map(move |(ev, sent)| {
-                taken.lock().expect("taken").push(sent);
-                Ok(ev)
-            }))
-        }
-        fn edit(&mut self, _path: &Path) -> Result<()> {
-            anyhow::bail!("no editor in the benchmark")
-        }
-    }
     let mut screen = BenchScreen {
         terminal: Terminal::new(TestBackend::new(opts.width, opts.height))?,
         keys: Some(key_rx),
@@ -198,20 +146,7 @@ pub fn latency(catalog_root: &Path, opts: &LatencyOptions) -> Result<ExitCode> {
         frames: 0,
     };
 
-    let key = |c: char| Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
-    let mut script = vec![
-        key('J'),
-        Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
-    ];
-    let half = opts.keys / 2;
-    script.extend((0..half).map(|i| key(if i % 2 == 0 { 'k' } else { 'j' })));
-    script.extend([key('q'), key('q')]);
-    script.extend((0..opts.keys - half).map(|i| key(if i % 2 == 0 { 'j' } else { 'k' })));
-    let n_keys = script.len();
-    script.push(Event::Key(KeyEvent::new(
-        KeyCode::Char('c'),
-        KeyModifiers::CONTROL,
-    )));
+    let (script, n_keys) = key_script(opts.keys);
     let (warmup, interval) = (opts.warmup_ms, opts.interval_ms);
     rt.spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(warmup)).await;
@@ -263,6 +198,62 @@ pub fn latency(catalog_root: &Path, opts: &LatencyOptions) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The benchmark's terminal: draws into memory and closes the latency of every key taken
+/// since the last frame.
+struct BenchScreen {
+    terminal: Terminal<TestBackend>,
+    keys: Option<tokio::sync::mpsc::UnboundedReceiver<(crossterm::event::Event, Instant)>>,
+    taken: std::sync::Arc<std::sync::Mutex<Vec<Instant>>>,
+    latencies: std::sync::Arc<std::sync::Mutex<Vec<f64>>>,
+    frames: u64,
+}
+impl super::runtime::Screen for BenchScreen {
+    fn draw(&mut self, app: &super::App) -> Result<()> {
+        self.terminal.draw(|f| views::draw(f, app))?;
+        self.frames += 1;
+        let done = Instant::now();
+        let mut taken = self.taken.lock().expect("taken");
+        let mut lat = self.latencies.lock().expect("latencies");
+        lat.extend(taken.drain(..).map(|t| ms(done - t)));
+        Ok(())
+    }
+    fn events(&mut self) -> super::runtime::Events {
+        let taken = self.taken.clone();
+        let rx = self.keys.take().expect("one event stream");
+        Box::pin(futures::StreamExt::map(
+            tokio_stream_from(rx),
+            move |(ev, sent)| {
+                taken.lock().expect("taken").push(sent);
+                Ok(ev)
+            },
+        ))
+    }
+    fn edit(&mut self, _path: &Path) -> Result<()> {
+        anyhow::bail!("no editor in the benchmark")
+    }
+}
+
+/// Open the jobs view and the first job's log, scroll it, close it, scroll the tree; Ctrl-c
+/// last. Returns the events and how many of them should produce a frame.
+fn key_script(keys: usize) -> (Vec<crossterm::event::Event>, usize) {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    let key = |c: char| Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    let mut script = vec![
+        key('J'),
+        Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    ];
+    let half = keys / 2;
+    script.extend((0..half).map(|i| key(if i % 2 == 0 { 'k' } else { 'j' })));
+    script.extend([key('q'), key('q')]);
+    script.extend((0..keys - half).map(|i| key(if i % 2 == 0 { 'j' } else { 'k' })));
+    let n_keys = script.len();
+    script.push(Event::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    (script, n_keys)
+}
+
 /// Counts the log events on their way to the loop (the benchmark reports the stream's rate).
 fn count_lines(
     mut rx: tokio::sync::mpsc::Receiver<crate::jobs::JobEvent>,
@@ -292,7 +283,7 @@ fn tempfile_dir() -> Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!(
         "atwb-latency-{}-{}",
         std::process::id(),
-        crate::jobs::time::file_stamp()
+        crate::time::file_stamp()
     ));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     Ok(dir)

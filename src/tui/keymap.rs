@@ -140,6 +140,31 @@ impl Key {
     }
 }
 
+impl Key {
+    /// As `Display`, with the arrow keys spelt out when only ASCII may be drawn.
+    pub fn label(&self, ascii: bool) -> String {
+        let name = match self.code {
+            KeyCode::Up => "up",
+            KeyCode::Down => "down",
+            KeyCode::Left => "left",
+            KeyCode::Right => "right",
+            _ => return self.to_string(),
+        };
+        if !ascii {
+            return self.to_string();
+        }
+        let mut out = String::new();
+        if self.ctrl {
+            out.push_str("ctrl-");
+        }
+        if self.alt {
+            out.push_str("alt-");
+        }
+        out.push_str(name);
+        out
+    }
+}
+
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.ctrl {
@@ -176,6 +201,8 @@ impl fmt::Display for Key {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyMap {
     views: BTreeMap<View, HashMap<Key, Action>>,
+    /// Name keys in ASCII only (`up` rather than `↑`) in hints and help.
+    pub ascii: bool,
 }
 
 const DEFAULTS: &[(View, &str, Action)] = &[
@@ -218,6 +245,7 @@ const DEFAULTS: &[(View, &str, Action)] = &[
     (View::Main, "J", Action::Jobs),
     (View::Main, "c", Action::CancelJob),
     (View::Main, "O", Action::OpenLogFile),
+    (View::Main, "H", Action::ScoreHardening),
     (View::Search, "enter", Action::SearchConfirm),
     (View::Search, "esc", Action::SearchCancel),
     (View::Search, "backspace", Action::SearchBackspace),
@@ -294,7 +322,10 @@ impl Default for KeyMap {
             let key = Key::parse(key).expect("default keys parse");
             views.entry(view).or_default().insert(key, action);
         }
-        KeyMap { views }
+        KeyMap {
+            views,
+            ascii: false,
+        }
     }
 }
 
@@ -384,7 +415,7 @@ impl KeyMap {
         keys.iter()
             .find(|k| matches!(k.code, KeyCode::Char(_)) && !k.ctrl && !k.alt)
             .or(keys.first())
-            .map(Key::to_string)
+            .map(|k| k.label(self.ascii))
     }
 
     /// `(view, [(keys, action)])` for every view, actions in `Action::BINDABLE` order: what the
@@ -394,11 +425,13 @@ impl KeyMap {
             .into_iter()
             .map(|view| {
                 let rows = Action::BINDABLE
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .filter_map(|a| {
                         let keys = self.keys_for(view, a);
                         (!keys.is_empty()).then(|| {
-                            let text: Vec<String> = keys.iter().map(Key::to_string).collect();
+                            let text: Vec<String> =
+                                keys.iter().map(|k| k.label(self.ascii)).collect();
                             (text.join(" "), a)
                         })
                     })
@@ -411,7 +444,7 @@ impl KeyMap {
 
 fn did_you_mean(name: &str) -> String {
     let names: Vec<String> = Action::BINDABLE.iter().map(|a| a.name()).collect();
-    crate::catalog::validate::rules::did_you_mean(name, names.iter().map(String::as_str))
+    crate::search::did_you_mean(name, names.iter().map(String::as_str))
         .map(|n| format!("; did you mean `{n}`?"))
         .unwrap_or_default()
 }
@@ -457,5 +490,17 @@ mod tests {
         assert_eq!(Key::from_event(&ev), Key::char('G'));
         let ev = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(Key::from_event(&ev), Key::parse("ctrl-c").unwrap());
+    }
+
+    #[test]
+    fn every_bindable_action_can_be_bound_by_its_name() {
+        for &a in Action::BINDABLE {
+            let keys = BTreeMap::from([(
+                "main".to_owned(),
+                BTreeMap::from([("f9".to_owned(), a.name())]),
+            )]);
+            let map = KeyMap::with_overrides(&keys, Path::new("config.toml")).unwrap();
+            assert_eq!(map.action(View::Main, &Key::parse("f9").unwrap()), Some(a));
+        }
     }
 }

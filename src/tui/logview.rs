@@ -4,59 +4,10 @@
 
 use std::collections::VecDeque;
 
+use crate::jobs::logpage::{LogLine, LogPage, WINDOW_LINES, is_error_line, matches_query};
 use crate::jobs::spec::FailureSummary;
-use crate::nix::ansi;
 
 use super::action::LogSource;
-
-/// Display lines kept in memory per log view. Older ones are re-read from disk on demand.
-pub const WINDOW_LINES: usize = 5000;
-/// Lines fetched per page when scrolling above the window.
-pub const PAGE_LINES: usize = 2000;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogLine {
-    /// As nix printed it, ANSI escapes kept (the view renders the colours).
-    pub text: String,
-    /// The derivation whose builder printed it, when known.
-    pub drv: Option<String>,
-}
-
-impl LogLine {
-    pub fn new(text: impl Into<String>, drv: Option<String>) -> LogLine {
-        LogLine {
-            text: text.into(),
-            drv,
-        }
-    }
-
-    /// One display line per line of `text` (nix messages such as a hash mismatch span several).
-    pub fn split(text: &str, drv: Option<String>) -> impl Iterator<Item = LogLine> + '_ {
-        text.split('\n').map(move |l| LogLine::new(l, drv.clone()))
-    }
-
-    pub fn plain(&self) -> std::borrow::Cow<'_, str> {
-        ansi::strip(&self.text)
-    }
-}
-
-/// A page of lines the runtime read for a log view.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LogPage {
-    /// Display number of `lines[0]`.
-    pub first: u64,
-    pub lines: Vec<LogLine>,
-    /// Display lines in the whole source (so far).
-    pub total: u64,
-    /// Every derivation the source's build state knows, in order of appearance.
-    pub drvs: Vec<String>,
-    /// The classified failure of the whole log, if it failed.
-    pub failure: Option<FailureSummary>,
-    /// Whether this page ends at the newest line (a live view then keeps appending).
-    pub at_tail: bool,
-    /// Raw log lines the page was read from (a live view takes event lines from here on).
-    pub raw_total: u64,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogView {
@@ -306,18 +257,6 @@ impl LogView {
     }
 }
 
-/// Whether `line` contains `lowercase_query`, ignoring case and ANSI escapes.
-pub fn matches_query(line: &LogLine, lowercase_query: &str) -> bool {
-    line.plain().to_lowercase().contains(lowercase_query)
-}
-
-/// Whether `line` reads as an error (`error:` from nix or a compiler).
-pub fn is_error_line(line: &LogLine) -> bool {
-    let p = line.plain();
-    let t = p.trim_start();
-    t.starts_with("error:") || t.starts_with("error ") || t.contains(" error:")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,13 +307,5 @@ mod tests {
         v.push_live(LogLine::new("new", None));
         assert_eq!(v.lines.back().unwrap().text, "l6999");
         assert_eq!(v.total, 8001);
-    }
-
-    #[test]
-    fn multi_line_messages_become_several_lines() {
-        let parts: Vec<_> =
-            LogLine::split("error: hash mismatch\n  specified: a\n  got: b", None).collect();
-        assert_eq!(parts.len(), 3);
-        assert_eq!(parts[2].text, "  got: b");
     }
 }

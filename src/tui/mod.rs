@@ -4,7 +4,7 @@
 //! view -> `update::update(&mut App, Action) -> Vec<Command>` changes state -> `runtime` executes
 //! the commands and, when `app.dirty`, draws `views::draw(&App)`.
 //!
-//! Builds (issue 4): `b` builds the selected package (on a tier or org line: every package shown
+//! Builds: `b` builds the selected package (on a tier or org line: every package shown
 //! in it), `B` everything the filter shows, `t` runs its tests, `J` opens the jobs view, `c`
 //! cancels, `f` writes a hash mismatch's `got:` hash and offers a rebuild, `E` opens package.toml
 //! in `$EDITOR`, `O` opens a saved internal-json log. The log of the selected package's running or
@@ -12,31 +12,35 @@
 //! package without a log, still opens / closes the group or focuses the detail). `l` stays
 //! "expand" as in the tree's vim keys. The runtime owns the job engine; `update` only returns
 //! `Command`s (`Build`, `Cancel`, `FixHash`, `LoadLog`, ...) and the runtime reports back with
-//! `Feedback`. `q` asks first while jobs run; Ctrl-c cancels them and quits; every exit waits
-//! (bounded) for nix to stop its builders before the terminal is restored.
+//! `Feedback`. `q` asks first while jobs run; Ctrl-c cancels them and quits, and so do SIGTERM,
+//! SIGHUP, SIGQUIT and SIGINT (exit 128 + the signal's number); every exit cancels the jobs and
+//! waits (bounded) for nix to stop its builders and the results to be recorded before the
+//! terminal is restored. Hardening scores evaluate the catalog's Nix code, so they are computed
+//! only on `H` (or shown from a cache keyed by the catalog's content).
 //!
 //! Test hook: in debug builds only, `ATWB_TEST_PANIC=1` makes the TUI panic after its first frame
 //! (`=running`: after the first frame drawn while a build's builder logs)
 //! (used by `tests/e2e_tmux.rs` to check that a panic restores the terminal).
 
 pub mod action;
-pub mod ansi;
+pub(crate) mod ansi;
 pub mod app;
-pub mod debug;
+pub(crate) mod debug;
 pub mod effects;
-pub mod jobs;
+pub(crate) mod jobs;
 pub mod keymap;
 pub mod layout;
 pub mod logview;
 pub mod runtime;
+pub(crate) mod theme;
 pub mod update;
-pub mod update_jobs;
-pub mod views;
+pub(crate) mod views;
 
 #[cfg(test)]
 mod tests;
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
@@ -64,13 +68,16 @@ fn load_catalog(catalog_root: &Path) -> Result<(crate::catalog::Catalog, usize)>
     Ok((loaded.catalog, invalid.len()))
 }
 
-/// Reads the config's keymap and builds the state.
+/// Reads the config's keymap and theme and builds the state.
 fn build_app(catalog: crate::catalog::Catalog, invalid: usize, catalog_root: &Path) -> Result<App> {
     let config_dir = paths::config_dir();
     let config = Config::load_from(&config_dir)?;
     let config_file = config_dir.join("config.toml");
-    let keymap = KeyMap::with_overrides(&config.keys, &config_file)?;
+    let theme = theme::Theme::load(&config, theme::Terminal::from_env())?;
+    let mut keymap = KeyMap::with_overrides(&config.keys, &config_file)?;
+    keymap.ascii = theme.glyphs.ascii;
     let mut app = App::new(catalog, display_path(catalog_root), invalid, keymap);
+    app.theme = theme;
     app.config_file = home_relative(&config_file);
     Ok(app)
 }
@@ -96,12 +103,17 @@ fn display_path(root: &Path) -> String {
     }
 }
 
-pub fn run(catalog_root: PathBuf) -> Result<()> {
+/// Opens the UI; the exit code is 0, or 128 + the number of the signal (SIGTERM, SIGHUP,
+/// SIGQUIT, SIGINT) that ended it once its jobs were cancelled and the terminal restored.
+pub fn run(catalog_root: PathBuf) -> Result<ExitCode> {
     // Everything that can fail with a readable message happens before the terminal switches mode.
     let _log = init_logging();
     let app = load_app(&catalog_root)?;
     tracing::info!(catalog = %catalog_root.display(), packages = app.catalog.packages.len(), "tui start");
-    runtime::run(app, catalog_root)
+    Ok(match runtime::run(app, catalog_root)? {
+        Some(signal) => ExitCode::from(u8::try_from(128 + signal).unwrap_or(u8::MAX)),
+        None => ExitCode::SUCCESS,
+    })
 }
 
 /// Logs to `<state dir>/atwb.log`, never to the terminal the UI draws on. `ATWB_LOG` sets the

@@ -22,7 +22,7 @@ use super::keymap::Key;
 use super::update::{on_feedback, on_job_event, update};
 use super::views;
 use crate::config::Config;
-use crate::jobs::{Engine, EngineConfig, JobEvent, StatusStore};
+use crate::jobs::{Engine, EngineConfig, EngineHandle, JobEvent, JobState, StatusStore};
 
 /// Restores the terminal when dropped, so every exit path (return, `?`, unwinding) leaves it
 /// usable. The panic hook installed in `enter` covers the panic case before unwinding starts.
@@ -36,7 +36,11 @@ impl Drop for TerminalGuard {
 
 fn restore() {
     let _ = execute!(stdout(), DisableMouseCapture);
-    ratatui::restore();
+    // Not `ratatui::restore`: it reports a failure with eprintln!, which panics when the terminal
+    // is gone (SIGHUP), and a panic here would replace the exit status.
+    if let Err(e) = ratatui::try_restore() {
+        tracing::warn!("restoring the terminal: {e}");
+    }
 }
 
 /// Raw mode, alternate screen, mouse capture, and a panic hook that undoes all three before the
@@ -102,15 +106,16 @@ pub fn event_to_action(app: &App, event: &Event) -> Option<Action> {
 }
 
 /// Runs the UI with a job engine for the catalog at `catalog_root`. On every way out (quit,
-/// error, panic) running jobs are cancelled and nix gets a bounded time to stop its builders
-/// before the terminal is restored.
-pub fn run(mut app: App, catalog_root: PathBuf) -> Result<()> {
+/// error, panic, SIGTERM / SIGHUP / SIGQUIT / SIGINT) running jobs are cancelled and nix gets a
+/// bounded time to stop its builders before the terminal is restored. Returns the signal that
+/// ended it, if one did (the caller exits with 128 + its number).
+pub fn run(mut app: App, catalog_root: PathBuf) -> Result<Option<i32>> {
     let config = Config::load_from(&crate::paths::config_dir())?;
     let store =
         Arc::new(StatusStore::open(&catalog_root).context("opening the build status store")?);
     let flake = match &config.jobs.flake {
         Some(f) => Ok(f.clone()),
-        None => crate::jobs::cli::repo_flake(&catalog_root).map_err(|e| format!("{e:#}")),
+        None => crate::paths::repo_flake(&catalog_root).map_err(|e| format!("{e:#}")),
     };
     // Two workers: nix output is read off the UI's thread, so a chatty build never delays a key.
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -118,8 +123,10 @@ pub fn run(mut app: App, catalog_root: PathBuf) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let in_rt = rt.enter();
+    // Before the terminal changes mode: from here on a signal is handled, never fatal.
+    let mut signals = StopSignals::new();
     let (mut terminal, _guard) = enter()?;
-    let _in_rt = rt.enter();
     let mut engine_cfg = EngineConfig::from_config(&config.jobs, &catalog_root);
     engine_cfg.store = Some(store.clone());
     // Declared after the terminal guard, so dropped before it: nix is stopped first.
@@ -138,25 +145,90 @@ pub fn run(mut app: App, catalog_root: PathBuf) -> Result<()> {
         },
     );
     let result = rt.block_on(async {
-        effects.refresh_statuses(
-            app.catalog
-                .packages
-                .iter()
-                .map(|p| p.name.clone())
-                .collect(),
-        );
-        effects.score_hardening();
-        event_loop(&mut terminal, &mut app, &effects, jobs_rx, feedback_rx).await
+        effects.refresh_statuses(app.package_names());
+        // Never an evaluation at start-up: browsing a catalog must not run its Nix code.
+        effects.remembered_hardening();
+        // A signal ends the loop as Ctrl-c does: what follows cancels the jobs.
+        let ended = tokio::select! {
+            r = event_loop(&mut terminal, &mut app, &effects, jobs_rx, feedback_rx) => r.map(|()| None),
+            sig = signals.recv() => Ok(Some(sig)),
+        };
+        tokio::select! {
+            () = finish_jobs(&effects.engine) => {}
+            // A second signal: leave now (dropping the engine below still stops nix).
+            _ = signals.recv() => {}
+        }
+        ended
     });
     // Cancel and wait (bounded: SIGINT, SIGTERM, then the whole tree killed) before the guard
     // restores the terminal.
     drop(effects);
     drop(engine);
-    drop(_in_rt);
+    drop(in_rt);
     // Do not wait for a background evaluation (hardening scores) still running: quitting must
     // be quick. Builders are already stopped above; an evaluation ends by itself.
     rt.shutdown_background();
     result
+}
+
+/// Cancels every job and waits until each has finished, i.e. nix has exited and the result
+/// (cancelled) is in the status store; at most as long as the supervisor's escalation from
+/// SIGINT to a kill of nix's whole tree takes.
+async fn finish_jobs(engine: &EngineHandle) {
+    engine.cancel_all();
+    let deadline = Instant::now() + engine.config().grace * 2 + Duration::from_secs(1);
+    let running = || {
+        engine
+            .jobs()
+            .iter()
+            .any(|j| !matches!(j.state, JobState::Finished { .. }))
+    };
+    while running() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The signals that end the UI (and `atwb build`) as Ctrl-c does. Their default action would kill
+/// atwb at once: the terminal left in raw mode, the alternate screen and mouse tracking, nix's
+/// builds unrecorded. (In raw mode the terminal's own Ctrl-c is a key, not SIGINT; a SIGINT comes
+/// from `kill`, or from Ctrl-c in `atwb build`.)
+pub(crate) struct StopSignals {
+    signals: Vec<(i32, tokio::signal::unix::Signal)>,
+}
+
+impl StopSignals {
+    /// SIGTERM, SIGHUP, SIGQUIT and SIGINT.
+    pub(crate) const ALL: [i32; 4] = [libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGINT];
+
+    /// Inside the runtime. A signal that cannot be watched keeps its default action.
+    pub(crate) fn new() -> StopSignals {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut signals = Vec::new();
+        for n in Self::ALL {
+            match signal(SignalKind::from_raw(n)) {
+                Ok(s) => signals.push((n, s)),
+                Err(e) => tracing::warn!("cannot watch signal {n}: {e}"),
+            }
+        }
+        StopSignals { signals }
+    }
+
+    /// The number of the next signal received.
+    pub(crate) async fn recv(&mut self) -> i32 {
+        if self.signals.is_empty() {
+            return std::future::pending().await;
+        }
+        let waits = self.signals.iter_mut().map(|(n, s)| {
+            let n = *n;
+            Box::pin(async move {
+                s.recv().await;
+                n
+            })
+        });
+        let (n, ..) = futures::future::select_all(waits).await;
+        tracing::info!(signal = n, "stopping on a signal");
+        n
+    }
 }
 
 /// A panic cancels the jobs too, and waits (bounded) for nix to stop its builders before the
@@ -172,7 +244,7 @@ fn install_cancel_on_panic(handle: crate::jobs::EngineHandle) {
 
 fn stamp_clock(app: &mut App) {
     app.now = Instant::now();
-    app.unix_now = crate::jobs::time::unix_now();
+    app.unix_now = crate::time::unix_now();
 }
 
 /// Minimum time between two frames drawn for streamed events (keys draw at once).
@@ -322,7 +394,7 @@ pub async fn run_loop(
     let mut jobs_open = true;
     // A key is drawn at once; streamed log lines at most once per FRAME_BUDGET, so a chatty
     // build costs ~60 frames a second, not one per batch, and keys never queue behind frames.
-    let mut last_draw = Instant::now() - FRAME_BUDGET;
+    let mut last_draw = Instant::now().checked_sub(FRAME_BUDGET).unwrap();
     let mut key_pending = true;
     loop {
         if app.dirty && (key_pending || last_draw.elapsed() >= FRAME_BUDGET) {
@@ -349,7 +421,7 @@ pub async fn run_loop(
                 Some(Err(e)) => return Err(e).context("reading terminal events"),
                 None => return Ok(()),
             },
-            _ = tokio::time::sleep_until(next_frame), if app.dirty => {}
+            () = tokio::time::sleep_until(next_frame), if app.dirty => {}
             Some(fb) = feedback_rx.recv() => {
                 stamp_clock(app);
                 commands = on_feedback(app, fb);
@@ -382,13 +454,7 @@ pub async fn run_loop(
                     match outcome {
                         Ok(()) => {
                             effects.reload_catalog();
-                            effects.refresh_statuses(
-                                app.catalog
-                                    .packages
-                                    .iter()
-                                    .map(|p| p.name.clone())
-                                    .collect(),
-                            );
+                            effects.refresh_statuses(app.package_names());
                         }
                         Err(e) => queue.extend(on_feedback(
                             app,
@@ -423,6 +489,7 @@ fn execute(app: &App, effects: &Effects, command: Command) -> Flow {
         Command::SaveLog { source, name } => effects.save_log(source, name),
         Command::SeekLog { source, seek } => effects.seek_log(source, seek),
         Command::RefreshStatus(names) => effects.refresh_statuses(names),
+        Command::ScoreHardening => effects.score_hardening(),
     }
     Flow::Continue
 }

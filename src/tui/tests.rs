@@ -11,7 +11,7 @@ use super::keymap::KeyMap;
 use super::update::update;
 use super::views;
 
-fn fixture_app(width: u16, height: u16) -> App {
+pub(super) fn fixture_app(width: u16, height: u16) -> App {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tui-catalog");
     let loaded = crate::catalog::load(&root).expect("fixture catalog loads");
     assert!(
@@ -31,13 +31,13 @@ fn fixture_app(width: u16, height: u16) -> App {
     app
 }
 
-fn render(app: &App) -> Terminal<TestBackend> {
+pub(super) fn render(app: &App) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(app.width, app.height)).unwrap();
     t.draw(|f| views::draw(f, app)).unwrap();
     t
 }
 
-fn select(app: &mut App, name: &str) {
+pub(super) fn select(app: &mut App, name: &str) {
     let pos = app
         .rows
         .iter()
@@ -144,21 +144,22 @@ fn detail_scrolls_exactly_to_its_last_wrapped_line() {
     );
 }
 
-// ---- Build status, jobs and logs (issue 4). Engine events and status records are fabricated;
+// ---- Build status, jobs and logs. Engine events and status records are fabricated;
 // the clock is fixed, so elapsed times are stable.
 
-mod builds {
+pub(super) mod builds {
     use std::path::PathBuf;
     use std::time::Duration;
 
     use super::{fixture_app, render, select};
+    use crate::jobs::logpage::LogRange;
     use crate::jobs::spec::FailureSummary;
     use crate::jobs::{
         JobEvent, JobId, JobKind, JobResult, JobSpec, Outcome, PackageStatus, Progress, RunRecord,
     };
     use crate::nix::classify::{ErrorClass, Failure};
     use crate::nix::command::Installable;
-    use crate::tui::action::{Action, Feedback, LogRange, LogSource};
+    use crate::tui::action::{Action, Feedback, LogSource};
     use crate::tui::app::App;
     use crate::tui::update::{on_feedback, on_job_event, update};
 
@@ -207,7 +208,7 @@ mod builds {
     }
 
     /// An app with statuses for most packages, two running jobs and one queued, at a fixed clock.
-    fn busy_app(width: u16, height: u16) -> App {
+    pub(in crate::tui) fn busy_app(width: u16, height: u16) -> App {
         let mut app = fixture_app(width, height);
         app.unix_now = 10_300;
         set_status(
@@ -328,7 +329,7 @@ mod builds {
 
     /// The real captured log of a fixed-output hash mismatch (tests/fixtures/logs), read as the
     /// runtime reads it.
-    fn hash_mismatch_log_app() -> App {
+    pub(in crate::tui) fn hash_mismatch_log_app() -> App {
         let mut app = fixture_app(120, 24);
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/logs/hash-mismatch.log");
@@ -340,7 +341,7 @@ mod builds {
                 false,
             ),
         )));
-        let page = crate::tui::effects::read_page(&path, LogRange::Tail).unwrap();
+        let page = crate::jobs::logpage::read_page(&path, LogRange::Tail).unwrap();
         on_feedback(
             &mut app,
             Feedback::LogPage {
@@ -354,9 +355,8 @@ mod builds {
     #[test]
     fn log_view_with_a_hash_mismatch_header() {
         let app = hash_mismatch_log_app();
-        let v = match app.overlays.last() {
-            Some(crate::tui::app::Overlay::Log(v)) => v,
-            _ => panic!(),
+        let Some(crate::tui::app::Overlay::Log(v)) = app.overlays.last() else {
+            panic!("log view on top")
         };
         assert_eq!(v.failure.as_ref().unwrap().class, "hash_mismatch");
         assert!(v.got_hash().unwrap().starts_with("sha256-"));

@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The NIX_CONFIG every test that runs nix uses: no daemon, no sandbox, no network substituters
-/// (toolchain.md: the default cache costs seconds per build on a machine without network).
+/// (the default cache costs seconds per build on a machine without network).
 pub const NIX_CONFIG: &str = "experimental-features = nix-command flakes\nsandbox = false\nbuild-users-group =\nsubstituters =";
 
 /// Whether `tool` can be run. Under `CI=true` a missing tool is a failure, not a skip: CI must
@@ -19,14 +19,14 @@ pub fn require_tool_probed(tool: &str, version_flag: &str) -> bool {
     let found = Command::new(tool)
         .arg(version_flag)
         .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+        .is_ok_and(|o| o.status.success());
     if found {
         return true;
     }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{tool} is required under CI=true but was not found on PATH (.ci/run installs it)");
-    }
+    assert!(
+        !std::env::var("CI").is_ok_and(|v| v == "true"),
+        "{tool} is required under CI=true but was not found on PATH (.ci/run installs it)"
+    );
     eprintln!("SKIPPED: {tool} is not installed; install it to run this test");
     false
 }
@@ -92,5 +92,27 @@ pub fn leftover_processes(marker: &str) -> Vec<String> {
             return found;
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Every `.nix` file under `dir`, sorted, skipping `target`, `.git` and `node_modules` (as
+/// `.ci/nix-fmt` does): build output and vendored code are not the repository's Nix.
+pub fn nix_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(Result::unwrap)
+        .collect();
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        let path = entry.path();
+        let name = entry.file_name();
+        if name == "target" || name == ".git" || name == "node_modules" {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            nix_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "nix") {
+            out.push(path);
+        }
     }
 }

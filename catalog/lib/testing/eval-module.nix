@@ -5,19 +5,19 @@
   lib,
   service,
   catalogDir ? null,
-  config ? { },
-}:
-let
-  modules = import ../nixos-modules.nix (
-    if catalogDir == null then { } else { catalogDir = /. + catalogDir; }
-  );
+  config ? {},
+}: let
+  inherit (import ../util.nix) catalogArgs placeholderPath;
+  modules = import ../nixos-modules.nix (catalogArgs catalogDir);
   pkgsStandIn = {
-    writeShellScript = name: _text: "/nix/store/00000000000000000000000000000000-${name}";
-    atproto = builtins.mapAttrs (n: _: {
-      type = "derivation";
-      name = n;
-      outPath = "/nix/store/00000000000000000000000000000000-${n}";
-    }) modules;
+    writeShellScript = name: _text: placeholderPath name;
+    atproto =
+      builtins.mapAttrs (n: _: {
+        type = "derivation";
+        name = n;
+        outPath = placeholderPath n;
+      })
+      modules;
   };
   evaluated = lib.evalModules {
     modules = [
@@ -25,15 +25,15 @@ let
       modules.${service}
       {
         _module.args.pkgs = pkgsStandIn;
-        services.atproto.${service} = {
-          enable = true;
-        }
-        // config;
+        services.atproto.${service} =
+          {
+            enable = true;
+          }
+          // config;
       }
     ];
   };
-in
-{
+in {
   config = {
     inherit (evaluated.config) systemd users networking services;
     failedAssertions = map (a: a.message) (builtins.filter (a: !a.assertion) evaluated.config.assertions);

@@ -7,34 +7,32 @@
 #
 # Only for checking option types, defaults, assertions and the unit settings; real NixOS is
 # exercised by the VM checks (catalog/lib/checks.nix).
-{ lib, ... }:
-let
+{lib, ...}: let
   loose = lib.mkOption {
     type = lib.types.attrsOf lib.types.anything;
-    default = { };
+    default = {};
   };
-in
-{
+in {
   options = {
     assertions = lib.mkOption {
       type = lib.types.listOf lib.types.anything;
-      default = [ ];
+      default = [];
     };
     warnings = lib.mkOption {
       type = lib.types.listOf lib.types.str;
-      default = [ ];
+      default = [];
     };
     systemd.services = loose;
     systemd.tmpfiles.rules = lib.mkOption {
       type = lib.types.listOf lib.types.str;
-      default = [ ];
+      default = [];
     };
     users.users = loose;
     users.groups = loose;
     environment.etc = loose;
     networking.firewall.allowedTCPPorts = lib.mkOption {
       type = lib.types.listOf lib.types.port;
-      default = [ ];
+      default = [];
     };
     services.postgresql = loose;
   };

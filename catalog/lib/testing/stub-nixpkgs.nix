@@ -5,33 +5,58 @@
 {
   lib,
   system,
-  config ? { },
+  config ? {},
   # nixpkgs attribute names the catalog uses as build inputs (dots for nested sets).
-  toolNames ? [ ],
-}:
-let
-  fakeDrv =
-    kind: args:
-    let
-      a = if builtins.isFunction args then args a else args;
-      name = a.name or "${a.pname}-${a.version}";
-      self = a // {
+  toolNames ? [],
+}: let
+  # Standalone (the flake test copies this file out of the library), so not util.placeholderPath.
+  placeholderPath = n: "/nix/store/00000000000000000000000000000000-${n}";
+  fakeDrv = kind: args: let
+    a =
+      if builtins.isFunction args
+      then args a
+      else args;
+    name = a.name or "${a.pname}-${a.version}";
+    self =
+      a
+      // {
         type = "derivation";
         inherit name;
-        outPath = "/nix/store/00000000000000000000000000000000-${name}";
+        outPath = placeholderPath name;
         drvKind = kind;
-        meta = a.meta or { };
-        overrideAttrs = f: fakeDrv kind (a // (if builtins.isFunction f then f a else f));
+        meta = a.meta or {};
+        overrideAttrs = f:
+          fakeDrv kind (a
+            // (
+              if builtins.isFunction f
+              then f a
+              else f
+            ));
         override = _: self;
       };
-    in
+  in
     self;
-  tool = n: fakeDrv "tool" { name = n; };
+  tool = n: fakeDrv "tool" {name = n;};
   pkgs =
     lib.genAttrs [
-      "nodejs" "pnpm_10" "pnpmConfigHook" "makeWrapper" "jq" "cargo" "rustc" "clippy" "rustfmt"
-      "rust-analyzer" "nix" "tmux" "systemd" "curl" "iproute2" "nixfmt-tree"
-    ] tool
+      "nodejs"
+      "pnpm_10"
+      "pnpmConfigHook"
+      "makeWrapper"
+      "jq"
+      "cargo"
+      "rustc"
+      "clippy"
+      "rustfmt"
+      "rust-analyzer"
+      "nix"
+      "tmux"
+      "systemd"
+      "curl"
+      "iproute2"
+      "alejandra"
+    ]
+    tool
     // {
       inherit lib config;
       stdenv = {
@@ -39,26 +64,33 @@ let
         hostPlatform = lib.systems.elaborate system;
       };
       stdenvNoCC.mkDerivation = fakeDrv "stdenvNoCC";
-      fetchFromGitHub = a: fakeDrv "fetchFromGitHub" (a // { name = "source"; });
+      fetchFromGitHub = a: fakeDrv "fetchFromGitHub" (a // {name = "source";});
       fetchzip = a: fakeDrv "fetchzip" a;
-      fetchgit = a: fakeDrv "fetchgit" (a // { name = "source"; });
+      fetchgit = a: fakeDrv "fetchgit" (a // {name = "source";});
       rustPlatform.buildRustPackage = fakeDrv "buildRustPackage";
       buildGoModule = fakeDrv "buildGoModule";
       buildNpmPackage = fakeDrv "buildNpmPackage";
       buildDenoPackage = fakeDrv "buildDenoPackage";
-      fetchPnpmDeps = a: fakeDrv "fetchPnpmDeps" (a // { name = "${a.pname}-pnpm-deps"; });
-      runCommand = name: env: script: fakeDrv "runCommand" (env // { inherit name script; });
-      writeShellScript = name: _text: "/nix/store/00000000000000000000000000000000-${name}";
-      mkShell = a: fakeDrv "mkShell" (a // { name = "shell"; });
-      testers.runNixOSTest = testModule: fakeDrv "runNixOSTest" { name = "nixos-test"; inherit testModule; };
-      callPackage =
-        f: extra:
-        let
-          fn = if builtins.isFunction f then f else import f;
-        in
+      fetchPnpmDeps = a: fakeDrv "fetchPnpmDeps" (a // {name = "${a.pname}-pnpm-deps";});
+      runCommand = name: env: script: fakeDrv "runCommand" (env // {inherit name script;});
+      writeShellScript = name: _text: placeholderPath name;
+      mkShell = a: fakeDrv "mkShell" (a // {name = "shell";});
+      testers.runNixOSTest = testModule:
+        fakeDrv "runNixOSTest" {
+          name = "nixos-test";
+          inherit testModule;
+        };
+      callPackage = f: extra: let
+        fn =
+          if builtins.isFunction f
+          then f
+          else import f;
+      in
         fn (builtins.intersectAttrs (builtins.functionArgs fn) pkgs // extra);
     };
 in
-lib.foldl' (
-  acc: n: lib.recursiveUpdate acc (lib.setAttrByPath (lib.splitString "." n) (tool n))
-) pkgs toolNames
+  lib.foldl' (
+    acc: n: lib.recursiveUpdate acc (lib.setAttrByPath (lib.splitString "." n) (tool n))
+  )
+  pkgs
+  toolNames

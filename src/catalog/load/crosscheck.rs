@@ -4,32 +4,33 @@
 
 use std::path::Path;
 
-use super::Diagnostic;
+use super::files::{self, CatalogRoot};
 use super::walk::CheckedDir;
+use crate::catalog::diagnostic::Diagnostic;
 use crate::catalog::model::Package;
-use crate::catalog::validate::{key_offset, line_column};
+use crate::catalog::position::line_column;
+use crate::catalog::validate::key_offset;
 
 /// Add a catalog-wide diagnostic to `c` and leave the package out. `locate` finds the byte offset
-/// to point at in the file's text, read again here (this path is rare).
+/// to point at in the file's text, read again here (this path is rare) under the loader's rules:
+/// a package that failed to load takes part in the name check, and its file may be a FIFO.
 fn push(
+    root: &CatalogRoot,
     c: &mut CheckedDir,
     locate: impl FnOnce(&str) -> Option<usize>,
     field: &str,
     message: String,
     hint: &str,
 ) {
-    let (line, column) = std::fs::read_to_string(&c.file)
+    let text = files::read_file(root, &c.file)
         .ok()
-        .and_then(|text| locate(&text).map(|offset| line_column(&text, offset)))
-        .unwrap_or((1, 1));
-    c.checked.diagnostics.push(Diagnostic {
-        file: c.file.clone(),
-        line,
-        column,
-        field: field.into(),
-        message,
-        hint: Some(hint.into()),
-    });
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let position = match text {
+        Some(text) => locate(&text).map_or((1, 1), |offset| line_column(&text, offset)),
+        None => (0, 0),
+    };
+    let diagnostic = Diagnostic::new(c.file.clone(), position, field, message, hint);
+    c.checked.diagnostics.push(diagnostic);
     c.checked.package = None;
 }
 
@@ -67,7 +68,8 @@ fn repeated<'a>(keys: impl Iterator<Item = (&'a str, usize)>) -> Vec<(String, Ve
 
 /// Two orgs with a package of the same name: both are reported (the folder name is used, so even
 /// packages with other errors take part).
-pub fn duplicate_names(all: &mut [CheckedDir], root: &Path) {
+pub fn duplicate_names(all: &mut [CheckedDir], catalog: &CatalogRoot) {
+    let root = catalog.given.as_path();
     let by_name = repeated(all.iter().enumerate().map(|(i, c)| (c.folder.as_str(), i)));
     for (name, idx) in by_name {
         for &i in &idx {
@@ -78,13 +80,14 @@ pub fn duplicate_names(all: &mut [CheckedDir], root: &Path) {
             let anchor = all[i].checked.anchors.name;
             let anchor = move |_: &str| Some(anchor);
             let hint = "package names are global (pkgs.<name>): rename one of them, e.g. prefix it with its org";
-            push(&mut all[i], anchor, "name", msg, hint);
+            push(catalog, &mut all[i], anchor, "name", msg, hint);
         }
     }
 }
 
 /// Two packages defining the same service would both generate `services.atproto.<service>`.
-pub fn service_names(all: &mut [CheckedDir], root: &Path) {
+pub fn service_names(all: &mut [CheckedDir], catalog: &CatalogRoot) {
+    let root = catalog.given.as_path();
     let services = all.iter().enumerate().flat_map(|(i, c)| {
         c.checked
             .package
@@ -99,13 +102,21 @@ pub fn service_names(all: &mut [CheckedDir], root: &Path) {
             );
             let anchor = |text: &str| key_offset(text, &["services", &svc]);
             let hint = "service names are global (services.atproto.<service>): rename one of them";
-            push(&mut all[i], anchor, &format!("services.{svc}"), msg, hint);
+            push(
+                catalog,
+                &mut all[i],
+                anchor,
+                &format!("services.{svc}"),
+                msg,
+                hint,
+            );
         }
     }
 }
 
 /// Packages naming the same `build.workspace` must agree on what that one derivation is.
-pub fn workspaces(all: &mut [CheckedDir], root: &Path) {
+pub fn workspaces(all: &mut [CheckedDir], catalog: &CatalogRoot) {
+    let root = catalog.given.as_path();
     let workspaces = all.iter().enumerate().filter_map(|(i, c)| {
         let p = c.checked.package.as_ref()?;
         Some((p.build.workspace.as_deref()?, i))
@@ -137,7 +148,7 @@ pub fn workspaces(all: &mut [CheckedDir], root: &Path) {
             let anchor = move |_: &str| anchor;
             let hint = "packages of one workspace are built by one derivation: give them the same [source], \
                         builder and deps_hash (or different workspace names)";
-            push(&mut all[i], anchor, "build.workspace", msg, hint);
+            push(catalog, &mut all[i], anchor, "build.workspace", msg, hint);
         }
     }
 }

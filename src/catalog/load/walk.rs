@@ -3,8 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{Diagnostic, LoadError};
+use super::LoadError;
+use super::files::{self, CatalogRoot};
+use crate::catalog::diagnostic::Diagnostic;
 use crate::catalog::model::ExtraFiles;
+use crate::catalog::position::line_column;
 use crate::catalog::validate::{self, Checked, PackageFile};
 
 /// One `pkgs/<org>/<name>/` folder.
@@ -27,12 +30,15 @@ pub struct CheckedDir {
     pub checked: Checked,
 }
 
-/// Every package folder under `pkgs/`, plus diagnostics for files at the wrong depth.
-/// Hidden entries (`.git`, editor files) are skipped.
-pub fn package_dirs(pkgs: &Path) -> Result<(Vec<PackageDir>, Vec<Diagnostic>), LoadError> {
+/// Every package folder under `pkgs/`, plus diagnostics for files at the wrong depth and links
+/// out of the catalog. Hidden entries (`.git`, editor files) are skipped.
+pub fn package_dirs(
+    root: &CatalogRoot,
+    pkgs: &Path,
+) -> Result<(Vec<PackageDir>, Vec<Diagnostic>), LoadError> {
     let mut dirs = Vec::new();
     let mut diagnostics = Vec::new();
-    for org in visible_entries(pkgs)? {
+    for org in visible_entries(root, pkgs, &mut diagnostics)? {
         if !org.is_dir {
             misplaced(
                 &mut diagnostics,
@@ -41,7 +47,7 @@ pub fn package_dirs(pkgs: &Path) -> Result<(Vec<PackageDir>, Vec<Diagnostic>), L
             );
             continue;
         }
-        for pkg in visible_entries(&org.path)? {
+        for pkg in visible_entries(root, &org.path, &mut diagnostics)? {
             if pkg.is_dir {
                 dirs.push(PackageDir {
                     org: org.name.clone(),
@@ -66,7 +72,13 @@ struct Entry {
     is_dir: bool,
 }
 
-fn visible_entries(dir: &Path) -> Result<Vec<Entry>, LoadError> {
+/// The entries of `dir` not starting with a dot; a link out of the catalog is left out and
+/// reported.
+fn visible_entries(
+    root: &CatalogRoot,
+    dir: &Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Vec<Entry>, LoadError> {
     let io = |source| LoadError::Io {
         path: dir.to_path_buf(),
         source,
@@ -78,10 +90,20 @@ fn visible_entries(dir: &Path) -> Result<Vec<Entry>, LoadError> {
         if name.starts_with('.') {
             continue;
         }
-        // The directory entry's own type costs no system call; only symlinks need a stat (a
-        // symlinked package folder is still a package folder).
+        // The directory entry's own type costs no system call; only links need resolving (a
+        // link to a folder inside the catalog is still a folder).
         let file_type = entry.file_type().map_err(io)?;
-        let is_dir = file_type.is_dir() || (file_type.is_symlink() && entry.path().is_dir());
+        let is_dir = if file_type.is_symlink() {
+            match files::is_folder(root, &entry.path()) {
+                Ok(is_dir) => is_dir,
+                Err(refusal) => {
+                    diagnostics.push(refusal.diagnostic(&entry.path(), "folder"));
+                    continue;
+                }
+            }
+        } else {
+            file_type.is_dir()
+        };
         out.push(Entry {
             name,
             path: entry.path(),
@@ -94,25 +116,24 @@ fn visible_entries(dir: &Path) -> Result<Vec<Entry>, LoadError> {
 /// A `package.toml` outside `pkgs/<org>/<name>/` is an error; other stray files are left alone.
 fn misplaced(diagnostics: &mut Vec<Diagnostic>, path: &Path, expected: &str) {
     if path.file_name().is_some_and(|n| n == "package.toml") {
-        diagnostics.push(Diagnostic {
-            file: path.to_path_buf(),
-            line: 0,
-            column: 0,
-            field: "file".into(),
-            message: "package.toml is not in a package folder, so it is not read".into(),
-            hint: Some(format!("move it to {expected}")),
-        });
+        diagnostics.push(Diagnostic::new(
+            path.to_path_buf(),
+            (0, 0),
+            "file",
+            "package.toml is not in a package folder, so it is not read",
+            format!("move it to {expected}"),
+        ));
     }
 }
 
 /// Check every package folder, spreading the work over the available cores. Files are small and
 /// independent, so a shared counter handing out chunks keeps both cores busy without a pool.
-pub fn check_all(dirs: &[PackageDir]) -> Vec<CheckedDir> {
+pub fn check_all(root: &CatalogRoot, dirs: &[PackageDir]) -> Vec<CheckedDir> {
     const CHUNK: usize = 32;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let threads = cores.min(dirs.len().div_ceil(CHUNK)).max(1);
     if threads == 1 {
-        return dirs.iter().map(check_dir).collect();
+        return dirs.iter().map(|d| check_dir(root, d)).collect();
     }
     let next = AtomicUsize::new(0);
     let worker = || {
@@ -125,7 +146,7 @@ pub fn check_all(dirs: &[PackageDir]) -> Vec<CheckedDir> {
             out.extend(
                 dirs[start..(start + CHUNK).min(dirs.len())]
                     .iter()
-                    .map(check_dir),
+                    .map(|d| check_dir(root, d)),
             );
         }
     };
@@ -139,9 +160,9 @@ pub fn check_all(dirs: &[PackageDir]) -> Vec<CheckedDir> {
     })
 }
 
-fn check_dir(d: &PackageDir) -> CheckedDir {
+fn check_dir(root: &CatalogRoot, d: &PackageDir) -> CheckedDir {
     let file = d.file();
-    let checked = match read_package_dir(d, &file) {
+    let checked = match read_package_dir(root, d, &file) {
         Ok((text, extra_files)) => validate::check(&PackageFile {
             file: &file,
             dir: &d.dir,
@@ -150,9 +171,9 @@ fn check_dir(d: &PackageDir) -> CheckedDir {
             text: &text,
             extra_files,
         }),
-        Err(diagnostic) => Checked {
+        Err(diagnostics) => Checked {
             package: None,
-            diagnostics: vec![diagnostic],
+            diagnostics,
             ..Default::default()
         },
     };
@@ -163,42 +184,67 @@ fn check_dir(d: &PackageDir) -> CheckedDir {
     }
 }
 
-/// The text of `package.toml` and which optional Nix files sit beside it.
-fn read_package_dir(d: &PackageDir, file: &Path) -> Result<(String, ExtraFiles), Diagnostic> {
-    let whole_file = |message: String, hint: &str| Diagnostic {
-        file: file.to_path_buf(),
-        line: 0,
-        column: 0,
-        field: "file".into(),
-        message,
-        hint: Some(hint.into()),
-    };
+/// The text of `package.toml` and which optional Nix files sit beside it. Those are not read
+/// here, but Nix reads them, so they follow the same rules (regular files, no links out).
+fn read_package_dir(
+    root: &CatalogRoot,
+    d: &PackageDir,
+    file: &Path,
+) -> Result<(String, ExtraFiles), Vec<Diagnostic>> {
     let mut extra = ExtraFiles::default();
     let mut has_toml = false;
+    let mut problems = Vec::new();
     let entries = std::fs::read_dir(&d.dir)
-        .map_err(|e| whole_file(format!("cannot read the folder: {e}"), "check permissions"))?;
+        .map_err(|e| vec![files::Refusal::Io(e).diagnostic(&d.dir, "folder")])?;
     for entry in entries.flatten() {
-        match entry.file_name().to_str() {
-            Some("package.toml") => has_toml = true,
-            Some("package.nix") => extra.package_nix = true,
-            Some("module.nix") => extra.module_nix = true,
-            Some("test.nix") => extra.test_nix = true,
-            _ => {}
+        let flag = match entry.file_name().to_str() {
+            Some("package.toml") => &mut has_toml,
+            Some("package.nix") => &mut extra.package_nix,
+            Some("module.nix") => &mut extra.module_nix,
+            Some("test.nix") => &mut extra.test_nix,
+            _ => continue,
+        };
+        *flag = true;
+        if entry.file_name() != "package.toml"
+            && let Err(refusal) = files::check_file(root, &entry.path())
+        {
+            problems.push(refusal.diagnostic(&entry.path(), "file"));
         }
     }
     if !has_toml {
-        return Err(whole_file(
-            "package folder has no package.toml".into(),
+        problems.push(Diagnostic::new(
+            d.dir.clone(),
+            (0, 0),
+            "folder",
+            "package folder has no package.toml",
             "add a package.toml (see catalog/README.md) or remove the folder",
         ));
+        return Err(problems);
     }
-    let bytes = std::fs::read(file)
-        .map_err(|e| whole_file(format!("cannot read: {e}"), "check permissions"))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        whole_file(
-            format!("is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+    let text = files::read_file(root, file)
+        .map_err(|refusal| refusal.diagnostic(file, "file"))
+        .and_then(|bytes| utf8(file, bytes));
+    match text {
+        Ok(text) if problems.is_empty() => Ok((text, extra)),
+        Ok(_) => Err(problems),
+        Err(d) => {
+            problems.insert(0, d);
+            Err(problems)
+        }
+    }
+}
+
+/// The file's text, or a diagnostic pointing at the first byte that is not UTF-8.
+fn utf8(file: &Path, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = std::str::from_utf8(&e.as_bytes()[..valid]).unwrap_or_default();
+        Diagnostic::new(
+            file.to_path_buf(),
+            line_column(prefix, valid),
+            "file",
+            format!("is not valid UTF-8 (byte {valid})"),
             "save the file as UTF-8",
         )
-    })?;
-    Ok((text, extra))
+    })
 }

@@ -2,6 +2,7 @@
 //! of the wrong type as a [`Diagnostic`] at the right line and column, so the rules in
 //! `validate.rs` only say what they expect.
 
+use std::cell::OnceCell;
 use std::fmt;
 use std::ops::Range;
 use std::path::Path;
@@ -9,8 +10,10 @@ use std::path::Path;
 use toml_spanner::{Item, Key, Kind};
 
 use super::nix_toml;
-use super::rules::{self, Problem};
-use crate::catalog::load::Diagnostic;
+use super::rules::Problem;
+use crate::catalog::diagnostic::Diagnostic;
+use crate::catalog::position::LineIndex;
+use crate::search::did_you_mean;
 
 pub type Value<'i> = Item<'i>;
 
@@ -123,6 +126,8 @@ pub struct Doc<'a> {
     /// Fields already named by an unknown key's did-you-mean: a typo is one problem, not also a
     /// "missing required field".
     suggested: Vec<String>,
+    /// Built on the first diagnostic and shared by all of them (most files have none).
+    lines: OnceCell<LineIndex<'a>>,
 }
 
 impl<'a> Doc<'a> {
@@ -132,12 +137,15 @@ impl<'a> Doc<'a> {
             src,
             diagnostics: Vec::new(),
             suggested: Vec::new(),
+            lines: OnceCell::new(),
         }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn position(&self, offset: usize) -> (usize, usize) {
-        line_column(self.src, offset)
+        self.lines
+            .get_or_init(|| LineIndex::new(self.src))
+            .position(offset)
     }
 
     pub fn report(
@@ -145,17 +153,16 @@ impl<'a> Doc<'a> {
         span: Range<usize>,
         field: impl Into<String>,
         message: impl Into<String>,
-        hint: Option<String>,
+        hint: impl Into<String>,
     ) {
         let (line, column) = self.position(span.start);
-        self.diagnostics.push(Diagnostic {
-            file: self.file.to_path_buf(),
-            line,
-            column,
-            field: field.into(),
-            message: message.into(),
+        self.diagnostics.push(Diagnostic::new(
+            self.file.to_path_buf(),
+            (line, column),
+            field,
+            message,
             hint,
-        });
+        ));
     }
 
     pub fn problem(&mut self, span: Range<usize>, field: impl Into<String>, p: Problem) {
@@ -174,7 +181,7 @@ impl<'a> Doc<'a> {
             if allowed.contains(&k) {
                 continue;
             }
-            let hint = if let Some(s) = rules::did_you_mean(k, allowed.iter().copied()) {
+            let hint = if let Some(s) = did_you_mean(k, allowed.iter().copied()) {
                 self.suggested.push(t.field(s));
                 format!("did you mean `{s}`?")
             } else if let Some((section, _)) = elsewhere.iter().find(|(_, keys)| keys.contains(&k))
@@ -192,71 +199,57 @@ impl<'a> Doc<'a> {
                 key.span.range(),
                 t.field(k),
                 format!("unknown key `{k}` {place}"),
-                Some(hint),
+                hint,
             );
         }
     }
 
     /// Everything in the document that Nix's `builtins.fromTOML` cannot read (see `nix_toml`):
     /// dates, multi-line inline tables or ones with a trailing comma, `\e` and `\x` escapes.
-    pub fn reject_unreadable_by_nix(&mut self, t: &toml_spanner::Table<'_>) {
-        let mut path = Vec::new();
-        self.nix_check_table(t, &mut path, false);
-    }
-
-    fn nix_check_table<'k>(
-        &mut self,
-        t: &'k toml_spanner::Table<'_>,
-        path: &mut Vec<&'k str>,
-        in_inline: bool,
-    ) {
-        for (key, value) in t.iter() {
-            path.push(key.name);
-            self.nix_check_value(value, path, in_inline);
-            path.pop();
-        }
-    }
-
-    fn nix_check_value<'k>(
-        &mut self,
-        value: &'k Value<'_>,
-        path: &mut Vec<&'k str>,
-        in_inline: bool,
-    ) {
-        let span = value.span().range();
-        match value.kind() {
-            Kind::DateTime => {
-                let text = &self.src[span.clone()];
-                self.report(
-                    span,
-                    path.join("."),
-                    "TOML dates are not allowed: Nix's builtins.fromTOML cannot read them",
-                    Some(format!("quote it as a string: \"{text}\"")),
-                );
-            }
-            Kind::String => {
-                if let Some(p) = nix_toml::string_escapes(&self.src[span.clone()]) {
-                    self.problem(span, path.join("."), p);
+    /// The walk keeps its own stack instead of recursing, so no nesting can overflow the thread's.
+    pub fn reject_unreadable_by_nix<'t>(&mut self, root: &'t toml_spanner::Table<'_>) {
+        let mut stack: Vec<NixCheck<'t, '_>> = Vec::new();
+        let entries = root.iter().map(|(k, v)| (Some(k.name), v));
+        push_reversed(&mut stack, entries, 0, false);
+        let mut path: Vec<&str> = Vec::new();
+        while let Some((value, at, key, in_inline)) = stack.pop() {
+            path.truncate(at);
+            path.extend(key);
+            let span = value.span().range();
+            match value.kind() {
+                Kind::DateTime => {
+                    let text = &self.src[span.clone()];
+                    self.report(
+                        span,
+                        path.join("."),
+                        "TOML dates are not allowed: Nix's builtins.fromTOML cannot read them",
+                        format!("quote it as a string: \"{text}\""),
+                    );
                 }
-            }
-            Kind::Array => {
-                for v in value.as_array().into_iter().flat_map(|a| a.iter()) {
-                    self.nix_check_value(v, path, in_inline);
-                }
-            }
-            Kind::Table => {
-                // An inline table's text is checked once, nested inline tables included.
-                let inline = self.src[span.clone()].starts_with('{');
-                if inline && !in_inline {
-                    for p in nix_toml::inline_table(&self.src[span.clone()]) {
-                        self.problem(span.clone(), path.join("."), p);
+                Kind::String => {
+                    if let Some(p) = nix_toml::string_escapes(&self.src[span.clone()]) {
+                        self.problem(span, path.join("."), p);
                     }
                 }
-                if let Some(t) = value.as_table() {
-                    self.nix_check_table(t, path, in_inline || inline);
+                Kind::Array => {
+                    let items = value.as_array().into_iter().flat_map(|a| a.iter());
+                    push_reversed(&mut stack, items.map(|v| (None, v)), path.len(), in_inline);
                 }
+                Kind::Table => {
+                    // An inline table's text is checked once, nested inline tables included.
+                    let inline = self.src[span.clone()].starts_with('{');
+                    if inline && !in_inline {
+                        for p in nix_toml::inline_table(&self.src[span.clone()]) {
+                            self.problem(span.clone(), path.join("."), p);
+                        }
+                    }
+                    if let Some(t) = value.as_table() {
+                        let entries = t.iter().map(|(k, v)| (Some(k.name), v));
+                        push_reversed(&mut stack, entries, path.len(), in_inline || inline);
+                    }
+                }
+                _ => {}
             }
-            _ => {}
         }
     }
 
@@ -273,7 +266,7 @@ impl<'a> Doc<'a> {
                 t.span.clone(),
                 t.field(key),
                 format!("missing required field `{key}` in {place}"),
-                Some(example(key)),
+                example(key),
             );
         }
         v
@@ -288,19 +281,18 @@ impl<'a> Doc<'a> {
             v.span().range(),
             field,
             format!("expected {expected}, found {}", kind(v)),
-            Some(hint),
+            hint,
         );
     }
 
     pub fn as_str<'f>(&mut self, v: &Value<'_>, field: impl Into<Field<'f>>) -> Option<String> {
         let field = field.into();
-        match v.as_str() {
-            Some(s) => Some(s.to_string()),
-            None => {
-                let key = field.leaf();
-                self.wrong_kind(v, field, "a string", format!("quote it: {key} = \"...\""));
-                None
-            }
+        if let Some(s) = v.as_str() {
+            Some(s.to_string())
+        } else {
+            let key = field.leaf();
+            self.wrong_kind(v, field, "a string", format!("quote it: {key} = \"...\""));
+            None
         }
     }
 
@@ -331,13 +323,16 @@ impl<'a> Doc<'a> {
     pub fn as_int<'f>(&mut self, v: &Value<'_>, field: impl Into<Field<'f>>) -> Option<i64> {
         let field = field.into();
         match (v.kind(), v.as_str()) {
-            (Kind::Integer, _) => match v.as_i64() {
-                Some(n) => Some(n),
-                None => {
-                    self.report(v.span().range(), field, "integer is out of range", None);
+            (Kind::Integer, _) => {
+                if let Some(n) = v.as_i64() {
+                    Some(n)
+                } else {
+                    let hint =
+                        format!("write a whole number between {} and {}", i64::MIN, i64::MAX);
+                    self.report(v.span().range(), field, "integer is out of range", hint);
                     None
                 }
-            },
+            }
             (_, Some(s)) if s.parse::<i64>().is_ok() => {
                 self.wrong_kind(
                     v,
@@ -361,21 +356,20 @@ impl<'a> Doc<'a> {
         field: impl Into<Field<'f>>,
     ) -> Option<Table<'t, 'i>> {
         let field = field.into();
-        match v.as_table() {
-            Some(t) => Some(Table {
+        if let Some(t) = v.as_table() {
+            Some(Table {
                 entries: t,
                 path: field.to_string(),
                 span: v.span().range(),
-            }),
-            None => {
-                self.wrong_kind(
-                    v,
-                    field,
-                    "a table",
-                    format!("write it as a [{field}] section"),
-                );
-                None
-            }
+            })
+        } else {
+            self.wrong_kind(
+                v,
+                field,
+                "a table",
+                format!("write it as a [{field}] section"),
+            );
+            None
         }
     }
 
@@ -393,7 +387,7 @@ impl<'a> Doc<'a> {
         };
         let mut out = Vec::with_capacity(items.len());
         let mut ok = true;
-        for item in items.iter() {
+        for item in items {
             match self.as_str(item, field) {
                 Some(s) => out.push(s),
                 None => ok = false,
@@ -404,6 +398,8 @@ impl<'a> Doc<'a> {
 
     // Optional fields: absent is `Some(default)`, wrong kind is `None` (reported).
 
+    // Absent (`Some(None)`) and wrong kind (`None`, reported) are different answers.
+    #[allow(clippy::option_option)]
     pub fn opt_str(&mut self, t: &Table<'_, '_>, key: &str) -> Option<Option<String>> {
         match t.get(key) {
             None => Some(None),
@@ -431,17 +427,20 @@ impl<'a> Doc<'a> {
     }
 }
 
-/// 1-based line and column (in characters) of byte `offset` in `src`.
-pub fn line_column(src: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(src.len());
-    let before = &src.as_bytes()[..offset];
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-    let column = 1 + src[line_start..offset].chars().count();
-    (line, column)
+/// One value still to check for Nix: the value, how many parts of the path are its parent's, its
+/// key (none for an array element), and whether it sits inside an inline table.
+type NixCheck<'t, 'i> = (&'t Value<'i>, usize, Option<&'t str>, bool);
+
+/// Push children so that they are popped, checked and reported in file order.
+fn push_reversed<'t, 'i: 't>(
+    stack: &mut Vec<NixCheck<'t, 'i>>,
+    children: impl Iterator<Item = (Option<&'t str>, &'t Value<'i>)>,
+    parent_path: usize,
+    in_inline: bool,
+) {
+    let start = stack.len();
+    stack.extend(children.map(|(key, v)| (v, parent_path, key, in_inline)));
+    stack[start..].reverse();
 }
 
 /// How to add a missing field: an example line, or what a missing section holds.
@@ -478,19 +477,4 @@ fn example(key: &str) -> String {
         other => return format!("add `{other} = ...`"),
     };
     format!("add `{line}`")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn positions_are_one_based_in_characters() {
-        let src = "a = 1\nbé = \"x\"\n";
-        assert_eq!(line_column(src, 0), (1, 1));
-        assert_eq!(line_column(src, 6), (2, 1));
-        let x = src.find('"').unwrap();
-        assert_eq!(line_column(src, x), (2, 6));
-        assert_eq!(line_column(src, src.len() + 5), (3, 1));
-    }
 }

@@ -6,14 +6,15 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub message: String,
-    pub hint: Option<String>,
+    /// How to fix it; every problem says.
+    pub hint: String,
 }
 
 impl Problem {
     pub fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
         Problem {
             message: message.into(),
-            hint: Some(hint.into()),
+            hint: hint.into(),
         }
     }
 }
@@ -458,19 +459,6 @@ pub fn env_var(value: &str) -> Result<(), Problem> {
     }
 }
 
-/// The closest of `candidates` to `value`, if close enough to be a plausible typo.
-pub fn did_you_mean<'a>(
-    value: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (c, strsim::jaro_winkler(value, c)))
-        .filter(|(c, score)| *score >= 0.8 || strsim::levenshtein(value, c) <= 2)
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(c, _)| c)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -485,13 +473,7 @@ mod tests {
         for bad in ["", "Pds", "-pds", "_x", "my pds", "pds/relay", "é"] {
             assert!(name(bad).is_err(), "{bad}");
         }
-        assert!(
-            name("My_PDS")
-                .unwrap_err()
-                .hint
-                .unwrap()
-                .contains("`my_pds`")
-        );
+        assert!(name("My_PDS").unwrap_err().hint.contains("`my_pds`"));
     }
 
     #[test]
@@ -501,11 +483,7 @@ mod tests {
         let nix32 = "sha256-0mdqa9w1p6cmli6976v4wi0sw9r4p5prkj7lzfd1877wk11c9c73";
         let p = sri_sha256(nix32).unwrap_err();
         assert!(p.message.contains("base32"), "{p:?}");
-        assert!(
-            p.hint
-                .unwrap()
-                .contains("nix hash to-sri --type sha256 0mdqa9w1")
-        );
+        assert!(p.hint.contains("nix hash to-sri --type sha256 0mdqa9w1"));
         let hex = format!(
             "sha256-{}",
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -553,7 +531,6 @@ mod tests {
             rev("HEAD", Some("https://x/y"))
                 .unwrap_err()
                 .hint
-                .unwrap()
                 .contains("git ls-remote https://x/y HEAD")
         );
         assert!(rev("v1.2.3", None).unwrap_err().message.contains("tag"));
@@ -572,13 +549,7 @@ mod tests {
         ] {
             assert_eq!(version(ok), Ok(()), "{ok}");
         }
-        assert!(
-            version("v1.2.3")
-                .unwrap_err()
-                .hint
-                .unwrap()
-                .contains("`1.2.3`")
-        );
+        assert!(version("v1.2.3").unwrap_err().hint.contains("`1.2.3`"));
         assert!(version("latest").is_err());
         assert!(version("0-unstable-2026-13-01").is_err());
         assert!(version("0-unstable-20260505").is_err());
@@ -597,10 +568,7 @@ mod tests {
             p.into_iter().next().unwrap()
         };
         assert!(one("Backlink index.", "c").message.contains("period"));
-        assert_eq!(
-            one("A backlink index", "c").hint.unwrap(),
-            "write `Backlink index`"
-        );
+        assert_eq!(one("A backlink index", "c").hint, "write `Backlink index`");
         assert!(one("The index", "c").message.contains("article `The`"));
         assert!(
             one("Constellation backlink index", "constellation")
@@ -669,18 +637,5 @@ mod tests {
         assert_eq!(env_var("_x1"), Ok(()));
         assert!(env_var("1X").is_err());
         assert!(env_var("PDS-HOST").is_err());
-    }
-
-    #[test]
-    fn suggestions() {
-        assert_eq!(
-            did_you_mean("descripton", ["description", "name"]),
-            Some("description")
-        );
-        assert_eq!(did_you_mean("zzz", ["description", "name"]), None);
-        assert_eq!(
-            did_you_mean("deps-hash", ["deps_hash", "members"]),
-            Some("deps_hash")
-        );
     }
 }

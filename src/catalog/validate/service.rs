@@ -8,7 +8,8 @@ use toml_spanner::Kind;
 use super::doc::{self, Doc, Field, Table, Value};
 use super::rules::{self, Placeholder, Problem};
 use super::{accept, one_of};
-use crate::catalog::model::*;
+use crate::catalog::model::{Database, HardeningException, OptionType, Service, ServiceOption};
+use crate::search::did_you_mean;
 
 pub(super) const SERVICE_KEYS: &[&str] = &[
     "exec",
@@ -86,7 +87,7 @@ pub(super) fn read_services<'i>(
         if let Some(first) = ports[..i].iter().find(|p| p.number == port.number) {
             let msg = format!("port {} is already used by {}", port.number, first.field());
             let hint = "give each port of a package its own number";
-            doc.report(port.span.clone(), port.field(), msg, Some(hint.into()));
+            doc.report(port.span.clone(), port.field(), msg, hint);
             ok = false;
         }
     }
@@ -104,12 +105,15 @@ fn read_service<'i>(
     let exec = exec_value
         .and_then(|v| doc.as_str_list(v, t.at("exec")))
         .filter(|e| {
-            let p = e.first().is_none_or(|p| p.is_empty()).then(|| {
-                Problem::new(
-                    "needs at least the program to run",
-                    "write exec = [\"program\", \"--flag\", \"{data_dir}\"]",
-                )
-            });
+            let p = e
+                .first()
+                .is_none_or(std::string::String::is_empty)
+                .then(|| {
+                    Problem::new(
+                        "needs at least the program to run",
+                        "write exec = [\"program\", \"--flag\", \"{data_dir}\"]",
+                    )
+                });
             accept(doc, t, "exec", p.map_or(Ok(()), Err))
         });
     let ports = match t.get("ports") {
@@ -249,7 +253,7 @@ fn read_hardening(
                 key.span.range(),
                 field.clone(),
                 format!("`{directive}` is not a systemd directive name"),
-                Some(hint.into()),
+                hint,
             );
             ok = false;
         }
@@ -264,7 +268,7 @@ fn read_hardening(
                     v.span().range(),
                     entry.field("value"),
                     "must be a plain value, not a table",
-                    Some("write e.g. value = false".into()),
+                    "write e.g. value = false",
                 );
                 None
             }
@@ -328,7 +332,7 @@ fn read_options(doc: &mut Doc<'_>, t: &Table<'_, '_>) -> Option<Vec<ServiceOptio
                 span,
                 format!("{field}.env"),
                 msg,
-                Some("give each option its own variable".into()),
+                "give each option its own variable",
             );
             ok = false;
         }
@@ -400,7 +404,7 @@ fn check_default(
                 v.span().range(),
                 field,
                 "a secret-file option never has a default",
-                Some(hint.into()),
+                hint,
             );
             return None;
         }
@@ -419,7 +423,7 @@ fn check_default(
         (OptionType::Enum, Kind::String) => {
             let s = v.as_str().unwrap_or_default();
             if !values.iter().any(|x| x == s) {
-                let hint = match rules::did_you_mean(s, values.iter().map(String::as_str)) {
+                let hint = match did_you_mean(s, values.iter().map(String::as_str)) {
                     Some(m) => format!("did you mean `{m}`?"),
                     None => format!("use one of the values: {}", values.join(", ")),
                 };
@@ -427,7 +431,7 @@ fn check_default(
                     v.span().range(),
                     field,
                     format!("default `{s}` is not one of the enum's values"),
-                    Some(hint),
+                    hint,
                 );
                 return None;
             }
@@ -456,7 +460,7 @@ fn check_default(
                 v.span().range(),
                 field,
                 msg,
-                Some(format!("write {expected}, e.g. default = {example}")),
+                format!("write {expected}, e.g. default = {example}"),
             );
         }
         return None;
@@ -489,7 +493,7 @@ fn check_placeholders(
 ) -> bool {
     if let Some(items) = value.as_array() {
         let mut ok = true;
-        for item in items.iter() {
+        for item in items {
             ok &= check_placeholders(doc, field, item, scope);
         }
         return ok;
@@ -547,13 +551,13 @@ fn placeholder_problem(ph: &Placeholder<'_>, scope: &Scope<'_>) -> Option<Proble
         )),
         Placeholder::Unknown(p) => Some(Problem {
             message: format!("unknown placeholder `{{{p}}}`"),
-            hint: Some(match rules::did_you_mean(p, rules::PLACEHOLDERS) {
+            hint: match did_you_mean(p, rules::PLACEHOLDERS) {
                 Some(m) => format!("did you mean `{{{m}}}`?"),
                 None => format!(
                     "the placeholders are {}",
                     rules::PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
                 ),
-            }),
+            },
         }),
     }
 }
@@ -564,22 +568,19 @@ fn unknown_ref<'a>(
     known: impl Iterator<Item = &'a str> + Clone,
 ) -> Problem {
     let plural = if kind == "port" { "ports" } else { "options" };
-    let hint = match rules::did_you_mean(name, known.clone()) {
-        Some(m) => format!("did you mean `{{{kind}:{m}}}`?"),
-        None => {
-            let list: Vec<&str> = known.collect();
-            if list.is_empty() {
-                format!(
-                    "this service declares no {plural}; add it under [services.<name>.{plural}]"
-                )
-            } else {
-                format!("declared {plural}: {}", list.join(", "))
-            }
+    let hint = if let Some(m) = did_you_mean(name, known.clone()) {
+        format!("did you mean `{{{kind}:{m}}}`?")
+    } else {
+        let list: Vec<&str> = known.collect();
+        if list.is_empty() {
+            format!("this service declares no {plural}; add it under [services.<name>.{plural}]")
+        } else {
+            format!("declared {plural}: {}", list.join(", "))
         }
     };
     Problem {
         message: format!("`{{{kind}:{name}}}` refers to no {kind} of this service"),
-        hint: Some(hint),
+        hint,
     }
 }
 
@@ -595,14 +596,14 @@ fn to_toml(doc: &mut Doc<'_>, v: &Value<'_>, field: Field<'_>) -> Option<toml::V
         Kind::Array => {
             let items = v.as_array()?;
             let mut out = Vec::with_capacity(items.len());
-            for item in items.iter() {
+            for item in items {
                 out.push(to_toml(doc, item, field)?);
             }
             toml::Value::Array(out)
         }
         Kind::Table => {
             let mut out = toml::Table::new();
-            for (k, item) in v.as_table()?.iter() {
+            for (k, item) in v.as_table()? {
                 out.insert(k.name.to_string(), to_toml(doc, item, field)?);
             }
             toml::Value::Table(out)

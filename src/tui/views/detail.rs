@@ -3,9 +3,8 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 use crate::catalog::{Package, Service, ServiceOption};
 use crate::search::{self, Highlights};
@@ -13,8 +12,10 @@ use std::time::Duration;
 
 use crate::tui::app::{App, PackageStatus, Pane, Row};
 use crate::tui::jobs::short_duration;
+use crate::tui::theme::Theme;
 
-use super::{highlighted, pane_border};
+use super::wrap::{Hanging, leading_spaces, wrap_all};
+use super::{block, highlighted};
 
 const LABEL_WIDTH: usize = 10;
 
@@ -26,12 +27,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         Some(Row::Tier { tier, .. }) => format!(" Tier {} ", tier.number()),
         None => " Detail ".to_owned(),
     };
-    let block = Block::bordered()
-        .title(title)
-        .border_style(pane_border(focused));
-    let paragraph = Paragraph::new(lines(app))
-        .block(block)
-        .wrap(Wrap { trim: false })
+    let width = crate::tui::layout::inner(area).width as usize;
+    let paragraph = Paragraph::new(lines(app, width))
+        .block(block(app, focused).title(title))
         .scroll((app.detail_scroll, 0));
     frame.render_widget(paragraph, area);
 }
@@ -41,12 +39,16 @@ pub fn line_count(app: &App) -> usize {
     let width = crate::tui::layout::areas(app)
         .detail
         .map_or(1, |d| crate::tui::layout::inner(d).width.max(1));
-    Paragraph::new(lines(app))
-        .wrap(Wrap { trim: false })
-        .line_count(width)
+    lines(app, width as usize).len()
 }
 
-pub fn lines(app: &App) -> Vec<Line<'static>> {
+/// The pane's text wrapped to `width` columns, continuation lines under their field's text.
+pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
+    wrap_all(hanging_lines(app), width)
+}
+
+fn hanging_lines(app: &App) -> Vec<Hanging> {
+    let t = &app.theme;
     match app.selected_row() {
         Some(Row::Package { index }) => {
             let p = &app.catalog.packages[*index];
@@ -55,12 +57,19 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         Some(Row::Tier { tier, count, .. }) => {
             let orgs: Vec<&str> = group(app, |p| p.tier == *tier);
             vec![
-                Line::from(format!("Tier {} · {}", tier.number(), tier.label())).style(bold()),
-                Line::from(format!(
-                    "{count} packages shown in {} orgs: {}",
-                    orgs.len(),
-                    orgs.join(", ")
-                )),
+                Hanging::new(
+                    Line::from(format!("Tier {} · {}", tier.number(), tier.label()))
+                        .style(t.heading),
+                    0,
+                ),
+                Hanging::new(
+                    format!(
+                        "{count} packages shown in {} orgs: {}",
+                        orgs.len(),
+                        orgs.join(", ")
+                    ),
+                    0,
+                ),
             ]
         }
         Some(Row::Org {
@@ -74,11 +83,17 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
                 .map(|p| p.name.as_str())
                 .collect();
             vec![
-                Line::from(format!("{org} · tier {}", tier.number())).style(bold()),
-                Line::from(format!("{count} packages shown: {}", names.join(", "))),
+                Hanging::new(
+                    Line::from(format!("{org} · tier {}", tier.number())).style(t.heading),
+                    0,
+                ),
+                Hanging::new(format!("{count} packages shown: {}", names.join(", ")), 0),
             ]
         }
-        None => vec![Line::from("No package selected.").style(dim())],
+        None => vec![Hanging::new(
+            Line::from("No package selected.").style(t.muted),
+            0,
+        )],
     }
 }
 
@@ -94,55 +109,89 @@ fn group(app: &App, keep: impl Fn(&Package) -> bool) -> Vec<&str> {
     orgs
 }
 
-fn package_lines(app: &App, p: &Package, hl: &Highlights) -> Vec<Line<'static>> {
+fn package_lines(app: &App, p: &Package, hl: &Highlights) -> Vec<Hanging> {
+    let mut out = about_lines(&app.theme, p, hl);
+    out.extend(source_lines(&app.theme, p));
+    out.extend(build_lines(&app.theme, p));
+    out.extend(service_lines(app, p, hl));
+    out.extend(status_lines(app, p));
+    out
+}
+
+/// Name, org, tier and category, the description and the long description.
+fn about_lines(t: &Theme, p: &Package, hl: &Highlights) -> Vec<Hanging> {
     let mut out = Vec::new();
-    let mut head = highlighted(&p.name, &hl.name, bold());
-    head.push(Span::styled("  ", dim()));
-    head.extend(highlighted(&p.org, &hl.org, Style::new().fg(Color::Cyan)));
+    let mut head = highlighted(&p.name, &hl.name, t.heading, t.search_match);
+    head.push(Span::styled("  ", t.muted));
+    head.extend(highlighted(&p.org, &hl.org, t.accent, t.search_match));
     head.push(Span::styled(
         format!(" · tier {} · {}", p.tier.number(), p.category.as_str()),
-        dim(),
+        t.muted,
     ));
-    out.push(Line::from(head));
-    out.push(Line::from(highlighted(
-        &p.description,
-        &hl.description,
-        Style::new(),
-    )));
+    out.push(Hanging::new(head, 0));
+    out.push(Hanging::new(
+        highlighted(&p.description, &hl.description, t.text, t.search_match),
+        0,
+    ));
     if !p.long_description.trim().is_empty() {
-        out.push(Line::default());
-        out.extend(paragraphs(&p.long_description).into_iter().map(Line::from));
+        out.push(Hanging::new(Line::default(), 0));
+        out.extend(paragraphs(&p.long_description).into_iter().map(|text| {
+            // A list item's lines continue under its text, not under its `-`.
+            let indent = leading_spaces(&[Span::raw(text.as_str())]);
+            let marker = usize::from(text.trim_start().starts_with(['-', '*'])) * 2;
+            Hanging::new(Span::styled(text.clone(), t.text), indent + marker)
+        }));
     }
-    out.push(Line::default());
+    out.push(Hanging::new(Line::default(), 0));
+    out
+}
 
-    out.push(field("version", vec![Span::raw(p.version.clone())]));
-    out.push(field("homepage", vec![Span::raw(p.homepage.clone())]));
-    out.push(field("license", vec![Span::raw(p.license.join(", "))]));
+/// Version, homepage, license, program and the pinned source.
+fn source_lines(t: &Theme, p: &Package) -> Vec<Hanging> {
+    let field = |label: &str, value| field(t, label, value);
+    let mut out = Vec::new();
+    out.push(field(
+        "version",
+        vec![Span::styled(p.version.clone(), t.text)],
+    ));
+    out.push(field(
+        "homepage",
+        vec![Span::styled(p.homepage.clone(), t.text)],
+    ));
+    out.push(field(
+        "license",
+        vec![Span::styled(p.license.join(", "), t.text)],
+    ));
     if let Some(main) = &p.main_program {
-        out.push(field("program", vec![Span::raw(main.clone())]));
+        out.push(field("program", vec![Span::styled(main.clone(), t.text)]));
     }
 
     let (mark, mark_style) = if p.source.verified {
-        ("✓ verified", Style::new().fg(Color::Green))
+        (format!("{} verified", t.glyphs.verified), t.good)
     } else {
-        ("✗ not verified", Style::new().fg(Color::Red))
+        (format!("{} not verified", t.glyphs.not_verified), t.bad)
     };
     out.push(field(
         "source",
         vec![
-            Span::raw(format!("{} ", p.source.short())),
+            Span::styled(format!("{} ", p.source.short()), t.text),
             Span::styled(mark, mark_style),
         ],
     ));
     out.push(more(vec![Span::styled(
         format!("hash {}", p.source.hash),
-        dim(),
+        t.muted,
     )]));
     out.push(more(vec![Span::styled(
         format!("provenance: {}", p.source.provenance),
-        dim(),
+        t.muted,
     )]));
+    out
+}
 
+/// The builder and its settings, the deps hash and the inputs.
+fn build_lines(t: &Theme, p: &Package) -> Vec<Hanging> {
+    let mut out = Vec::new();
     let b = &p.build;
     let mut build = vec![format!("{} ({})", b.builder.as_str(), b.language)];
     if let Some(w) = &b.workspace {
@@ -160,35 +209,47 @@ fn package_lines(app: &App, p: &Package, hl: &Highlights) -> Vec<Line<'static>> 
     if let Some(root) = &b.source_root {
         build.push(format!("root {root}"));
     }
-    out.push(field("build", vec![Span::raw(build.join(" · "))]));
+    out.push(field(
+        t,
+        "build",
+        vec![Span::styled(build.join(" · "), t.text)],
+    ));
     let deps_style = match b.deps_hash {
-        crate::catalog::DepsHash::Unknown => Style::new().fg(Color::Yellow),
-        crate::catalog::DepsHash::Known(_) => Style::new(),
+        crate::catalog::DepsHash::Unknown => t.warning,
+        crate::catalog::DepsHash::Known(_) => t.text,
     };
     out.push(more(vec![
         Span::styled(
             format!("deps hash ({}) ", b.builder.deps_hash_nix_name()),
-            dim(),
+            t.muted,
         ),
         Span::styled(b.deps_hash.as_str().to_owned(), deps_style),
     ]));
     if !b.build_inputs.is_empty() || !b.native_build_inputs.is_empty() {
+        let list = |items| list(t, items);
         out.push(more(vec![Span::styled(
             format!(
                 "inputs {} · native {}",
                 list(&b.build_inputs),
                 list(&b.native_build_inputs)
             ),
-            dim(),
+            t.muted,
         )]));
     }
+    out
+}
 
+/// Each service with its options, then what the package is in the ATproto network.
+fn service_lines(app: &App, p: &Package, hl: &Highlights) -> Vec<Hanging> {
+    let t = &app.theme;
+    let field = |label: &str, value| field(t, label, value);
+    let mut out = Vec::new();
     if p.services.is_empty() {
-        out.push(field("services", vec![Span::styled("none", dim())]));
+        out.push(field("services", vec![Span::styled("none", t.muted)]));
     }
     for (i, (name, svc)) in p.services.iter().enumerate() {
-        let mut spans = highlighted(name, hl.service(name), bold());
-        spans.push(Span::raw(service_summary(svc)));
+        let mut spans = highlighted(name, hl.service(name), t.heading, t.search_match);
+        spans.push(Span::styled(service_summary(svc), t.text));
         spans.push(hardening_span(app, name));
         out.push(if i == 0 {
             field("services", spans)
@@ -196,45 +257,52 @@ fn package_lines(app: &App, p: &Package, hl: &Highlights) -> Vec<Line<'static>> 
             more(spans)
         });
         for opt in &svc.options {
-            out.extend(option_lines(opt));
+            out.extend(option_lines(t, opt));
         }
     }
 
     let a = &p.atproto;
+    let list = |items| list(t, items);
     out.push(field(
         "atproto",
-        vec![Span::raw(format!(
-            "services {} · protocols {} · deps {}",
-            list(&a.services),
-            list(&a.protocols),
-            list(&a.dependencies)
-        ))],
+        vec![Span::styled(
+            format!(
+                "services {} · protocols {} · deps {}",
+                list(&a.services),
+                list(&a.protocols),
+                list(&a.dependencies)
+            ),
+            t.text,
+        )],
     ));
-    out.extend(status_lines(app, p));
     out
 }
 
 /// The build status: glyph, error class and first line, age, the running job, and a sparkline
 /// of build durations from the history with their median.
-fn status_lines(app: &App, p: &Package) -> Vec<Line<'static>> {
+fn status_lines(app: &App, p: &Package) -> Vec<Hanging> {
+    let t = &app.theme;
+    let field = |label: &str, value| field(t, label, value);
+    let dim = t.muted;
     let status = app.status(app_index(app, p));
     let mut out = Vec::new();
     let record = app.statuses.get(&p.name);
     let mut head = vec![Span::styled(
-        format!("{} {}", status.glyph(), status.label()),
-        Style::new().fg(status.color()).add_modifier(Modifier::BOLD),
+        format!("{} {}", t.glyphs.status(status), status.label()),
+        t.status(status)
+            .add_modifier(ratatui::style::Modifier::BOLD),
     )];
     if let Some(b) = record.and_then(|r| r.last_build.as_ref()) {
         if status == PackageStatus::Stale || status == PackageStatus::Building {
             head.push(Span::styled(
                 format!(" · last build {}", b.outcome.as_str()),
-                dim(),
+                dim,
             ));
         }
         if let Some(f) = &b.failure {
             head.push(Span::styled(
                 format!(" · {}", f.class.replace('_', " ")),
-                Style::new().fg(Color::Red),
+                t.bad,
             ));
         }
         head.push(Span::styled(
@@ -243,93 +311,98 @@ fn status_lines(app: &App, p: &Package) -> Vec<Line<'static>> {
                 short_duration(Duration::from_secs_f64(b.duration_secs)),
                 age(app.unix_now, b.finished_at)
             ),
-            dim(),
+            dim,
         ));
     } else if !app.statuses_loaded {
-        head.push(Span::styled(" · reading the status store…", dim()));
+        head.push(Span::styled(
+            format!(" · reading the status store{}", t.glyphs.ellipsis),
+            dim,
+        ));
     }
     out.push(field("status", head));
     if status == PackageStatus::Stale {
         out.push(more(vec![Span::styled(
             "files changed since the last build",
-            Style::new().fg(Color::Yellow),
+            t.warning,
         )]));
     }
     if let Some(f) = record
         .and_then(|r| r.last_build.as_ref())
         .and_then(|b| b.failure.as_ref())
     {
-        out.push(more(vec![Span::styled(
-            f.first_line.clone(),
-            Style::new().fg(Color::Red),
-        )]));
+        out.push(more(vec![Span::styled(f.first_line.clone(), t.bad)]));
         if let Some(m) = &f.hash_mismatch {
             out.push(more(vec![
-                Span::styled(format!("got {}", m.got), Style::new().fg(Color::Green)),
-                Span::styled("  f fixes", dim()),
+                Span::styled(format!("got {}", m.got), t.good),
+                Span::styled("  f fixes", dim),
             ]));
         }
     }
     if let Some(j) = app.jobs.latest_for(&p.name).filter(|j| j.is_active()) {
         let mut spans = vec![Span::styled(
             format!("{} {}", j.spec.kind.as_str(), j.state_text()),
-            Style::new().fg(Color::Yellow),
+            t.status_running,
         )];
         if let Some(e) = j.elapsed(app.now) {
-            spans.push(Span::styled(format!(" · {}", short_duration(e)), dim()));
+            spans.push(Span::styled(format!(" · {}", short_duration(e)), dim));
         }
         if let Some(est) = j.estimate {
-            spans.push(Span::styled(format!(" of ~{}", short_duration(est)), dim()));
+            spans.push(Span::styled(format!(" of ~{}", short_duration(est)), dim));
         }
-        spans.push(Span::styled("  L shows the log", dim()));
+        spans.push(Span::styled("  L shows the log", dim));
         out.push(field("job", spans));
     }
-    if let Some(r) = record {
-        let builds: Vec<&crate::jobs::RunRecord> = r
-            .history
-            .iter()
-            .filter(|h| h.kind == crate::jobs::JobKind::Build)
-            .collect();
-        if !builds.is_empty() {
-            let secs: Vec<f64> = builds.iter().map(|b| b.duration_secs).collect();
-            let mut spans: Vec<Span> = builds
-                .iter()
-                .zip(sparkline(&secs).chars())
-                .map(|(b, c)| {
-                    let colour = match b.outcome {
-                        crate::jobs::Outcome::Ok => Color::Green,
-                        crate::jobs::Outcome::Cancelled => Color::Magenta,
-                        _ => Color::Red,
-                    };
-                    Span::styled(c.to_string(), Style::new().fg(colour))
-                })
-                .collect();
-            let median = r
-                .estimate()
-                .map(|m| format!("median {} (ok builds)", short_duration(m)))
-                .unwrap_or_else(|| "no successful build yet".into());
-            spans.push(Span::styled(
-                format!("  {median} · {} runs", builds.len()),
-                dim(),
-            ));
-            out.push(field("history", spans));
-        }
+    if let Some(h) = record.and_then(|r| history_line(t, r)) {
+        out.push(h);
     }
     out
 }
 
-/// One block character per value, scaled to the largest (what ratatui's Sparkline draws, as
-/// text so it scrolls and wraps with the rest of the pane).
-pub fn sparkline(values: &[f64]) -> String {
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+/// `history   ▅█▁▆▂  median 47s (ok builds) · 5 runs`: one bar per recorded build.
+fn history_line(t: &Theme, r: &crate::jobs::PackageStatus) -> Option<Hanging> {
+    let builds: Vec<&crate::jobs::RunRecord> = r
+        .history
+        .iter()
+        .filter(|h| h.kind == crate::jobs::JobKind::Build)
+        .collect();
+    if builds.is_empty() {
+        return None;
+    }
+    let secs: Vec<f64> = builds.iter().map(|b| b.duration_secs).collect();
+    let mut spans: Vec<Span> = builds
+        .iter()
+        .zip(sparkline(&secs, &t.glyphs.sparkline).chars())
+        .map(|(b, c)| {
+            let style = match b.outcome {
+                crate::jobs::Outcome::Ok => t.status_ok,
+                crate::jobs::Outcome::Cancelled => t.status_cancelled,
+                _ => t.status_failed,
+            };
+            Span::styled(c.to_string(), style)
+        })
+        .collect();
+    let median = r.estimate().map_or_else(
+        || "no successful build yet".into(),
+        |m| format!("median {} (ok builds)", short_duration(m)),
+    );
+    spans.push(Span::styled(
+        format!("  {median} · {} runs", builds.len()),
+        t.muted,
+    ));
+    Some(field(t, "history", spans))
+}
+
+/// One bar character per value (`bars` lowest first), scaled to the largest (what ratatui's
+/// Sparkline draws, as text so it scrolls and wraps with the rest of the pane).
+pub fn sparkline(values: &[f64], bars: &[char; 8]) -> String {
     let max = values.iter().copied().fold(0.0f64, f64::max);
     values
         .iter()
         .map(|v| {
             if max <= 0.0 {
-                BARS[0]
+                bars[0]
             } else {
-                BARS[((v / max) * 7.0).round().clamp(0.0, 7.0) as usize]
+                bars[((v / max) * 7.0).round().clamp(0.0, 7.0) as usize]
             }
         })
         .collect()
@@ -359,11 +432,11 @@ fn app_index(app: &App, p: &Package) -> usize {
 
 /// `  hardening 1.9` (systemd-analyze exposure; <= 2.0 is the catalog's bar).
 fn hardening_span(app: &App, service: &str) -> Span<'static> {
-    let text = crate::tui::update_jobs::hardening_text(app, service);
+    let text = app.hardening_text(service);
     let style = match text.parse::<f32>() {
-        Ok(v) if v <= 2.0 => Style::new().fg(Color::Green),
-        Ok(_) => Style::new().fg(Color::Red),
-        Err(_) => dim(),
+        Ok(v) if v <= 2.0 => app.theme.good,
+        Ok(_) => app.theme.bad,
+        Err(_) => app.theme.muted,
     };
     Span::styled(format!("  hardening {text}"), style)
 }
@@ -396,31 +469,31 @@ fn service_summary(svc: &Service) -> String {
     parts.join("  ")
 }
 
-fn option_lines(opt: &ServiceOption) -> Vec<Line<'static>> {
+fn option_lines(t: &Theme, opt: &ServiceOption) -> Vec<Hanging> {
     let default = match &opt.default {
         Some(v) => format!("default {v}"),
         None => "required".to_owned(),
     };
     let mut head = vec![
         Span::raw("  "),
-        Span::styled(opt.name.clone(), Style::new().fg(Color::Cyan)),
-        Span::raw(format!("  {}  ", opt.ty.as_str())),
-        Span::styled(default, dim()),
+        Span::styled(opt.name.clone(), t.accent),
+        Span::styled(format!("  {}  ", opt.ty.as_str()), t.text),
+        Span::styled(default, t.muted),
     ];
     if let Some(env) = &opt.env {
-        head.push(Span::styled(
-            format!("  ${env}"),
-            Style::new().fg(Color::Magenta),
-        ));
+        head.push(Span::styled(format!("  ${env}"), t.env_var));
     }
     if !opt.values.is_empty() {
-        head.push(Span::styled(format!("  [{}]", opt.values.join("|")), dim()));
+        head.push(Span::styled(
+            format!("  [{}]", opt.values.join("|")),
+            t.muted,
+        ));
     }
     let mut lines = vec![more(head)];
     if !opt.description.is_empty() {
         lines.push(more(vec![Span::styled(
             format!("    {}", opt.description),
-            dim(),
+            t.muted,
         )]));
     }
     lines
@@ -440,11 +513,11 @@ fn paragraphs(text: &str) -> Vec<String> {
             out.push(String::new());
             continue;
         }
-        if !current.is_empty() {
+        if current.is_empty() {
+            current.push_str(line);
+        } else {
             current.push(' ');
             current.push_str(line.trim_start());
-        } else {
-            current.push_str(line);
         }
     }
     if !current.is_empty() {
@@ -453,30 +526,26 @@ fn paragraphs(text: &str) -> Vec<String> {
     out
 }
 
-fn field(label: &str, mut value: Vec<Span<'static>>) -> Line<'static> {
-    let mut spans = vec![Span::styled(format!("{label:<LABEL_WIDTH$}"), dim())];
+/// `label     value`: continuation lines start under the value (and its own indent).
+fn field(t: &Theme, label: &str, mut value: Vec<Span<'static>>) -> Hanging {
+    let indent = LABEL_WIDTH + leading_spaces(&value);
+    let mut spans = vec![Span::styled(format!("{label:<LABEL_WIDTH$}"), t.muted)];
     spans.append(&mut value);
-    Line::from(spans)
+    Hanging::new(spans, indent)
 }
 
-fn more(mut value: Vec<Span<'static>>) -> Line<'static> {
+/// A further line of the field above, under its value.
+fn more(mut value: Vec<Span<'static>>) -> Hanging {
+    let indent = LABEL_WIDTH + leading_spaces(&value);
     let mut spans = vec![Span::raw(" ".repeat(LABEL_WIDTH))];
     spans.append(&mut value);
-    Line::from(spans)
+    Hanging::new(spans, indent)
 }
 
-fn list(items: &[String]) -> String {
+fn list(t: &Theme, items: &[String]) -> String {
     if items.is_empty() {
-        "—".to_owned()
+        t.glyphs.none.to_owned()
     } else {
         items.join(", ")
     }
-}
-
-fn bold() -> Style {
-    Style::new().add_modifier(Modifier::BOLD)
-}
-
-fn dim() -> Style {
-    Style::new().fg(Color::DarkGray)
 }

@@ -1,20 +1,21 @@
 //! Small centred dialogs: a yes/no question and a one-line prompt.
 
 use ratatui::Frame;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use crate::tui::action::Action;
 use crate::tui::app::App;
 use crate::tui::keymap::View;
 use crate::tui::layout::centered;
 
+use super::block;
+
 pub fn confirm(frame: &mut Frame, app: &App, message: &str) {
     let full = frame.area();
     let width = 64.min(full.width);
     let key = |a| app.keymap.hint(View::Confirm, a).unwrap_or_default();
-    let bold = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+    let bold = app.theme.dialog_key;
     let hint = Line::from(vec![
         Span::styled(key(Action::Confirm), bold),
         Span::raw(" yes   "),
@@ -29,27 +30,23 @@ pub fn confirm(frame: &mut Frame, app: &App, message: &str) {
     frame.render_widget(Clear, area);
     frame.render_widget(
         text.block(
-            Block::bordered()
+            block(app, true)
                 .title(" Confirm ")
-                .border_style(Style::new().fg(Color::Yellow)),
+                .border_style(app.theme.dialog_border),
         ),
         area,
     );
 }
 
-pub fn prompt(frame: &mut Frame, label: &str, text: &str) {
+pub fn prompt(frame: &mut Frame, app: &App, label: &str, text: &str) {
     let area = centered(frame.area(), 70, 3);
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             Span::raw(text.to_owned()),
-            Span::styled("▏", Style::new().fg(Color::Yellow)),
+            Span::styled(app.theme.glyphs.cursor, app.theme.cursor),
         ]))
-        .block(
-            Block::bordered()
-                .title(format!(" {label} (enter opens, esc cancels) "))
-                .border_style(Style::new().fg(Color::Cyan)),
-        ),
+        .block(block(app, true).title(format!(" {label} (enter opens, esc cancels) "))),
         area,
     );
 }

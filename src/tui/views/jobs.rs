@@ -2,17 +2,16 @@
 //! result, elapsed time and the estimate from history.
 
 use ratatui::Frame;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Clear, Paragraph};
 
 use crate::jobs::Outcome;
-use crate::tui::app::App;
+use crate::tui::app::{App, PackageStatus};
 use crate::tui::jobs::JobPhase;
 use crate::tui::layout::{areas, inner};
 
+use super::block;
 use super::jobs_strip::{progress_spans, time_text};
-use super::pane_border;
 
 pub fn draw(frame: &mut Frame, app: &App, selected: usize) {
     let area = areas(app).body;
@@ -28,19 +27,15 @@ pub fn draw(frame: &mut Frame, app: &App, selected: usize) {
         " Jobs · {running} running · {queued} queued · {} finished ({failed} failed) ",
         jobs.len() - running - queued
     );
-    frame.render_widget(
-        Block::bordered()
-            .title(title)
-            .border_style(pane_border(true)),
-        area,
-    );
+    let t = &app.theme;
+    frame.render_widget(block(app, true).title(title), area);
     let list = inner(area);
     if jobs.is_empty() {
         frame.render_widget(
             Paragraph::new(
                 "No jobs yet. b builds the selected package, B everything shown, a (here) the whole catalog.",
             )
-            .style(Style::new().fg(Color::DarkGray)),
+            .style(t.muted),
             list,
         );
         return;
@@ -54,44 +49,38 @@ pub fn draw(frame: &mut Frame, app: &App, selected: usize) {
         .skip(offset)
         .take(height)
         .map(|(i, j)| {
-            let (glyph, colour) = match &j.phase {
-                JobPhase::Running { .. } => ("⟳", Color::Yellow),
-                JobPhase::Queued => ("…", Color::DarkGray),
-                JobPhase::Finished { outcome, .. } => match outcome {
-                    Outcome::Ok => ("✔", Color::Green),
-                    Outcome::Cancelled => ("⊘", Color::Magenta),
-                    _ => ("✘", Color::Red),
-                },
+            let (glyph, style) = match &j.phase {
+                JobPhase::Queued => (t.glyphs.queued, t.muted),
+                phase => {
+                    let s = match phase {
+                        JobPhase::Finished {
+                            outcome: Outcome::Ok,
+                            ..
+                        } => PackageStatus::Ok,
+                        JobPhase::Finished {
+                            outcome: Outcome::Cancelled,
+                            ..
+                        } => PackageStatus::Cancelled,
+                        JobPhase::Finished { .. } => PackageStatus::Failed,
+                        _ => PackageStatus::Building,
+                    };
+                    (t.glyphs.status(s), t.status(s))
+                }
             };
-            let mut title = j.title();
-            if title.chars().count() > 24 {
-                title = title.chars().take(23).collect::<String>() + "…";
-            }
+            let title = t.glyphs.truncate(&j.title(), 24);
             let mut spans = vec![
-                Span::styled(format!(" {glyph} "), Style::new().fg(colour)),
-                Span::styled(
-                    format!("{:<5}", j.id.to_string()),
-                    Style::new().fg(Color::DarkGray),
-                ),
-                Span::styled(
-                    format!("{title:<24} "),
-                    Style::new().add_modifier(Modifier::BOLD),
-                ),
+                Span::styled(format!(" {glyph} "), style),
+                Span::styled(format!("{:<5}", j.id.to_string()), t.muted),
+                Span::styled(format!("{title:<24} "), t.heading),
             ];
             spans.extend(progress_spans(app, j, 16));
-            spans.push(Span::styled(
-                format!("  {:<28}", j.state_text()),
-                Style::new().fg(colour),
-            ));
-            spans.push(Span::styled(
-                time_text(app, j),
-                Style::new().fg(Color::DarkGray),
-            ));
+            spans.push(Span::styled(format!("  {:<28}", j.state_text()), style));
+            spans.push(Span::styled(time_text(app, j), t.muted));
             let mut line = Line::from(spans);
             if i == selected {
                 let pad = (list.width as usize).saturating_sub(line.width());
                 line.push_span(Span::raw(" ".repeat(pad)));
-                line = line.patch_style(Style::new().add_modifier(Modifier::REVERSED));
+                line = line.patch_style(t.selection);
             }
             line
         })

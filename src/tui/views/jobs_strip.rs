@@ -3,14 +3,11 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::tui::app::App;
 use crate::tui::jobs::{JobPhase, JobView, short_duration};
-
-const SPINNER: [&str; 4] = ["⠋", "⠙", "⠸", "⠴"];
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let active: Vec<&JobView> = app
@@ -30,57 +27,43 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     {
         last.push_span(Span::styled(
             format!("  +{} more (J)", active.len() - rows + 1),
-            Style::new().fg(Color::Yellow),
+            app.theme.warning,
         ));
     }
-    frame.render_widget(
-        Paragraph::new(lines).style(Style::new().bg(Color::Black)),
-        area,
-    );
+    frame.render_widget(Paragraph::new(lines).style(app.theme.jobs_strip), area);
 }
 
 /// `⠙ demo #3  [████░░░░] 1/2  buildPhase  4.1s / ~6s`
 pub fn job_line(app: &App, j: &JobView, width: usize) -> Line<'static> {
+    let t = &app.theme;
     let elapsed = j.elapsed(app.now);
     let glyph = match (&j.phase, elapsed) {
-        (JobPhase::Running { .. }, Some(e)) => SPINNER[(e.as_millis() / 250 % 4) as usize],
-        (JobPhase::Queued, _) => "…",
+        (JobPhase::Running { .. }, Some(e)) => t.glyphs.spinner[(e.as_millis() / 250 % 4) as usize],
+        (JobPhase::Queued, _) => t.glyphs.queued,
         _ => " ",
     };
     let name_w = 22.min(width / 4).max(8);
-    let mut title = j.title();
-    if title.chars().count() > name_w {
-        title = title.chars().take(name_w - 1).collect::<String>() + "…";
-    }
+    let title = t.glyphs.truncate(&j.title(), name_w);
     let mut spans = vec![
-        Span::styled(format!(" {glyph} "), Style::new().fg(Color::Yellow)),
-        Span::styled(
-            format!("{title:<name_w$}"),
-            Style::new().add_modifier(Modifier::BOLD),
-        ),
-        Span::styled(
-            format!(" {:<4}", j.id.to_string()),
-            Style::new().fg(Color::DarkGray),
-        ),
+        Span::styled(format!(" {glyph} "), t.status_running),
+        Span::styled(format!("{title:<name_w$}"), t.heading),
+        Span::styled(format!(" {:<4}", j.id.to_string()), t.muted),
     ];
     spans.extend(progress_spans(app, j, 12));
     spans.push(Span::styled(
         format!("  {:<14}", j.state_text()),
-        Style::new().fg(Color::Cyan),
+        t.job_phase,
     ));
-    spans.push(Span::styled(
-        time_text(app, j),
-        Style::new().fg(Color::DarkGray),
-    ));
+    spans.push(Span::styled(time_text(app, j), t.muted));
     Line::from(spans)
 }
 
 /// `4.1s / ~6s`, `queued · ~6s`.
 pub fn time_text(app: &App, j: &JobView) -> String {
-    let est = j
-        .estimate
-        .map(|e| format!("~{}", short_duration(e)))
-        .unwrap_or_else(|| "no estimate".into());
+    let est = j.estimate.map_or_else(
+        || "no estimate".into(),
+        |e| format!("~{}", short_duration(e)),
+    );
     match j.elapsed(app.now) {
         Some(e) if j.is_active() => format!("{} / {est}", short_duration(e)),
         Some(e) => short_duration(e),
@@ -116,19 +99,24 @@ pub fn progress_spans(app: &App, j: &JobView, width: usize) -> Vec<Span<'static>
         };
         (r, " -/-".to_owned(), false)
     };
+    let t = &app.theme;
     let filled = ((ratio.clamp(0.0, 1.0)) * width as f64).round() as usize;
-    let bar_char = if known { "█" } else { "▒" };
-    let colour = if p.failed > 0 {
-        Color::Red
+    let bar_char = if known {
+        t.glyphs.bar_done
     } else {
-        Color::Green
+        t.glyphs.bar_estimate
+    };
+    let done = if p.failed > 0 {
+        t.progress_failed
+    } else {
+        t.progress
     };
     vec![
         Span::raw("["),
-        Span::styled(bar_char.repeat(filled), Style::new().fg(colour)),
+        Span::styled(bar_char.repeat(filled), done),
         Span::styled(
-            "░".repeat(width - filled.min(width)),
-            Style::new().fg(Color::DarkGray),
+            t.glyphs.bar_empty.repeat(width - filled.min(width)),
+            t.progress_empty,
         ),
         Span::raw("]"),
         Span::raw(text),

@@ -3,15 +3,22 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph};
 
-use crate::tui::app::App;
+use crate::jobs::Outcome;
+use crate::jobs::logpage::LogLine;
+use crate::tui::app::{App, PackageStatus};
 use crate::tui::layout::{LOG_HEADER, areas, inner};
-use crate::tui::logview::{LogLine, LogView};
+use crate::tui::logview::LogView;
+use crate::tui::theme::Theme;
 
-use super::pane_border;
+use super::block;
+use super::wrap::{leading_spaces, wrap};
+
+/// Columns of the line numbers (and the space after them).
+const GUTTER: usize = 7;
 
 pub fn draw(frame: &mut Frame, app: &App, v: &LogView) {
     let area = areas(app).body;
@@ -29,12 +36,7 @@ pub fn draw(frame: &mut Frame, app: &App, v: &LogView) {
     } else {
         format!(" {} · {} ", v.title, flags.join(" · "))
     };
-    frame.render_widget(
-        Block::bordered()
-            .title(title)
-            .border_style(pane_border(true)),
-        area,
-    );
+    frame.render_widget(block(app, true).title(title), area);
     let inside = inner(area);
     let header = Rect {
         height: LOG_HEADER.min(inside.height),
@@ -45,49 +47,46 @@ pub fn draw(frame: &mut Frame, app: &App, v: &LogView) {
         height: inside.height - header.height,
         ..inside
     };
-    frame.render_widget(Paragraph::new(header_lines(v)), header);
-    draw_lines(frame, v, text);
+    frame.render_widget(Paragraph::new(header_lines(&app.theme, v)), header);
+    draw_lines(frame, &app.theme, v, text);
 }
 
-fn header_lines(v: &LogView) -> Vec<Line<'static>> {
-    let dim = Style::new().fg(Color::DarkGray);
-    let mut first = Vec::new();
+/// `⟳ running`, `✔ ok`, `⊘ cancelled` or `✘ <class>  <first line>`.
+fn outcome_spans(t: &Theme, v: &LogView) -> Vec<Span<'static>> {
+    let mark = |s: PackageStatus, text: &str, style: Style| {
+        Span::styled(format!("{} {text}", t.glyphs.status(s)), style)
+    };
     match &v.failure {
-        Some(f) => {
-            first.push(Span::styled(
-                format!("✘ {}", f.class.replace('_', " ")),
-                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-            ));
-            first.push(Span::styled(
-                format!("  {}", f.first_line),
-                Style::new().fg(Color::Red),
-            ));
-        }
-        None if v.live => first.push(Span::styled("⟳ running", Style::new().fg(Color::Yellow))),
-        None if v.loading => first.push(Span::styled("loading…", dim)),
-        None => first.push(match v.outcome {
-            Some(o) => Span::styled(
-                format!(
-                    "{} {}",
-                    if o == crate::jobs::Outcome::Ok {
-                        "✔"
-                    } else {
-                        "⊘"
-                    },
-                    o.as_str()
-                ),
-                Style::new().fg(if o == crate::jobs::Outcome::Ok {
-                    Color::Green
+        Some(f) => vec![
+            mark(
+                PackageStatus::Failed,
+                &f.class.replace('_', " "),
+                t.log_error,
+            ),
+            Span::styled(format!("  {}", f.first_line), t.bad),
+        ],
+        None if v.live => vec![mark(PackageStatus::Building, "running", t.status_running)],
+        None if v.loading => vec![Span::styled(
+            format!("loading{}", t.glyphs.ellipsis),
+            t.muted,
+        )],
+        None => vec![match v.outcome {
+            Some(o) => {
+                let s = if o == Outcome::Ok {
+                    PackageStatus::Ok
                 } else {
-                    Color::Magenta
-                }),
-            ),
-            None => Span::styled(
-                "no failure found in this log",
-                Style::new().fg(Color::Green),
-            ),
-        }),
+                    PackageStatus::Cancelled
+                };
+                mark(s, o.as_str(), t.status(s))
+            }
+            None => Span::styled("no failure found in this log", t.good),
+        }],
     }
+}
+
+fn header_lines(t: &Theme, v: &LogView) -> Vec<Line<'static>> {
+    let dim = t.muted;
+    let mut first = outcome_spans(t, v);
     let shown = v.visible().len();
     let mut counts = format!("  · {} lines", v.total);
     if v.first > 0 {
@@ -103,27 +102,18 @@ fn header_lines(v: &LogView) -> Vec<Line<'static>> {
 
     let second = if let Some(typed) = &v.typing {
         vec![
-            Span::styled(
-                "/",
-                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-            ),
-            Span::raw(typed.clone()),
-            Span::styled("▏", Style::new().fg(Color::Yellow)),
+            Span::styled("/", t.prompt),
+            Span::styled(typed.clone(), t.text),
+            Span::styled(t.glyphs.cursor, t.cursor),
         ]
     } else if let Some(got) = v.got_hash() {
         vec![
             Span::styled("got: ", dim),
-            Span::styled(
-                got.to_owned(),
-                Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
-            ),
-            Span::styled(
-                "   f writes it into package.toml",
-                Style::new().fg(Color::Yellow),
-            ),
+            Span::styled(got.to_owned(), t.got_hash),
+            Span::styled("   f writes it into package.toml", t.log_warning),
         ]
     } else if let Some(m) = &v.message {
-        vec![Span::styled(m.clone(), Style::new().fg(Color::Yellow))]
+        vec![Span::styled(m.clone(), t.log_warning)]
     } else if let Some(q) = &v.query {
         vec![Span::styled(
             format!("search {q:?} · n next · N previous"),
@@ -135,38 +125,43 @@ fn header_lines(v: &LogView) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(first), Line::from(second)];
     if let (Some(m), true) = (&v.message, v.got_hash().is_some() || v.typing.is_some()) {
         // The message would be hidden by the hash line: it takes the first line instead.
-        lines[0] = Line::from(Span::styled(m.clone(), Style::new().fg(Color::Yellow)));
+        lines[0] = Line::from(Span::styled(m.clone(), t.log_warning));
     }
     lines
 }
 
-fn draw_lines(frame: &mut Frame, v: &LogView, area: Rect) {
+fn draw_lines(frame: &mut Frame, t: &Theme, v: &LogView, area: Rect) {
     let height = area.height as usize;
     if height == 0 {
         return;
     }
     let visible = v.visible();
     if visible.is_empty() {
-        let msg = if v.loading { "loading…" } else { "no lines" };
-        frame.render_widget(
-            Paragraph::new(msg).style(Style::new().fg(Color::DarkGray)),
-            area,
-        );
+        let msg = if v.loading {
+            format!("loading{}", t.glyphs.ellipsis)
+        } else {
+            "no lines".to_owned()
+        };
+        frame.render_widget(Paragraph::new(msg).style(t.muted), area);
         return;
     }
-    let gutter = 7usize;
-    let width = (area.width as usize).saturating_sub(gutter).max(1);
+    let width = area.width as usize;
+    let screen_lines = |i: usize| -> Vec<Line<'static>> {
+        let l = line(t, v, i, &v.lines[i]);
+        if v.wrap {
+            // Continuation lines start under the text, after the number and the line's indent.
+            let indent = GUTTER + leading_spaces(&l.spans[1..]);
+            wrap(l, width, indent)
+        } else {
+            vec![l]
+        }
+    };
     let top = if v.wrap && v.follow {
         // From the bottom: as many lines as fit once wrapped.
         let mut used = 0;
         let mut start = visible.len();
         while start > 0 {
-            let h = v.lines[visible[start - 1]]
-                .plain()
-                .chars()
-                .count()
-                .div_ceil(width)
-                .max(1);
+            let h = screen_lines(visible[start - 1]).len();
             if used + h > height {
                 break;
             }
@@ -177,41 +172,41 @@ fn draw_lines(frame: &mut Frame, v: &LogView, area: Rect) {
     } else {
         v.top_for(visible.len(), height)
     };
-    let lines: Vec<Line> = visible[top..]
-        .iter()
-        .take(height)
-        .map(|&i| line(v, i, &v.lines[i]))
-        .collect();
-    let mut p = Paragraph::new(lines);
-    if v.wrap {
-        p = p.wrap(Wrap { trim: false });
+    let mut lines: Vec<Line> = Vec::with_capacity(height);
+    for &i in &visible[top..] {
+        if lines.len() >= height {
+            break;
+        }
+        lines.extend(screen_lines(i));
     }
-    frame.render_widget(p, area);
+    lines.truncate(height);
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn line(v: &LogView, index: usize, l: &LogLine) -> Line<'static> {
+fn line(t: &Theme, v: &LogView, index: usize, l: &LogLine) -> Line<'static> {
     let number = Span::styled(
-        format!("{:>6} ", v.first + index as u64 + 1),
-        Style::new().fg(Color::DarkGray),
+        format!("{:>w$} ", v.first + index as u64 + 1, w = GUTTER - 1),
+        t.log_line_number,
     );
     let current = v.current == Some(index);
     let mut spans = vec![number];
     match v.query.as_deref().filter(|q| !q.is_empty()) {
         Some(q) if l.plain().to_lowercase().contains(&q.to_lowercase()) => {
-            spans.extend(highlight(&l.plain(), q, current));
+            spans.extend(highlight(t, &l.plain(), q, current));
         }
-        _ => spans.extend(crate::tui::ansi::spans(&l.text, Style::new())),
+        _ => spans.extend(crate::tui::ansi::spans(&l.text, t.text, t.ansi_colours)),
     }
     Line::from(spans)
 }
 
 /// The plain text with every case-insensitive occurrence of `q` in the match style (the current
 /// match also reversed).
-fn highlight(text: &str, q: &str, current: bool) -> Vec<Span<'static>> {
-    let mut hl = super::match_style();
-    if current {
-        hl = hl.add_modifier(Modifier::REVERSED);
-    }
+fn highlight(t: &Theme, text: &str, q: &str, current: bool) -> Vec<Span<'static>> {
+    let hl = if current {
+        t.search_current
+    } else {
+        t.search_match
+    };
     let lower = text.to_lowercase();
     let ql = q.to_lowercase();
     // Byte offsets agree only when lowercasing keeps lengths (ASCII); otherwise mark the line.

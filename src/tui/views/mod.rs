@@ -1,20 +1,27 @@
 //! Drawing. Every function here reads `&App` and writes to the frame; nothing changes state.
 
-pub mod detail;
-pub mod dialog;
-pub mod help;
-pub mod jobs;
-pub mod jobs_strip;
-pub mod log;
-pub mod status;
-pub mod tree;
+pub(crate) mod detail;
+pub(crate) mod dialog;
+pub(crate) mod help;
+pub(crate) mod jobs;
+pub(crate) mod jobs_strip;
+pub(crate) mod log;
+pub(crate) mod status;
+pub(crate) mod tree;
+pub(crate) mod wrap;
+
+#[cfg(test)]
+mod tests;
 
 use ratatui::Frame;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::buffer::Buffer;
+use ratatui::style::Style;
 use ratatui::text::Span;
+use ratatui::widgets::Block;
 
 use super::app::{App, Overlay};
 use super::layout::areas;
+use super::theme::GlyphSet;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let a = areas(app);
@@ -35,24 +42,58 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Overlay::Log(v) => log::draw(frame, app, v),
             Overlay::Jobs { selected } => jobs::draw(frame, app, *selected),
             Overlay::Confirm { message, .. } => dialog::confirm(frame, app, message),
-            Overlay::Prompt { label, text } => dialog::prompt(frame, label, text),
+            Overlay::Prompt { label, text } => dialog::prompt(frame, app, label, text),
         }
+    }
+    if app.theme.glyphs.ascii {
+        asciify(frame.buffer_mut());
     }
 }
 
-/// Style of characters a search matched.
-pub fn match_style() -> Style {
-    Style::new()
-        .fg(Color::Yellow)
-        .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+/// A bordered block in the theme's border glyphs and style.
+pub fn block(app: &App, focused: bool) -> Block<'static> {
+    Block::bordered()
+        .border_set(app.theme.glyphs.border)
+        .border_style(app.theme.pane_border(focused))
 }
 
-/// `text` as spans, with the chars at `indices` (char positions, sorted) in the match style.
-pub fn highlighted(text: &str, indices: &[usize], base: Style) -> Vec<Span<'static>> {
+/// With ASCII glyphs nothing else may reach the screen either: the separators of the views'
+/// texts (`·`, `—`) and whatever the catalog's own texts hold are transliterated, the rest
+/// becomes `?`. The views draw ASCII marks themselves; this catches everything else.
+fn asciify(buf: &mut Buffer) {
+    for cell in &mut buf.content {
+        if cell.symbol().is_ascii() {
+            continue;
+        }
+        let ascii = match cell.symbol() {
+            "·" | "—" | "–" | "─" => "-",
+            "…" => GlyphSet::ASCII.ellipsis,
+            "│" | "▏" => "|",
+            "┌" | "┐" | "└" | "┘" => "+",
+            "↑" => "^",
+            "↓" => "v",
+            "←" => "<",
+            "→" => ">",
+            "“" | "”" => "\"",
+            "‘" | "’" => "'",
+            _ => "?",
+        };
+        cell.set_symbol(ascii);
+    }
+}
+
+/// `text` as spans, with the chars at `indices` (char positions, sorted) in `matched` (patched
+/// onto `base`).
+pub fn highlighted(
+    text: &str,
+    indices: &[usize],
+    base: Style,
+    matched: Style,
+) -> Vec<Span<'static>> {
     if indices.is_empty() {
         return vec![Span::styled(text.to_owned(), base)];
     }
-    let hl = base.patch(match_style());
+    let hl = base.patch(matched);
     let mut spans = Vec::new();
     let mut run = String::new();
     let mut run_hl = false;
@@ -75,13 +116,4 @@ pub fn highlighted(text: &str, indices: &[usize], base: Style) -> Vec<Span<'stat
         spans.push(Span::styled(run, if run_hl { hl } else { base }));
     }
     spans
-}
-
-/// Border style of a pane: bright when it has the focus.
-pub fn pane_border(focused: bool) -> Style {
-    if focused {
-        Style::new().fg(Color::Cyan)
-    } else {
-        Style::new().fg(Color::DarkGray)
-    }
 }

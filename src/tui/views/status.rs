@@ -2,7 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -12,7 +12,7 @@ use crate::tui::keymap::View;
 
 pub fn draw_title(frame: &mut Frame, app: &App, area: Rect) {
     let total = app.catalog.packages.len();
-    let bar = Style::new().bg(Color::Blue).fg(Color::White);
+    let bar = app.theme.title_bar;
     let left = Line::from(vec![
         Span::styled(" atwb", bar.add_modifier(Modifier::BOLD)),
         Span::styled(format!(" · {} · {total} packages", app.catalog_label), bar),
@@ -46,7 +46,10 @@ fn counts_line(
         if n == 0 && matches!(s, PackageStatus::Building | PackageStatus::Cancelled) {
             continue;
         }
-        right.push(Span::styled(s.glyph(), bar.fg(title_colour(s))));
+        right.push(Span::styled(
+            app.theme.glyphs.status(s),
+            app.theme.on_title_bar(s),
+        ));
         if compact {
             right.push(Span::styled(format!("{n} "), bar));
         } else {
@@ -56,24 +59,10 @@ fn counts_line(
     Line::from(right).right_aligned()
 }
 
-/// Glyph colours readable on the blue title bar.
-fn title_colour(s: PackageStatus) -> Color {
-    match s {
-        PackageStatus::Ok => Color::LightGreen,
-        PackageStatus::Failed => Color::LightRed,
-        PackageStatus::Building | PackageStatus::Stale => Color::LightYellow,
-        PackageStatus::Cancelled => Color::LightMagenta,
-        PackageStatus::NeverBuilt => Color::Gray,
-    }
-}
-
 pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
     if let Some(n) = &app.notice {
-        let style = if n.error {
-            Style::new().bg(Color::Red).fg(Color::White)
-        } else {
-            Style::new().bg(Color::DarkGray).fg(Color::White)
-        };
+        let style = if n.error { t.notice_error } else { t.notice };
         frame.render_widget(Paragraph::new(format!(" {}", n.text)).style(style), area);
         return;
     }
@@ -96,12 +85,15 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     if app.diagnostics > 0 {
         left.push(Span::raw(" · "));
         left.push(Span::styled(
-            format!("⚠ {} invalid (atwb check)", app.diagnostics),
-            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            format!(
+                "{} {} invalid (atwb check)",
+                t.glyphs.warning, app.diagnostics
+            ),
+            t.invalid,
         ));
     }
     let mut hints = hints(app);
-    let bar = Style::new().bg(Color::DarkGray).fg(Color::White);
+    let bar = t.status_bar;
     let left = Line::from(left);
     let left_width = left.width();
     frame.render_widget(Paragraph::new(left).style(bar), area);
@@ -117,10 +109,7 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     }
     let hints_width = width_of(&hints);
     if left_width + hints_width + 2 <= area.width as usize {
-        let key = Style::new()
-            .fg(Color::Yellow)
-            .bg(Color::DarkGray)
-            .add_modifier(Modifier::BOLD);
+        let key = t.key_hint;
         let mut spans = Vec::new();
         for (k, label) in hints {
             spans.push(Span::styled(k, key));

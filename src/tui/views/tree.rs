@@ -2,14 +2,14 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::search;
 use crate::tui::app::{App, Mode, PackageStatus, Pane, Row};
 
-use super::{highlighted, pane_border};
+use super::{block, highlighted};
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect, search_area: Option<Rect>, list: Rect) {
     let focused = app.focus == Pane::Tree && app.overlays.is_empty();
@@ -26,24 +26,17 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, search_area: Option<Rect>,
             format!(" Catalog · {} ", parts.join(" · "))
         }
     };
-    frame.render_widget(
-        Block::bordered()
-            .title(title)
-            .border_style(pane_border(focused)),
-        area,
-    );
+    let t = &app.theme;
+    frame.render_widget(block(app, focused).title(title), area);
 
     if let Some(s) = search_area {
         let typing = app.mode == Mode::Search;
         let mut spans = vec![
-            Span::styled(
-                "/",
-                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-            ),
-            Span::raw(app.filter.query.clone()),
+            Span::styled("/", t.prompt),
+            Span::styled(app.filter.query.clone(), t.text),
         ];
         if typing {
-            spans.push(Span::styled("▏", Style::new().fg(Color::Yellow)));
+            spans.push(Span::styled(t.glyphs.cursor, t.cursor));
         }
         spans.push(Span::styled(
             format!(
@@ -51,7 +44,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, search_area: Option<Rect>,
                 app.shown.len(),
                 if app.shown.len() == 1 { "" } else { "es" }
             ),
-            Style::new().fg(Color::DarkGray),
+            t.muted,
         ));
         frame.render_widget(Paragraph::new(Line::from(spans)), s);
     }
@@ -62,10 +55,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, search_area: Option<Rect>,
         } else {
             "Nothing matches the filter."
         };
-        frame.render_widget(
-            Paragraph::new(msg).style(Style::new().fg(Color::DarkGray)),
-            list,
-        );
+        frame.render_widget(Paragraph::new(msg).style(t.muted), list);
         return;
     }
 
@@ -81,10 +71,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, search_area: Option<Rect>,
 }
 
 fn row_line(app: &App, row: &Row, selected: bool, focused: bool, width: u16) -> Line<'static> {
+    let t = &app.theme;
     let base = match row {
-        Row::Tier { .. } => Style::new().add_modifier(Modifier::BOLD),
-        Row::Org { .. } => Style::new().fg(Color::Cyan),
-        Row::Package { .. } => Style::new(),
+        Row::Tier { .. } => t.tier_header,
+        Row::Org { .. } => t.org_header,
+        Row::Package { .. } => t.text,
     };
     let spans = match row {
         Row::Tier {
@@ -95,7 +86,7 @@ fn row_line(app: &App, row: &Row, selected: bool, focused: bool, width: u16) -> 
             let mut spans = vec![Span::styled(
                 format!(
                     "{} Tier {} · {} ({count})",
-                    arrow(*expanded),
+                    arrow(app, *expanded),
                     tier.number(),
                     tier.label()
                 ),
@@ -115,7 +106,7 @@ fn row_line(app: &App, row: &Row, selected: bool, focused: bool, width: u16) -> 
             expanded,
         } => {
             let mut spans = vec![Span::styled(
-                format!("  {} {org} ({count})", arrow(*expanded)),
+                format!("  {} {org} ({count})", arrow(app, *expanded)),
                 base,
             )];
             let members = app.shown.iter().copied();
@@ -137,10 +128,10 @@ fn row_line(app: &App, row: &Row, selected: bool, focused: bool, width: u16) -> 
                 .unwrap_or_default();
             let mut spans = vec![
                 Span::raw("    "),
-                Span::styled(status.glyph(), Style::new().fg(status.color())),
+                Span::styled(t.glyphs.status(status), t.status(status)),
                 Span::raw(" "),
             ];
-            spans.extend(highlighted(&p.name, &name_hits, base));
+            spans.extend(highlighted(&p.name, &name_hits, base, t.search_match));
             spans
         }
     };
@@ -149,10 +140,10 @@ fn row_line(app: &App, row: &Row, selected: bool, focused: bool, width: u16) -> 
         // Fill the row so the selection reads as a bar, not just highlighted text.
         let pad = (width as usize).saturating_sub(line.width());
         line.push_span(Span::raw(" ".repeat(pad)));
-        let sel = if focused {
-            Style::new().add_modifier(Modifier::REVERSED)
+        let sel: Style = if focused {
+            t.selection
         } else {
-            Style::new().bg(Color::DarkGray)
+            t.selection_unfocused
         };
         line = line.patch_style(sel);
     }
@@ -164,10 +155,19 @@ fn group_counts(app: &App, members: impl Iterator<Item = usize>) -> Vec<Span<'st
     app.counts_of(members)
         .into_iter()
         .filter(|(s, _)| *s != PackageStatus::NeverBuilt)
-        .map(|(s, n)| Span::styled(format!(" {}{n}", s.glyph()), Style::new().fg(s.color())))
+        .map(|(s, n)| {
+            Span::styled(
+                format!(" {}{n}", app.theme.glyphs.status(s)),
+                app.theme.status(s),
+            )
+        })
         .collect()
 }
 
-fn arrow(expanded: bool) -> &'static str {
-    if expanded { "▾" } else { "▸" }
+fn arrow(app: &App, expanded: bool) -> &'static str {
+    if expanded {
+        app.theme.glyphs.expanded
+    } else {
+        app.theme.glyphs.collapsed
+    }
 }

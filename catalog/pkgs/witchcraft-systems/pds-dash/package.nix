@@ -7,20 +7,20 @@
   pdsUrl ? "",
   theme ? "default",
   frontendUrl ? "https://deer.social",
-}:
-let
+}: let
   # Replace one `static readonly NAME: string = "...";` default of config.ts.example.
-  setting =
-    name: old: new:
+  setting = name: old: new:
     "--replace-fail ${lib.escapeShellArg "${name}: string = ${builtins.toJSON old};"} "
     + lib.escapeShellArg "${name}: string = ${builtins.toJSON new};";
 in
-generated.overrideAttrs (old: {
-  postPatch = (old.postPatch or "") + ''
-    cp config.ts.example config.ts
-    substituteInPlace config.ts \
-      ${setting "PDS_URL" "" pdsUrl} \
-      ${setting "THEME" "default" theme} \
-      ${setting "FRONTEND_URL" "https://deer.social" frontendUrl}
-  '';
-})
+  generated.overrideAttrs (old: {
+    postPatch =
+      (old.postPatch or "")
+      + ''
+        cp config.ts.example config.ts
+        substituteInPlace config.ts \
+          ${setting "PDS_URL" "" pdsUrl} \
+          ${setting "THEME" "default" theme} \
+          ${setting "FRONTEND_URL" "https://deer.social" frontendUrl}
+      '';
+  })

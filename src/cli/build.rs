@@ -1,0 +1,347 @@
+//! `atwb build`: the job engine without the TUI. Human progress on stderr, a JSON summary on
+//! stdout with `--json`, JUnit XML with `--junit`, exit code 1 when any target did not succeed.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::jobs::{Engine, EngineConfig, JobEvent, JobResult, JobSpec, Outcome, StatusStore};
+use crate::nix::classify::Failure;
+use crate::nix::command::{Installable, current_system};
+use crate::paths;
+use crate::tui::runtime::StopSignals;
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Packages (catalog names) or, with --flake, flake attributes.
+    pub names: Vec<String>,
+    #[arg(long, conflicts_with_all = ["tier", "org"])]
+    pub all: bool,
+    #[arg(long)]
+    pub tier: Option<u8>,
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Run the packages' checks (smoke and VM tests) instead of building them.
+    #[arg(long)]
+    pub test: bool,
+    /// Flake to build from (default: the repository holding the catalog).
+    #[arg(long, value_name = "REF")]
+    pub flake: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+    /// Write a JUnit XML report.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+/// One target in the `--json` output.
+#[derive(Debug, Serialize)]
+struct ResultJson<'a> {
+    package: &'a str,
+    target: &'a str,
+    kind: &'a str,
+    installable: String,
+    outcome: Outcome,
+    failure: Option<&'a Failure>,
+    exit_code: Option<i32>,
+    duration_secs: f64,
+    drv_path: Option<&'a str>,
+    out_paths: &'a [String],
+    log_file: Option<&'a Path>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Summary {
+    total: usize,
+    ok: usize,
+    failed: usize,
+    cancelled: usize,
+    timed_out: usize,
+}
+
+pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
+    let config = Config::load_from(&paths::config_dir())?;
+    // With --flake the catalog is optional (the status store is kept only if there is one).
+    let catalog = match paths::locate_catalog(catalog_flag) {
+        Ok(c) => Some(c),
+        Err(e) if args.flake.is_none() => return Err(e),
+        Err(_) => None,
+    };
+    let specs = plan(args, catalog.as_deref(), config.jobs.flake.as_deref())?;
+    if specs.is_empty() {
+        bail!("nothing to build: name packages, or use --all, --tier N or --org O");
+    }
+    let mut engine_cfg = if let Some(c) = &catalog {
+        EngineConfig::from_config(&config.jobs, c)
+    } else {
+        let mut e = EngineConfig::new(paths::state_dir().join("logs"));
+        e.max_parallel = config.jobs.max_parallel.max(1);
+        e.nix.builders = config.jobs.builders.clone();
+        e.nix.max_jobs = config.jobs.max_jobs;
+        e.timeout = config.jobs.timeout_secs.map(std::time::Duration::from_secs);
+        e
+    };
+    if let Some(c) = &catalog {
+        engine_cfg.store = Some(Arc::new(StatusStore::open(c)?));
+    }
+    let rt = runtime_for(specs.len().min(engine_cfg.max_parallel))?;
+    let (results, stopped_by) = rt.block_on(run_jobs(engine_cfg, specs));
+    drop(rt);
+
+    let mut summary = Summary {
+        total: results.len(),
+        ..Default::default()
+    };
+    for r in &results {
+        match r.outcome {
+            Outcome::Ok => summary.ok += 1,
+            Outcome::Failed => summary.failed += 1,
+            Outcome::Cancelled => summary.cancelled += 1,
+            Outcome::TimedOut => summary.timed_out += 1,
+        }
+    }
+    if let Some(path) = &args.junit {
+        crate::catalog::edit::write_atomic(
+            path,
+            crate::jobs::junit::render("atwb build", &results).as_bytes(),
+        )
+        .with_context(|| format!("writing the JUnit report {}", path.display()))?;
+    }
+    if args.json {
+        let out: Vec<ResultJson> = results.iter().map(result_json).collect();
+        let doc = serde_json::json!({ "results": out, "summary": summary });
+        let mut stdout = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut stdout, &doc)?;
+        writeln!(stdout)?;
+    }
+    // Formatted first: eprintln! of a format string writes each piece with its own write(2).
+    let line = format!(
+        "{} targets: {} ok, {} failed, {} cancelled, {} timed out\n",
+        summary.total, summary.ok, summary.failed, summary.cancelled, summary.timed_out
+    );
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    Ok(match stopped_by {
+        // As a shell reports a process the signal killed; Ctrl-c keeps the plain failure code
+        // of a run with cancelled targets.
+        Some(sig) if sig != libc::SIGINT => ExitCode::from(128 + sig as u8),
+        _ if summary.ok == summary.total => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
+    })
+}
+
+/// To stderr, ignoring errors: after SIGHUP the terminal may be gone, and a failed write must not
+/// abort the cancelling (eprintln! panics).
+fn note(text: &str) {
+    let _ = std::io::stderr().write_all(format!("{text}\n").as_bytes());
+}
+
+fn signal_name(sig: libc::c_int) -> &'static str {
+    match sig {
+        libc::SIGINT => "interrupted",
+        libc::SIGTERM => "terminated (SIGTERM)",
+        libc::SIGHUP => "hung up (SIGHUP)",
+        libc::SIGQUIT => "quit (SIGQUIT)",
+        _ => "signalled",
+    }
+}
+
+/// The runtime for `concurrent` jobs at a time. One job (the common `atwb build PKG`): a
+/// current-thread runtime, so no worker threads are started and every wakeup (nix's stderr,
+/// its exit, Ctrl-c) is handled on the main thread without a hand-off to another thread; this
+/// was part of the fixed cost a short build pays. The main thread is also the thread that forks
+/// nix, and it lives until atwb exits, which is what PR_SET_PDEATHSIG needs. Several jobs: one
+/// worker per job that can run at once (up to the cores), so their logs are parsed in parallel.
+fn runtime_for(concurrent: usize) -> Result<tokio::runtime::Runtime> {
+    let runtime = if concurrent <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(concurrent.min(cores).max(1))
+            .enable_all()
+            .build()?
+    };
+    Ok(runtime)
+}
+
+fn result_json(r: &JobResult) -> ResultJson<'_> {
+    ResultJson {
+        package: &r.spec.package,
+        target: &r.spec.label,
+        kind: r.spec.kind.as_str(),
+        installable: r.spec.installable.to_string(),
+        outcome: r.outcome,
+        failure: r.failure.as_ref(),
+        exit_code: r.exit_code,
+        duration_secs: r.duration.as_secs_f64(),
+        drv_path: r.drv_path.as_deref(),
+        out_paths: &r.out_paths,
+        log_file: r.log_file.as_deref(),
+    }
+}
+
+/// The jobs to run, in order.
+fn plan(
+    args: &BuildArgs,
+    catalog: Option<&Path>,
+    config_flake: Option<&str>,
+) -> Result<Vec<JobSpec>> {
+    let system = current_system();
+    if let Some(flake) = &args.flake {
+        if args.all || args.tier.is_some() || args.org.is_some() {
+            bail!(
+                "--all, --tier and --org select catalog packages; with --flake, name the attributes to build"
+            );
+        }
+        return Ok(args
+            .names
+            .iter()
+            .flat_map(|n| {
+                if args.test {
+                    JobSpec::tests(flake, &system, n, [])
+                } else {
+                    vec![JobSpec::build(
+                        n.clone(),
+                        Installable::new(flake.clone(), n.clone()),
+                    )]
+                }
+            })
+            .collect());
+    }
+    let catalog = catalog.context("no catalog")?;
+    let loaded = crate::catalog::load(catalog)?;
+    for d in &loaded.diagnostics {
+        eprintln!("warning: {d}");
+    }
+    let cat = loaded.catalog;
+    let flake = match config_flake {
+        Some(f) => f.to_string(),
+        None => paths::repo_flake(catalog)?,
+    };
+    let mut picked = Vec::new();
+    for n in &args.names {
+        if cat.get(n).is_none() {
+            let invalid = loaded
+                .diagnostics
+                .iter()
+                .any(|d| d.file.parent().and_then(|p| p.file_name()) == Some(n.as_ref()));
+            if invalid {
+                bail!(
+                    "package {n} has errors (see the warnings above); fix them with `atwb check`"
+                );
+            }
+            bail!(
+                "no package named {n} in {}; `atwb list` shows the names",
+                catalog.display()
+            );
+        }
+        picked.push(n.clone());
+    }
+    if args.names.is_empty() {
+        for p in &cat.packages {
+            let tier_ok = args.tier.is_none_or(|t| p.tier.number() == t);
+            let org_ok = args.org.as_ref().is_none_or(|o| &p.org == o);
+            if (args.all || args.tier.is_some() || args.org.is_some()) && tier_ok && org_ok {
+                picked.push(p.name.clone());
+            }
+        }
+        if let Some(o) = &args.org
+            && picked.is_empty()
+            && !cat.orgs().contains(&o.as_str())
+        {
+            bail!("no org named {o}; orgs are: {}", cat.orgs().join(", "));
+        }
+    }
+    let mut specs = Vec::new();
+    for name in picked {
+        let pkg = cat.get(&name).expect("checked above");
+        if args.test {
+            specs.extend(JobSpec::tests(
+                &flake,
+                &system,
+                &name,
+                pkg.services.keys().map(String::as_str),
+            ));
+        } else {
+            specs.push(JobSpec::build(
+                name.clone(),
+                Installable::new(flake.clone(), format!("packages.{system}.{name}")),
+            ));
+        }
+    }
+    Ok(specs)
+}
+
+/// Runs the jobs to the end; a stop signal cancels them (they still finish, as cancelled, and are
+/// recorded), a second one stops at once. Returns the results and the first stop signal.
+async fn run_jobs(cfg: EngineConfig, specs: Vec<JobSpec>) -> (Vec<JobResult>, Option<libc::c_int>) {
+    let engine = Engine::new(cfg);
+    let mut rx = engine.subscribe_lifecycle();
+    // Ctrl-c (SIGINT), and SIGTERM, SIGHUP, SIGQUIT, which would otherwise end atwb at once,
+    // with nothing recorded and no summary.
+    let mut signals = StopSignals::new();
+    let total = specs.len();
+    let ids: Vec<_> = specs.into_iter().map(|s| engine.submit(s)).collect();
+    let mut results: Vec<Option<JobResult>> = vec![None; total];
+    let mut done = 0;
+    let mut stopped_by = None;
+    while done < total {
+        tokio::select! {
+            ev = rx.recv() => {
+                let Some(ev) = ev else { break };
+                match ev {
+                    JobEvent::Started { id, .. } => {
+                        if let Some(j) = engine.job(id) {
+                            note(&format!("started  {} ({})", j.spec.label, j.spec.installable));
+                        }
+                    }
+                    JobEvent::Finished(r) => {
+                        done += 1;
+                        note(&finish_line(&r, done, total));
+                        if let Some(i) = ids.iter().position(|id| *id == r.id) {
+                            results[i] = Some(*r);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            sig = signals.recv() => {
+                if stopped_by.is_some() {
+                    note(&format!("{} again: stopping now", signal_name(sig)));
+                    break;
+                }
+                stopped_by = Some(sig);
+                note(&format!(
+                    "{}: cancelling {} job(s); Ctrl-c again to stop at once",
+                    signal_name(sig),
+                    total - done
+                ));
+                engine.cancel_all();
+            }
+        }
+    }
+    // Dropping the engine stops whatever still runs (second signal) before returning.
+    drop(engine);
+    (results.into_iter().flatten().collect(), stopped_by)
+}
+
+fn finish_line(r: &JobResult, done: usize, total: usize) -> String {
+    let head = format!(
+        "[{done}/{total}] {:<9} {} ({:.1}s)",
+        r.outcome.as_str(),
+        r.spec.label,
+        r.duration.as_secs_f64()
+    );
+    match &r.failure {
+        Some(f) => format!("{head}\n          {}: {}", f.class.name(), f.first_line),
+        None => head,
+    }
+}

@@ -1,0 +1,127 @@
+//! `atwb log FILE [--json]`: triage a saved internal-json log (derivations built and failed, the
+//! failure's class and its last lines).
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::nix::ansi;
+use crate::nix::classify::{ErrorClass, Failure};
+use crate::nix::logfile::{Summary, summarise};
+use crate::nix::state::drv_name;
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    pub file: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `atwb log FILE [--json]`: exit 1 when the log shows a failure.
+pub fn run(args: &LogArgs) -> Result<ExitCode> {
+    let summary = summarise(&args.file)?;
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &summary)?;
+        writeln!(out)?;
+    } else {
+        write_text(&mut out, &summary)?;
+    }
+    Ok(if summary.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn write_text(out: &mut impl Write, s: &Summary) -> io::Result<()> {
+    writeln!(
+        out,
+        "log: {} ({} lines, {} nix events)",
+        s.file, s.lines, s.json_events
+    )?;
+    if s.json_events == 0 && s.lines > 0 {
+        writeln!(
+            out,
+            "note: no internal-json events; capture with `nix build --log-format internal-json -v ... 2> FILE`"
+        )?;
+    }
+    let p = s.progress;
+    writeln!(
+        out,
+        "derivations: {} built, {} failed, {} unfinished (nix progress: {} done of {}, {} running, {} failed)",
+        s.built.len(),
+        s.failed.len(),
+        s.unfinished.len(),
+        p.done,
+        p.expected,
+        p.running,
+        p.failed
+    )?;
+    for d in &s.failed {
+        writeln!(out, "  failed: {} ({})", d.name, d.path)?;
+    }
+    for d in &s.unfinished {
+        writeln!(out, "  unfinished: {} ({})", d.name, d.path)?;
+    }
+    match &s.error {
+        None => writeln!(out, "result: ok")?,
+        Some(f) => {
+            writeln!(out, "result: {} ({})", f.class.label(), f.class.name())?;
+            writeln!(out, "  {}", f.first_line)?;
+            write_class_details(out, f)?;
+        }
+    }
+    if s.warnings_total > 0 {
+        writeln!(out, "warnings: {}", s.warnings_total)?;
+        for w in &s.warnings {
+            writeln!(out, "  {}", ansi::strip(w))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_class_details(out: &mut impl Write, f: &Failure) -> io::Result<()> {
+    use ErrorClass::{BuilderFailed, DependencyFailed, HashMismatch, TestFailed};
+    match &f.class {
+        HashMismatch { specified, got, .. } => {
+            writeln!(out, "  specified: {specified}")?;
+            writeln!(out, "  got:       {got}")?;
+        }
+        BuilderFailed {
+            drv, last_lines, ..
+        }
+        | TestFailed {
+            drv, last_lines, ..
+        } => {
+            write_lines(out, drv, last_lines)?;
+        }
+        DependencyFailed {
+            drv,
+            dependency,
+            last_lines,
+            ..
+        } => {
+            writeln!(out, "  {} could not be built", drv_name(drv))?;
+            if let Some(dep) = dependency {
+                write_lines(out, dep, last_lines)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn write_lines(out: &mut impl Write, drv: &str, lines: &[String]) -> io::Result<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "last {} log lines of {}:", lines.len(), drv_name(drv))?;
+    for l in lines {
+        writeln!(out, "  > {l}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! Command-line interface. `atwb` alone opens the TUI; every other action is a subcommand that
+//! runs the same code headless (with `--json` for CI). Each subcommand's arguments and front end
+//! live in its own file; this one only parses and dispatches.
+
+mod build;
+mod check;
+mod completions;
+mod debug;
+mod list;
+mod log;
+mod output;
+mod show;
+mod unit;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+pub use build::BuildArgs;
+pub use check::CheckArgs;
+pub use completions::CompletionsArgs;
+pub use debug::DebugCommand;
+pub use list::ListArgs;
+pub use log::LogArgs;
+pub use show::ShowArgs;
+pub use unit::UnitArgs;
+
+use crate::paths;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "atwb",
+    version,
+    about = "Terminal workbench for the ATproto Nix User Repository"
+)]
+pub struct Cli {
+    /// The catalog directory (default: $ATWB_CATALOG, else catalog/ of the enclosing git repository).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub catalog: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate every package.toml; exit 1 on any error.
+    Check(CheckArgs),
+    /// List packages.
+    List(ListArgs),
+    /// Show one package.
+    Show(ShowArgs),
+    /// Print the systemd [Service] section a service's module would produce.
+    Unit(UnitArgs),
+    /// Build packages (one nix process per target) and record their status.
+    Build(BuildArgs),
+    /// Open a saved internal-json log and triage it.
+    Log(LogArgs),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+    /// Entry points for benchmarks and debugging.
+    #[command(subcommand, hide = true)]
+    Debug(DebugCommand),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("atwb: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let flag = cli.catalog.as_deref();
+    let catalog = || paths::locate_catalog(flag);
+    match &cli.command {
+        None => crate::tui::run(catalog()?),
+        Some(Command::Completions(a)) => Ok(completions::run(a)),
+        Some(Command::Check(a)) => check::run(a, &catalog()?),
+        Some(Command::List(a)) => list::run(a, &catalog()?),
+        Some(Command::Show(a)) => show::run(a, &catalog()?),
+        Some(Command::Unit(a)) => unit::run(a, &catalog()?),
+        // With --flake the catalog is optional, so `build` looks it up itself.
+        Some(Command::Build(a)) => build::run(a, flag),
+        Some(Command::Log(a)) => log::run(a),
+        Some(Command::Debug(d)) => debug::run(d, catalog),
+    }
+}

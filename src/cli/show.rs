@@ -1,0 +1,264 @@
+//! `atwb show NAME [--json]`: everything about one package.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use clap::Args;
+
+use super::output::{load_catalog, shown_path, with_stdout, write_diagnostic};
+use crate::catalog::{
+    AtprotoMeta, Build, DepsHash, Diagnostic, OptionType, Package, Service, Source,
+};
+use crate::search::did_you_mean;
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    pub name: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `atwb show NAME`: everything about one package.
+pub fn run(args: &ShowArgs, root: &Path) -> Result<ExitCode> {
+    let (name, json) = (args.name.as_str(), args.json);
+    let loaded = load_catalog(root)?;
+    let Some(p) = loaded.catalog.get(name) else {
+        // A package with errors is not in the catalog: say so instead of "not found".
+        let own: Vec<&Diagnostic> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                d.file
+                    .parent()
+                    .and_then(|d| d.file_name())
+                    .is_some_and(|f| f == name)
+            })
+            .collect();
+        if !own.is_empty() {
+            let mut err = io::stderr().lock();
+            writeln!(err, "atwb: package `{name}` has errors and was not loaded:")?;
+            for d in own {
+                write_diagnostic(&mut err, d)?;
+            }
+            return Ok(ExitCode::from(1));
+        }
+        let names = loaded.catalog.packages.iter().map(|p| p.name.as_str());
+        match did_you_mean(name, names) {
+            Some(m) => bail!("no package named `{name}`; did you mean `{m}`?"),
+            None => bail!("no package named `{name}` (run `atwb list` to see them all)"),
+        }
+    };
+    with_stdout(|out| {
+        if json {
+            serde_json::to_writer_pretty(&mut *out, p)?;
+            return writeln!(out);
+        }
+        write_package(out, p)
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// `  key           value`: one field of a section.
+fn field(out: &mut dyn Write, k: &str, v: &str) -> io::Result<()> {
+    writeln!(out, "  {k:<14}{v}")
+}
+
+fn write_package(out: &mut dyn Write, p: &Package) -> io::Result<()> {
+    write_about(out, p)?;
+    write_source(out, &p.source)?;
+    write_build(out, &p.build)?;
+    write_atproto(out, &p.atproto)?;
+    for svc in p.services.values() {
+        write_service(out, svc)?;
+    }
+    Ok(())
+}
+
+/// Name, description, org and tier, then the package's own fields and files.
+fn write_about(out: &mut dyn Write, p: &Package) -> io::Result<()> {
+    let tier = p.tier;
+    writeln!(out, "{} {}", p.name, p.version)?;
+    writeln!(out, "{}", p.description)?;
+    writeln!(
+        out,
+        "org {} · tier {} ({}) · {}",
+        p.org,
+        tier,
+        tier.label(),
+        p.category.as_str()
+    )?;
+    if !p.long_description.trim().is_empty() {
+        writeln!(out)?;
+        for l in p.long_description.trim().lines() {
+            writeln!(out, "  {l}")?;
+        }
+    }
+    writeln!(out)?;
+    field(out, "homepage", &p.homepage)?;
+    field(out, "license", &p.license.join(", "))?;
+    if !p.maintainers.is_empty() {
+        field(out, "maintainers", &p.maintainers.join(", "))?;
+    }
+    if !p.platforms.is_empty() {
+        field(out, "platforms", &p.platforms.join(", "))?;
+    }
+    if let Some(m) = &p.main_program {
+        field(out, "main program", m)?;
+    }
+    let x = &p.extra_files;
+    let files: Vec<&str> = [
+        ("package.toml", true),
+        ("package.nix", x.package_nix),
+        ("module.nix", x.module_nix),
+        ("test.nix", x.test_nix),
+    ]
+    .into_iter()
+    .filter_map(|(f, present)| present.then_some(f))
+    .collect();
+    field(
+        out,
+        "files",
+        &format!("{}/ ({})", shown_path(&p.dir), files.join(", ")),
+    )
+}
+
+fn write_source(out: &mut dyn Write, s: &Source) -> io::Result<()> {
+    writeln!(out, "\nsource")?;
+    field(out, "from", &s.short())?;
+    if let Some(url) = s.git_url() {
+        field(out, "git url", &url)?;
+    }
+    field(out, "rev", &s.rev)?;
+    field(out, "hash", &s.hash)?;
+    field(out, "submodules", yes_no(s.submodules))?;
+    let verified = if s.verified {
+        "yes (computed here from upstream content)"
+    } else {
+        "no (copied; see provenance)"
+    };
+    field(out, "verified", verified)?;
+    field(out, "provenance", &s.provenance)
+}
+
+fn write_build(out: &mut dyn Write, b: &Build) -> io::Result<()> {
+    writeln!(out, "\nbuild")?;
+    field(
+        out,
+        "builder",
+        &format!("{} ({})", b.builder.as_str(), b.language),
+    )?;
+    if let Some(w) = &b.workspace {
+        field(out, "workspace", w)?;
+    }
+    for (k, v) in [
+        ("members", &b.members),
+        ("sub packages", &b.sub_packages),
+        ("workspaces", &b.workspaces),
+    ] {
+        if !v.is_empty() {
+            field(out, k, &v.join(", "))?;
+        }
+    }
+    if let Some(r) = &b.source_root {
+        field(out, "source root", r)?;
+    }
+    let deps = match &b.deps_hash {
+        DepsHash::Known(h) => format!("{h} ({})", b.builder.deps_hash_nix_name()),
+        DepsHash::Unknown => {
+            format!(
+                "unknown ({} is lib.fakeHash until a build reports it)",
+                b.builder.deps_hash_nix_name()
+            )
+        }
+    };
+    field(out, "deps hash", &deps)?;
+    for (k, v) in [
+        ("build inputs", &b.build_inputs),
+        ("native inputs", &b.native_build_inputs),
+    ] {
+        if !v.is_empty() {
+            field(out, k, &v.join(", "))?;
+        }
+    }
+    for (k, v) in &b.env {
+        field(out, "env", &format!("{k}={v}"))?;
+    }
+    Ok(())
+}
+
+fn write_atproto(out: &mut dyn Write, a: &AtprotoMeta) -> io::Result<()> {
+    if a.services.is_empty() && a.protocols.is_empty() && a.dependencies.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\natproto")?;
+    for (k, v) in [
+        ("roles", &a.services),
+        ("protocols", &a.protocols),
+        ("dependencies", &a.dependencies),
+    ] {
+        if !v.is_empty() {
+            field(out, k, &v.join(", "))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_service(out: &mut dyn Write, svc: &Service) -> io::Result<()> {
+    writeln!(
+        out,
+        "\nservice {} (services.atproto.{})",
+        svc.name, svc.name
+    )?;
+    field(out, "exec", &svc.exec.join(" "))?;
+    if !svc.ports.is_empty() {
+        let ports: Vec<String> = svc.ports.iter().map(|(n, p)| format!("{n} {p}")).collect();
+        field(out, "ports", &ports.join(", "))?;
+    }
+    field(out, "database", svc.database.as_str())?;
+    if let Some(h) = &svc.health_path {
+        field(out, "health path", h)?;
+    }
+    field(out, "jit runtime", yes_no(svc.jit))?;
+    for (directive, e) in &svc.hardening_exceptions {
+        field(
+            out,
+            "hardening",
+            &format!("{directive} = {} ({})", e.value, e.reason),
+        )?;
+    }
+    if svc.options.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "  options")?;
+    for o in &svc.options {
+        let default = match &o.default {
+            Some(v) => format!("default {v}"),
+            None if o.ty == OptionType::SecretFile => "secret, no default".into(),
+            None => "required".into(),
+        };
+        let env = o
+            .env
+            .as_deref()
+            .map(|e| format!(", env {e}"))
+            .unwrap_or_default();
+        let values = if o.values.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", o.values.join(" | "))
+        };
+        writeln!(
+            out,
+            "    {} ({}{values}) {default}{env}",
+            o.name,
+            o.ty.as_str()
+        )?;
+        writeln!(out, "      {}", o.description)?;
+    }
+    Ok(())
+}

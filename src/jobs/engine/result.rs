@@ -1,0 +1,159 @@
+//! A job's result: from how its nix ended, or for a job that never got to run nix.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::supervise::{Ended, StopReason};
+use crate::jobs::spec::{JobId, JobKind, JobResult, JobSpec, Outcome};
+use crate::nix::classify::{ErrorClass, ExitInfo, Failure};
+
+/// The result of a job whose nix ran: the outcome from why it was stopped or how it exited,
+/// the failure from what its log said, the outputs (or the evaluated value) from its stdout.
+pub(super) fn finished(
+    id: JobId,
+    spec: &JobSpec,
+    t0: Instant,
+    ended: Ended,
+    log_file: PathBuf,
+) -> JobResult {
+    let Ended {
+        status,
+        stop,
+        interp,
+        stdout,
+    } = ended;
+    let exit_code = status
+        .as_ref()
+        .ok()
+        .and_then(std::process::ExitStatus::code);
+    let success = status.as_ref().is_ok_and(std::process::ExitStatus::success);
+    let outcome = match stop {
+        Some(StopReason::Cancelled) => Outcome::Cancelled,
+        Some(StopReason::TimedOut) => Outcome::TimedOut,
+        None if success => Outcome::Ok,
+        None => Outcome::Failed,
+    };
+    let exit_info = ExitInfo {
+        code: exit_code,
+        cancelled: outcome == Outcome::Cancelled,
+        timed_out: outcome == Outcome::TimedOut,
+        spawn_error: None,
+        attr: Some(spec.installable.attr.clone()),
+    };
+    let failure = match outcome {
+        Outcome::Ok => None,
+        _ => interp.finish(&exit_info).or_else(|| {
+            Some(Failure {
+                class: ErrorClass::Other,
+                first_line: format!("nix exited with {exit_code:?}"),
+            })
+        }),
+    };
+    let (drv_path, out_paths, value) = if spec.kind == JobKind::Eval {
+        (None, Vec::new(), success.then(|| stdout.trim().to_string()))
+    } else {
+        let built = crate::nix::command::parse_build_json(&stdout);
+        let drv = built.first().map(|b| b.drv_path.clone());
+        (
+            drv,
+            built
+                .into_iter()
+                .flat_map(|b| b.outputs.into_values())
+                .collect(),
+            None,
+        )
+    };
+    JobResult {
+        id,
+        spec: spec.clone(),
+        outcome,
+        failure,
+        exit_code,
+        duration: t0.elapsed(),
+        started_at: 0,
+        drv_path,
+        out_paths,
+        log_file: Some(log_file),
+        value,
+    }
+}
+
+pub(super) fn cancelled_before_start() -> Failure {
+    Failure {
+        class: ErrorClass::Cancelled,
+        first_line: "cancelled before it started".into(),
+    }
+}
+
+/// A result for a job that never got to run nix.
+pub(super) fn not_run(
+    id: JobId,
+    spec: JobSpec,
+    outcome: Outcome,
+    failure: Option<Failure>,
+) -> JobResult {
+    JobResult {
+        id,
+        spec,
+        outcome,
+        failure,
+        exit_code: None,
+        duration: Duration::ZERO,
+        started_at: crate::time::unix_now(),
+        drv_path: None,
+        out_paths: Vec::new(),
+        log_file: None,
+        value: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+
+    use super::*;
+    use crate::jobs::interpret::LineInterpreter;
+    use crate::nix::command::Installable;
+
+    fn ended(code: i32, stop: Option<StopReason>, stdout: &str) -> Ended {
+        Ended {
+            // A wait status as waitpid(2) reports an exit with `code`.
+            status: Ok(std::process::ExitStatus::from_raw(code << 8)),
+            stop,
+            interp: LineInterpreter::default(),
+            stdout: stdout.into(),
+        }
+    }
+
+    fn eval(ended: Ended) -> JobResult {
+        let spec = JobSpec::eval("p", Installable::new("/repo", "packages.x.p"));
+        finished(JobId(1), &spec, Instant::now(), ended, "p.log".into())
+    }
+
+    #[test]
+    fn a_stop_by_atwb_outranks_the_exit_status_and_only_success_has_a_value() {
+        let ok = eval(ended(0, None, " \"v\"\n"));
+        assert_eq!(
+            (ok.outcome, ok.value.as_deref(), ok.failure, ok.exit_code),
+            (Outcome::Ok, Some("\"v\""), None, Some(0))
+        );
+        let timed_out = eval(ended(0, Some(StopReason::TimedOut), "\"v\""));
+        assert_eq!(timed_out.outcome, Outcome::TimedOut);
+        assert_eq!(
+            timed_out.failure.map(|f| f.class),
+            Some(ErrorClass::Timeout { drv: None })
+        );
+        let cancelled = eval(ended(1, Some(StopReason::Cancelled), ""));
+        assert_eq!(
+            (cancelled.outcome, cancelled.value, cancelled.exit_code),
+            (Outcome::Cancelled, None, Some(1))
+        );
+        let failed = eval(ended(1, None, ""));
+        assert_eq!((failed.outcome, failed.value), (Outcome::Failed, None));
+        assert!(failed.failure.is_some());
+        assert_eq!(
+            failed.log_file.as_deref(),
+            Some(std::path::Path::new("p.log"))
+        );
+    }
+}

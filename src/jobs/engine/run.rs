@@ -1,0 +1,213 @@
+//! One job's life: wait for a slot, start nix, supervise it, build and record the result.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::io::AsyncReadExt;
+use tokio::sync::{OwnedSemaphorePermit, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use super::lines::{LineReader, LineSink};
+use super::result::{self, cancelled_before_start, not_run};
+use super::supervise::{Running, supervise};
+use super::{Inner, JobState};
+use crate::jobs::logstore::LogRing;
+use crate::jobs::process;
+use crate::jobs::spec::{JobEvent, JobId, JobKind, JobResult, JobSpec, Outcome};
+use crate::jobs::store::RunRecord;
+use crate::nix::classify::{ErrorClass, Failure};
+use crate::nix::command::{NixAction, NixOptions, command_line};
+
+pub(super) async fn run_job(
+    inner: &Arc<Inner>,
+    id: JobId,
+    spec: JobSpec,
+    cancel: CancellationToken,
+    ring: Arc<Mutex<LogRing>>,
+    my_turn: oneshot::Receiver<OwnedSemaphorePermit>,
+) -> JobResult {
+    let cfg = &inner.cfg;
+    let cancelled = || {
+        not_run(
+            id,
+            spec.clone(),
+            Outcome::Cancelled,
+            Some(cancelled_before_start()),
+        )
+    };
+    let _permit = tokio::select! {
+        biased;
+        () = cancel.cancelled() => return cancelled(),
+        p = my_turn => match p {
+            Ok(p) => p,
+            // The dispatcher skipped us (cancelled) or is gone (engine dropped).
+            Err(_) => return cancelled(),
+        },
+    };
+    let started_at = crate::time::unix_now();
+    let t0 = Instant::now();
+    let fingerprint_now = || match (&cfg.store, spec.kind) {
+        (Some(store), JobKind::Build | JobKind::Test) => store.fingerprint(&spec.package),
+        _ => None,
+    };
+    // Taken right after nix is spawned (nix reads the files later, while it evaluates), so
+    // hashing the package's files overlaps nix's start instead of delaying it.
+    let mut fingerprint = None;
+    let result = run_nix(inner, id, &spec, &cancel, &ring, t0, &mut || {
+        fingerprint = Some(fingerprint_now());
+    })
+    .await;
+    // nix never started (cancelled, spawn failed): the files as they are now.
+    let fingerprint = fingerprint.unwrap_or_else(fingerprint_now);
+    let mut result = match result {
+        Ok(r) => r,
+        Err(failure) => not_run(id, spec.clone(), Outcome::Failed, Some(failure)),
+    };
+    result.started_at = started_at;
+    result.duration = t0.elapsed();
+    if let (Some(store), JobKind::Build | JobKind::Test) = (&cfg.store, spec.kind)
+        && let Err(e) = store.record(&spec.package, RunRecord::from_result(&result, fingerprint))
+    {
+        tracing::error!("recording the status of {}: {e:#}", spec.package);
+    }
+    result
+}
+
+/// Start nix, supervise it until it has exited, and say how it went. Err: nix could not be
+/// started (no log directory, no nix).
+async fn run_nix(
+    inner: &Arc<Inner>,
+    id: JobId,
+    spec: &JobSpec,
+    cancel: &CancellationToken,
+    ring: &Mutex<LogRing>,
+    t0: Instant,
+    on_spawned: &mut (dyn FnMut() + Send),
+) -> Result<JobResult, Failure> {
+    let Some((running, log_file)) = start(inner, id, spec, cancel, ring, t0, on_spawned).await?
+    else {
+        // Cancelled (or the engine dropped) while the log file was being set up.
+        return Ok(not_run(
+            id,
+            spec.clone(),
+            Outcome::Cancelled,
+            Some(cancelled_before_start()),
+        ));
+    };
+    let cfg = &inner.cfg;
+    let ended = supervise(running, cancel, cfg.timeout, cfg.grace).await;
+    Ok(result::finished(id, spec, t0, ended, log_file))
+}
+
+/// Create the job's log file, spawn nix in its own process group (unless the job was cancelled
+/// meanwhile: None), mark the job running and start reading nix's stdout and stderr.
+async fn start<'a>(
+    inner: &'a Inner,
+    id: JobId,
+    spec: &JobSpec,
+    cancel: &CancellationToken,
+    ring: &'a Mutex<LogRing>,
+    t0: Instant,
+    on_spawned: &mut (dyn FnMut() + Send),
+) -> Result<Option<(Running<'a>, PathBuf)>, Failure> {
+    let cfg = &inner.cfg;
+    let io_fail = |what: &str, e: std::io::Error| Failure {
+        class: ErrorClass::Other,
+        first_line: format!("{what}: {e}"),
+    };
+    std::fs::create_dir_all(&cfg.log_dir)
+        .map_err(|e| io_fail(&format!("creating {}", cfg.log_dir.display()), e))?;
+    let (log_path, log) = create_log_file(&cfg.log_dir, &spec.label).map_err(|e| {
+        io_fail(
+            &format!("creating a log file in {}", cfg.log_dir.display()),
+            e,
+        )
+    })?;
+
+    let action = if spec.kind == JobKind::Eval {
+        NixAction::Eval
+    } else {
+        NixAction::Build
+    };
+    let nix_opts = NixOptions {
+        rebuild: spec.rebuild,
+        ..cfg.nix.clone()
+    };
+    let line = command_line(action, &spec.installable, &nix_opts);
+    if cancel.is_cancelled() {
+        return Ok(None);
+    }
+    let mut child = process::spawn(&line).map_err(|e| Failure::spawn_failed(e.kind()))?;
+    let pid = child.id().unwrap_or(0);
+    on_spawned();
+    inner.update(id, |i| {
+        i.state = JobState::Running { pid, started: t0 };
+        i.log_file = Some(log_path.clone());
+    });
+    // The log file holds nix's stderr only (pure internal-json, readable by `atwb log`); the
+    // command line travels in the event.
+    inner
+        .emit(JobEvent::Started {
+            id,
+            pid,
+            command: line.display(),
+            log_file: log_path.clone(),
+        })
+        .await;
+
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let stdout = tokio::spawn(async move {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s).await;
+        s
+    });
+    let stderr = child.stderr.take().expect("piped stderr");
+    process::enlarge_pipe(&stderr);
+    let running = Running {
+        child,
+        pid,
+        stderr: LineReader::new(stderr),
+        sink: LineSink::new(inner, id, ring, log),
+        stdout,
+    };
+    Ok(Some((running, log_path)))
+}
+
+/// Create `<label>-<timestamp>.log` in `dir`, never truncating an existing log (two jobs of the
+/// same package in the same millisecond, or two atwb processes, get distinct files).
+///
+/// Plain `std::fs`, called from the job's task: creating a file in the page cache takes
+/// microseconds, while `tokio::fs` sends every call to the blocking pool (a thread to start,
+/// two wakeups per call), which showed up in the fixed cost of every job.
+fn create_log_file(dir: &Path, label: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let safe: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.+".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let stamp = crate::time::file_stamp();
+    for n in 0u32.. {
+        let name = if n == 0 {
+            format!("{safe}-{stamp}.log")
+        } else {
+            format!("{safe}-{stamp}-{n}.log")
+        };
+        let path = dir.join(name);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(f) => return Ok((path, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("u32 suffixes exhausted")
+}

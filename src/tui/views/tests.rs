@@ -1,0 +1,75 @@
+//! Wrapping in the views that wrap: continuation lines start under their text.
+
+use crate::jobs::logpage::LogLine;
+use crate::tui::action::Action;
+use crate::tui::tests::builds::hash_mismatch_log_app;
+use crate::tui::tests::{fixture_app, render};
+use crate::tui::update::update;
+
+fn rows(app: &crate::tui::app::App) -> Vec<String> {
+    let t = render(app);
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect())
+        .collect()
+}
+
+#[test]
+fn wrapped_log_lines_continue_after_the_line_number_and_indent() {
+    let mut app = hash_mismatch_log_app();
+    let words = "lorem ipsum dolor sit amet ".repeat(12);
+    let v = app.log_view_mut().unwrap();
+    v.lines
+        .push_back(LogLine::new(format!("   --> {words}"), None));
+    v.total += 1;
+    let n = v.first + v.lines.len() as u64;
+    update(&mut app, Action::ToggleWrap);
+    let screen = rows(&app);
+    let first = screen
+        .iter()
+        .position(|r| r.contains(&format!("{n:>6}    --> lorem")))
+        .unwrap_or_else(|| panic!("{}", screen.join("\n")));
+    // Border, 7 columns of number and space, then the line's own 3-space indent.
+    for row in &screen[first + 1..first + 3] {
+        let inside: String = row.chars().skip(1).collect();
+        let text = inside.trim_start();
+        assert_eq!(inside.len() - text.len(), 10, "{}", screen.join("\n"));
+        assert!(words.contains(text.split(' ').next().unwrap()), "{row}");
+    }
+    assert!(
+        screen[first + 1..]
+            .iter()
+            .all(|r| !r.contains(&format!("{n:>6}")))
+    );
+}
+
+#[test]
+fn the_help_overlay_wraps_under_the_descriptions() {
+    let mut app = fixture_app(46, 30);
+    update(&mut app, Action::Help);
+    let screen = rows(&app);
+    // `page up` + `page_up` do not fit in 44 columns: the name goes under the description.
+    let at = screen
+        .iter()
+        .position(|r| r.contains("pgup ctrl-u"))
+        .unwrap_or_else(|| panic!("{}", screen.join("\n")));
+    let next = &screen[at + 1];
+    let col = |row: &str, text: &str| row.find(text).map(|b| row[..b].chars().count());
+    assert_eq!(
+        col(next, "page_up"),
+        col(&screen[at], "page up"),
+        "{}",
+        screen.join("\n")
+    );
+    // Scrolling reaches the last wrapped line.
+    let total = super::help::line_count(&app);
+    assert!(
+        total
+            > app
+                .keymap
+                .help_rows()
+                .iter()
+                .map(|(_, r)| r.len())
+                .sum::<usize>()
+    );
+}

@@ -1,0 +1,154 @@
+//! `atwb build` stopped from outside while a build runs: SIGTERM behaves as Ctrl-c (the jobs are
+//! cancelled and recorded, the summary printed, a non-zero exit), and even SIGKILL, which atwb
+//! cannot handle, leaves the job's log lines on disk up to the engine's last periodic flush.
+//! Real nix, the fixture flake `flakes/endless` for the catalog of `flakes/catalogrepo`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use atwb::jobs::{Outcome, StatusStore};
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    salt: String,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::Builder::new()
+            .prefix("atwb-signals-")
+            .tempdir()
+            .unwrap();
+        let fixtures = common::repo_root().join("tests/fixtures/flakes");
+        common::copy_dir(&fixtures.join("endless"), &dir.path().join("flake"));
+        common::copy_dir(
+            &fixtures.join("catalogrepo/catalog"),
+            &dir.path().join("catalog"),
+        );
+        let salt = format!(
+            "atwbsignals{}x{}",
+            std::process::id(),
+            dir.path().file_name().unwrap().to_string_lossy()
+        );
+        std::fs::write(dir.path().join("flake/salt.txt"), &salt).unwrap();
+        let config = dir.path().join("xdg-config/atwb");
+        std::fs::create_dir_all(&config).unwrap();
+        std::fs::write(
+            config.join("config.toml"),
+            format!(
+                "[jobs]\nflake = \"path:{}\"\n",
+                dir.path().join("flake").display()
+            ),
+        )
+        .unwrap();
+        Fixture { dir, salt }
+    }
+
+    fn catalog(&self) -> PathBuf {
+        self.dir.path().join("catalog")
+    }
+
+    /// `atwb build demo --json` on the fixture catalog, once its builder runs.
+    fn start_build(&self) -> Child {
+        let child = Command::new(env!("CARGO_BIN_EXE_atwb"))
+            .arg("--catalog")
+            .arg(self.catalog())
+            .args(["build", "demo", "--json"])
+            .env("XDG_STATE_HOME", self.dir.path().join("xdg-state"))
+            .env("XDG_CONFIG_HOME", self.dir.path().join("xdg-config"))
+            .env("NIX_CONFIG", common::NIX_CONFIG)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while common::live_processes_with(&self.salt).is_empty() {
+            assert!(Instant::now() < deadline, "the builder never started");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child
+    }
+
+    /// The catalog's per-catalog state directory (status store, logs).
+    fn state(&self) -> PathBuf {
+        std::fs::read_dir(self.dir.path().join("xdg-state/atwb/catalogs"))
+            .unwrap()
+            .next()
+            .expect("a catalog state directory")
+            .unwrap()
+            .path()
+    }
+
+    fn assert_no_builder_left(&self) {
+        assert_eq!(
+            common::leftover_processes(&self.salt),
+            Vec::<String>::new(),
+            "builder left running"
+        );
+    }
+}
+
+fn signal(child: &Child, sig: libc::c_int) {
+    // SAFETY: kill(2) of a child this test spawned and has not reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, sig) }, 0);
+}
+
+#[test]
+fn sigterm_of_atwb_build_cancels_records_and_prints_the_summary() {
+    if !common::require_tool("nix") {
+        return;
+    }
+    let f = Fixture::new();
+    let child = f.start_build();
+    signal(&child, libc::SIGTERM);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(128 + libc::SIGTERM), "{stderr}");
+    assert!(
+        stderr.contains("1 targets: 0 ok, 0 failed, 1 cancelled, 0 timed out"),
+        "{stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["results"][0]["outcome"], "cancelled", "{stderr}");
+    f.assert_no_builder_left();
+    let store = StatusStore::open_in(&f.catalog(), &f.state()).unwrap();
+    let demo = store.status("demo").expect("the cancelled run is recorded");
+    assert_eq!(demo.last.outcome, Outcome::Cancelled);
+    let log = demo.last.log_file.expect("a log file");
+    assert_log_has_the_burst(&log);
+}
+
+#[test]
+fn a_killed_atwb_build_leaves_its_log_lines_on_disk() {
+    if !common::require_tool("nix") {
+        return;
+    }
+    let f = Fixture::new();
+    let mut child = f.start_build();
+    // The builder prints its burst at once and then nothing: only a periodic flush puts the
+    // burst on disk. Wait several flush periods.
+    std::thread::sleep(Duration::from_millis(800));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    f.assert_no_builder_left();
+    let logs: Vec<PathBuf> = std::fs::read_dir(f.state().join("logs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert_log_has_the_burst(&logs[0]);
+}
+
+fn assert_log_has_the_burst(log: &Path) {
+    let text = std::fs::read_to_string(log).unwrap();
+    assert!(!text.is_empty(), "{} is empty", log.display());
+    assert!(
+        text.contains("demo burst 3 of 3"),
+        "{}:\n{text}",
+        log.display()
+    );
+}
