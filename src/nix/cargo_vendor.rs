@@ -87,23 +87,34 @@ pub enum CargoError {
         lockfile: PathBuf,
         file_name: String,
     },
+    /// Boxed: the one variant with six fields would make every `Result` here twice as large.
     #[error(
-        "{}:{line}: git dependency {name} {version} ({url} at {commit}) is not in any local git \
+        "{}:{}: git dependency {} {} ({} at {}) is not in any local git \
          repository; run `cargo fetch --locked` in {} (cargo keeps it in $CARGO_HOME/git/db), \
-         or pass a clone of {url}",
-        lockfile.display(),
-        lockfile.parent().map_or_else(|| ".".into(), |p| p.display().to_string())
+         or pass a clone of {}",
+        .0.lockfile.display(),
+        .0.line,
+        .0.name,
+        .0.version,
+        .0.url,
+        .0.commit,
+        .0.lockfile.parent().map_or_else(|| ".".into(), |p| p.display().to_string()),
+        .0.url
     )]
-    MissingGitDependency {
-        lockfile: PathBuf,
-        line: usize,
-        name: String,
-        version: String,
-        url: String,
-        commit: String,
-    },
+    MissingGitDependency(Box<MissingGitDependency>),
     #[error(transparent)]
     Hash(#[from] HashError),
+}
+
+/// A git dependency of a lockfile that no local repository holds.
+#[derive(Debug)]
+pub struct MissingGitDependency {
+    pub lockfile: PathBuf,
+    pub line: usize,
+    pub name: String,
+    pub version: String,
+    pub url: String,
+    pub commit: String,
 }
 
 /// Where the artifacts a lockfile names are looked for.
@@ -369,13 +380,15 @@ fn write_git_dep<W: Write>(
     dep: &GitDep,
     repos: &LocalRepos,
 ) -> Result<(), CargoError> {
-    let missing = || CargoError::MissingGitDependency {
-        lockfile: lockfile.path.clone(),
-        line: dep.line,
-        name: dep.name.clone(),
-        version: dep.version.clone(),
-        url: dep.url.clone(),
-        commit: commit.to_string(),
+    let missing = || {
+        CargoError::MissingGitDependency(Box::new(MissingGitDependency {
+            lockfile: lockfile.path.clone(),
+            line: dep.line,
+            name: dep.name.clone(),
+            version: dep.version.clone(),
+            url: dep.url.clone(),
+            commit: commit.to_string(),
+        }))
     };
     let oid = Oid::from_str(commit).map_err(|_| missing())?;
     let repo = repos.find_commit(oid).ok_or_else(missing)?;

@@ -229,6 +229,7 @@ pub struct AttrStack {
 
 impl AttrStack {
     /// The stack for a subdirectory whose own `.gitattributes` is `file` (if any).
+    #[must_use]
     pub fn push(&self, file: Option<AttrFile>) -> AttrStack {
         let mut files = self.files.clone();
         if let Some(f) = file.filter(|f| !f.is_empty()) {

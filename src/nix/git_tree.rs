@@ -27,7 +27,7 @@ use git2::{ObjectType, Oid, Repository};
 use super::git_attrs::{AttrFile, AttrStack, MAX_FILE_SIZE};
 use super::git_filters::Filters;
 use super::hash_error::HashError;
-use super::nar::{NarHash, NarWriter, NodeKind, TreeSource, hash_tree};
+use super::nar::{Entries, NarHash, NarWriter, NodeKind, TreeSource, hash_tree};
 use super::submodules::{RepoResolver, Submodule, parse_gitmodules, resolve_url};
 
 /// Git's own limit for tree depth (`core.maxTreeDepth`) is 2048 in git 2.47.
@@ -187,7 +187,7 @@ impl Walk<'_> {
         at: &DirAt,
         tree_id: Oid,
         parent_attrs: &AttrStack,
-    ) -> Result<(Vec<(Vec<u8>, usize)>, bool), HashError> {
+    ) -> Result<(Entries<usize>, bool), HashError> {
         if at.depth > MAX_DEPTH {
             return Err(HashError::TooDeep {
                 path: at.shown.to_string(),
@@ -307,13 +307,16 @@ impl Walk<'_> {
     }
 }
 
+/// One entry of a git tree as stored: name bytes, object id, file mode.
+type RawEntry = (Vec<u8>, Oid, i32);
+
 /// A tree's entries (name, id, mode) and the attribute stack inside it.
 fn read_dir_entries(
     repo: &Repository,
     tree_id: Oid,
     at: &DirAt,
     parent_attrs: &AttrStack,
-) -> Result<(Vec<(Vec<u8>, Oid, i32)>, AttrStack), HashError> {
+) -> Result<(Vec<RawEntry>, AttrStack), HashError> {
     let tree = repo.find_tree(tree_id).map_err(HashError::git(format!(
         "reading tree {tree_id} at `{}`",
         at.shown

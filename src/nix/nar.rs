@@ -310,6 +310,9 @@ pub enum NodeKind {
     Symlink,
 }
 
+/// A directory's entries: raw name bytes and the child node.
+pub type Entries<N> = Vec<(Vec<u8>, N)>;
+
 /// A tree that can be serialised as a NAR: a directory on disk, a git tree read from objects, or
 /// a composite staged from several of them.
 pub trait TreeSource {
@@ -320,7 +323,7 @@ pub trait TreeSource {
     fn kind(&self, node: &Self::Node) -> NodeKind;
 
     /// The entries of a directory, in any order ([`dump`] sorts them).
-    fn children(&mut self, dir: &Self::Node) -> Result<Vec<(Vec<u8>, Self::Node)>, HashError>;
+    fn children(&mut self, dir: &Self::Node) -> Result<Entries<Self::Node>, HashError>;
 
     fn symlink_target(&mut self, link: &Self::Node) -> Result<Vec<u8>, HashError>;
 
@@ -343,25 +346,22 @@ pub fn dump<S: TreeSource, W: Write>(
     nar: &mut NarWriter<W>,
 ) -> Result<(), HashError> {
     let root = source.root()?;
-    let mut stack: Vec<std::vec::IntoIter<(Vec<u8>, S::Node)>> = Vec::new();
+    let mut stack: Vec<<Entries<S::Node> as IntoIterator>::IntoIter> = Vec::new();
     if let Some(children) = write_node(source, &root, nar)? {
         stack.push(children.into_iter());
     }
     while let Some(top) = stack.last_mut() {
-        match top.next() {
-            Some((name, child)) => {
-                nar.begin_entry(&name).map_err(HashError::Write)?;
-                match write_node(source, &child, nar)? {
-                    Some(children) => stack.push(children.into_iter()),
-                    None => nar.end_entry().map_err(HashError::Write)?,
-                }
+        if let Some((name, child)) = top.next() {
+            nar.begin_entry(&name).map_err(HashError::Write)?;
+            match write_node(source, &child, nar)? {
+                Some(children) => stack.push(children.into_iter()),
+                None => nar.end_entry().map_err(HashError::Write)?,
             }
-            None => {
-                stack.pop();
-                nar.end_directory().map_err(HashError::Write)?;
-                if !stack.is_empty() {
-                    nar.end_entry().map_err(HashError::Write)?;
-                }
+        } else {
+            stack.pop();
+            nar.end_directory().map_err(HashError::Write)?;
+            if !stack.is_empty() {
+                nar.end_entry().map_err(HashError::Write)?;
             }
         }
     }
@@ -373,7 +373,7 @@ fn write_node<S: TreeSource, W: Write>(
     source: &mut S,
     node: &S::Node,
     nar: &mut NarWriter<W>,
-) -> Result<Option<Vec<(Vec<u8>, S::Node)>>, HashError> {
+) -> Result<Option<Entries<S::Node>>, HashError> {
     match source.kind(node) {
         NodeKind::Regular { executable } => {
             source.write_regular(node, executable, nar)?;

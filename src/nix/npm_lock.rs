@@ -189,13 +189,8 @@ fn legacy_entries(ctx: &Ctx, deps: &Value, out: &mut Vec<RawEntry>) -> Result<()
         let dep = dep
             .as_object()
             .ok_or_else(|| ctx.invalid(name, format!("dependency `{name}` is not an object")))?;
-        let version = match dep.get("version") {
-            Some(Value::String(v)) => v,
-            _ => {
-                return Err(
-                    ctx.invalid(name, format!("dependency `{name}` has no `version` string"))
-                );
-            }
+        let Some(Value::String(version)) = dep.get("version") else {
+            return Err(ctx.invalid(name, format!("dependency `{name}` has no `version` string")));
         };
         let integrity = integrity_of(ctx, name, dep)?;
         let resolved = match dep.get("resolved") {

@@ -43,18 +43,18 @@ pub fn parse_gitmodules(blob: &[u8], origin: &str) -> Result<Vec<Submodule>, Has
         else {
             continue;
         };
-        let sub = match subs.iter_mut().position(|s| s.name == name) {
-            Some(i) => &mut subs[i],
-            None => {
-                subs.push(Submodule {
-                    name: name.to_string(),
-                    path: String::new(),
-                    url: None,
-                    update_none: false,
-                });
-                subs.last_mut().expect("just pushed")
-            }
+        let index = if let Some(i) = subs.iter().position(|s| s.name == name) {
+            i
+        } else {
+            subs.push(Submodule {
+                name: name.to_string(),
+                path: String::new(),
+                url: None,
+                update_none: false,
+            });
+            subs.len() - 1
         };
+        let sub = &mut subs[index];
         match field {
             "path" => sub.path = value.trim_end_matches('/').to_string(),
             "url" => sub.url = Some(value.to_string()),
