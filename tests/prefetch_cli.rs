@@ -237,6 +237,8 @@ fn hash_package_write_changes_exactly_the_hash_lines() {
     let tmp = tempfile::tempdir().unwrap();
     let (lock, staging) = lockfile_and_staging(tmp.path());
     let (repo, rev) = repo_with(tmp.path(), &[("Cargo.lock", lock.as_bytes())]);
+    // The lockfile is read from the pinned commit, never from the working tree.
+    write(&repo.join("Cargo.lock"), b"not a lockfile\n");
     let catalog = tmp.path().join("catalog");
     common::copy_dir(&common::repo_root().join("catalog"), &catalog);
     let file = catalog.join("pkgs/microcosm/allegedly/package.toml");
@@ -314,6 +316,42 @@ fn hash_package_write_changes_exactly_the_hash_lines() {
     let again = run(true);
     assert_eq!(again["written"].as_array().unwrap().len(), 0);
     assert_eq!(std::fs::read(&file).unwrap(), after.as_bytes());
+}
+
+#[test]
+fn hash_package_with_a_go_builder_keeps_unknown_and_says_why() {
+    if !tools_present() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, rev) = repo_with(tmp.path(), &[("go.sum", b"")]);
+    let catalog = tmp.path().join("catalog");
+    common::copy_dir(&common::repo_root().join("catalog"), &catalog);
+    let file = catalog.join("pkgs/haileyok/cocoon/package.toml");
+    let shipped = std::fs::read_to_string(&file).unwrap();
+    let before = shipped.replace(&line_of(&shipped, "rev = "), &format!("rev = \"{rev}\""));
+    std::fs::write(&file, &before).unwrap();
+    let out = atwb(
+        tmp.path(),
+        &[
+            "--catalog",
+            catalog.to_str().unwrap(),
+            "hash",
+            "cocoon",
+            "--source",
+            repo.to_str().unwrap(),
+        ],
+    );
+    let text = stdout_ok(&out);
+    let source_hash = nix_hash_path(&github_tarball_tree(
+        &repo,
+        &rev,
+        &tmp.path().join("scratch"),
+    ));
+    assert!(text.contains(&source_hash), "{text}");
+    assert!(text.contains("vendorHash"), "{text}");
+    assert!(text.contains("pass --write"), "{text}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
 }
 
 /// The whole line starting with `prefix` (the first one).

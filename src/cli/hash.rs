@@ -51,7 +51,14 @@ pub fn run(args: &HashArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
         let kind = LockKind::of(lockfile)?;
         let bytes =
             std::fs::read(lockfile).with_context(|| format!("reading {}", lockfile.display()))?;
-        let hash = deps_hash(kind, lockfile, bytes, false, args, &[])?;
+        let lock = LockBytes {
+            kind,
+            path: lockfile.clone(),
+            bytes,
+            executable: is_executable(lockfile),
+            on_disk: true,
+        };
+        let hash = deps_hash(lock, args, &[])?;
         with_stdout(|out| {
             if args.json {
                 let v = serde_json::json!({"lockfile": lockfile.display().to_string(),
@@ -69,6 +76,11 @@ pub fn run(args: &HashArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
         .expect("clap requires NAME without --lockfile");
     let catalog = paths::locate_catalog(catalog_flag)?;
     run_package(args, &catalog, name)
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,19 +110,23 @@ impl LockKind {
     }
 }
 
-/// The SRI dependency hash of a lockfile whose bytes are `bytes` (read from disk or from a git
-/// commit); `path` names it in errors. `repos` may hold git dependencies.
-fn deps_hash(
+/// A lockfile's contents, read from disk or from a git commit.
+struct LockBytes {
     kind: LockKind,
-    path: &Path,
+    /// Names it in errors; the file itself when `on_disk`.
+    path: PathBuf,
     bytes: Vec<u8>,
     executable: bool,
-    args: &HashArgs,
-    repos: &[PathBuf],
-) -> Result<String> {
-    match kind {
+    /// False for a commit's blob: the working tree may hold another version of the file.
+    on_disk: bool,
+}
+
+/// The SRI dependency hash of `lock`; `repos` may hold git dependencies.
+fn deps_hash(lock: LockBytes, args: &HashArgs, repos: &[PathBuf]) -> Result<String> {
+    let path = lock.path.as_path();
+    match lock.kind {
         LockKind::Cargo => {
-            let lock = Lockfile::parse(path, bytes, executable)?;
+            let lock = Lockfile::parse(path, lock.bytes, lock.executable)?;
             let mut sources = CrateSources::from_env();
             sources.crate_dirs.extend(args.crates.iter().cloned());
             sources.git_repos.extend(repos.iter().cloned());
@@ -127,11 +143,11 @@ fn deps_hash(
             // fetchNpmDeps reads the lockfile from the source tree; a commit's blob is staged
             // in a temporary directory under the same name.
             let staged = tempfile::tempdir().context("creating a temporary directory")?;
-            let file = if path.exists() {
+            let file = if lock.on_disk {
                 path.to_path_buf()
             } else {
                 let file = staged.path().join(path.file_name().unwrap_or_default());
-                std::fs::write(&file, &bytes)
+                std::fs::write(&file, &lock.bytes)
                     .with_context(|| format!("writing {}", file.display()))?;
                 file
             };
@@ -317,9 +333,8 @@ fn deps_outcome(entry: &Entry, checkout: &Path, args: &HashArgs) -> Outcome {
         || file_name.to_string(),
         |r| format!("{}/{file_name}", r.trim_end_matches('/')),
     );
-    let computed = lockfile_at(checkout, &entry.rev, &rel, kind).and_then(|(path, bytes, exec)| {
-        deps_hash(kind, &path, bytes, exec, args, &[checkout.to_path_buf()])
-    });
+    let computed = lockfile_at(checkout, &entry.rev, &rel, kind)
+        .and_then(|lock| deps_hash(lock, args, &[checkout.to_path_buf()]));
     Outcome {
         field: "build.deps_hash",
         old,
@@ -331,12 +346,7 @@ fn deps_outcome(entry: &Entry, checkout: &Path, args: &HashArgs) -> Outcome {
 
 /// The lockfile's bytes and executable bit in `rev` (npm-shrinkwrap.json preferred, as
 /// fetchNpmDeps does), with a display path `<checkout>/<rel>` for errors.
-fn lockfile_at(
-    checkout: &Path,
-    rev: &str,
-    rel: &str,
-    kind: LockKind,
-) -> Result<(PathBuf, Vec<u8>, bool)> {
+fn lockfile_at(checkout: &Path, rev: &str, rel: &str, kind: LockKind) -> Result<LockBytes> {
     let repo = git2::Repository::open(checkout)
         .with_context(|| format!("opening {}", checkout.display()))?;
     let tree = repo
@@ -353,8 +363,13 @@ fn lockfile_at(
                 .to_object(&repo)
                 .and_then(|o| o.peel_to_blob())
                 .with_context(|| format!("{candidate} at {rev} is not a file"))?;
-            let exec = entry.filemode() == 0o100_755;
-            return Ok((checkout.join(candidate), blob.content().to_vec(), exec));
+            return Ok(LockBytes {
+                kind,
+                path: checkout.join(candidate),
+                bytes: blob.content().to_vec(),
+                executable: entry.filemode() == 0o100_755,
+                on_disk: false,
+            });
         }
     }
     bail!(
