@@ -6,10 +6,12 @@ mod build;
 mod check;
 mod completions;
 mod debug;
+mod hash;
 mod list;
 mod log;
 mod options;
 mod output;
+mod prefetch;
 mod show;
 mod unit;
 
@@ -23,9 +25,11 @@ pub use build::BuildArgs;
 pub use check::CheckArgs;
 pub use completions::CompletionsArgs;
 pub use debug::DebugCommand;
+pub use hash::HashArgs;
 pub use list::ListArgs;
 pub use log::LogArgs;
 pub use options::OptionsArgs;
+pub use prefetch::PrefetchArgs;
 pub use show::ShowArgs;
 pub use unit::UnitArgs;
 
@@ -62,6 +66,10 @@ pub enum Command {
     Build(BuildArgs),
     /// Open a saved internal-json log and triage it.
     Log(LogArgs),
+    /// Pin a git revision: rev, NAR hash, commit date and version, from git objects.
+    Prefetch(PrefetchArgs),
+    /// Compute a lockfile's dependency hash, or a catalog package's source and dependency hashes.
+    Hash(HashArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Entry points for benchmarks and debugging.
@@ -94,6 +102,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         // With --flake the catalog is optional, so `build` looks it up itself.
         Some(Command::Build(a)) => build::run(a, flag),
         Some(Command::Log(a)) => log::run(a),
+        Some(Command::Prefetch(a)) => prefetch::run(a),
+        // --lockfile needs no catalog, so `hash` looks it up itself.
+        Some(Command::Hash(a)) => hash::run(a, flag),
         Some(Command::Debug(d)) => debug::run(d, catalog),
     }
 }

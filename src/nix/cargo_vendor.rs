@@ -1,0 +1,440 @@
+//! `cargoHash` without a build: the NAR hash of the directory nixpkgs' `fetchCargoVendor`
+//! hashes, computed from `Cargo.lock` and the artifacts it names.
+//!
+//! fetchCargoVendor is two derivations. The fixed-output one (`*-vendor-staging`, the one whose
+//! hash is `cargoHash`) runs `fetch-cargo-vendor-util create-vendor-staging Cargo.lock $out`
+//! (in `cargoRoot` if set), which makes:
+//!
+//! ```text
+//! $out/Cargo.lock                     a copy of the lockfile (shutil.copy: mode kept)
+//! $out/git/<commit>/                  per locked git commit: nix-prefetch-git --fetch-submodules
+//!                                     of the whole repository (every .git removed), only if
+//!                                     the lockfile has git packages
+//! $out/tarballs/<name>-<version>.tar.gz
+//!                                     per registry crate: the downloaded `.crate` file, byte
+//!                                     for byte, checked against its lockfile checksum; only if
+//!                                     the lockfile has registry packages
+//! ```
+//!
+//! Nothing else: the `.cargo-checksum.json` files, the unpacked crates, the crate subdirectory
+//! of a workspace git repository and `.cargo/config.toml` are made by the second, ordinary
+//! derivation (`create-vendor`) from the staging directory, so they are not part of the hash.
+//!
+//! Here the `.crate` files come from cargo's own cache (`$CARGO_HOME/registry/cache/*/`, filled
+//! by `cargo fetch --locked`) or from directories given by the caller, and git dependencies
+//! from git objects (`$CARGO_HOME/git/db/*`, listed repositories), with submodules.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use git2::Oid;
+use sha2::{Digest, Sha256};
+
+use super::cargo_lock::{Lockfile, PackageSource};
+use super::git_tree::{GitTree, Semantics};
+use super::hash_error::HashError;
+use super::nar::{NarHash, NarWriter, dump, hash_with};
+use super::submodules::LocalRepos;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CargoError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+    #[error("{}:{line}: {message}", path.display())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error(
+        "{}: {} not in the local cargo cache: {}; run `cargo fetch --locked` in {} (or pass the \
+         directory holding the `.crate` files)",
+        lockfile.display(),
+        if crates.len() == 1 { "1 crate is" } else { "crates are" },
+        crates.join(", "),
+        lockfile.parent().map_or_else(|| ".".into(), |p| p.display().to_string())
+    )]
+    MissingCrates {
+        lockfile: PathBuf,
+        crates: Vec<String>,
+    },
+    #[error(
+        "crate {name} {version}: {} has sha256 {actual} but Cargo.lock says {expected}; the file \
+         is damaged or not the published crate. Delete it and run `cargo fetch --locked` again",
+        file.display()
+    )]
+    ChecksumMismatch {
+        name: String,
+        version: String,
+        file: PathBuf,
+        expected: String,
+        actual: String,
+    },
+    #[error(
+        "{}: `{file_name}` would be written twice in the staging directory (the same crate \
+         name and version from two registries); fetchCargoVendor cannot vendor this lockfile",
+        lockfile.display()
+    )]
+    DuplicateTarball {
+        lockfile: PathBuf,
+        file_name: String,
+    },
+    /// Boxed: the one variant with six fields would make every `Result` here twice as large.
+    #[error(
+        "{}:{}: git dependency {} {} ({} at {}) is not in any local git \
+         repository; run `cargo fetch --locked` in {} (cargo keeps it in $CARGO_HOME/git/db), \
+         or pass a clone of {}",
+        .0.lockfile.display(),
+        .0.line,
+        .0.name,
+        .0.version,
+        .0.url,
+        .0.commit,
+        .0.lockfile.parent().map_or_else(|| ".".into(), |p| p.display().to_string()),
+        .0.url
+    )]
+    MissingGitDependency(Box<MissingGitDependency>),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+}
+
+/// A git dependency of a lockfile that no local repository holds.
+#[derive(Debug)]
+pub struct MissingGitDependency {
+    pub lockfile: PathBuf,
+    pub line: usize,
+    pub name: String,
+    pub version: String,
+    pub url: String,
+    pub commit: String,
+}
+
+/// Where the artifacts a lockfile names are looked for.
+#[derive(Debug, Clone, Default)]
+pub struct CrateSources {
+    /// Directories holding `<name>-<version>.crate` (or `.tar.gz`) files, searched first.
+    pub crate_dirs: Vec<PathBuf>,
+    /// A cargo home whose `registry/cache/*/` and `git/` are searched.
+    pub cargo_home: Option<PathBuf>,
+    /// Extra git repositories that may hold git dependencies and their submodules.
+    pub git_repos: Vec<PathBuf>,
+}
+
+impl CrateSources {
+    /// `$CARGO_HOME`, else `~/.cargo`.
+    pub fn cargo_home_from_env() -> Option<PathBuf> {
+        std::env::var_os("CARGO_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+    }
+
+    /// The cargo cache of this user, nothing else.
+    pub fn from_env() -> Self {
+        CrateSources {
+            cargo_home: Self::cargo_home_from_env(),
+            ..CrateSources::default()
+        }
+    }
+
+    /// Files that may be `<name>-<version>`'s `.crate`, in search order.
+    fn crate_candidates(&self, name: &str, version: &str) -> Vec<PathBuf> {
+        let stem = format!("{name}-{version}");
+        let mut out = Vec::new();
+        for dir in &self.crate_dirs {
+            out.push(dir.join(format!("{stem}.crate")));
+            out.push(dir.join(format!("{stem}.tar.gz")));
+        }
+        if let Some(home) = &self.cargo_home {
+            let cache = home.join("registry").join("cache");
+            for registry in subdirs(&cache) {
+                out.push(registry.join(format!("{stem}.crate")));
+            }
+        }
+        out.retain(|p| p.is_file());
+        out
+    }
+
+    /// Repositories that may hold git dependencies or their submodules: the given ones, cargo's
+    /// bare databases, and the submodule repositories inside cargo's checkouts.
+    fn git_candidates(&self) -> Vec<PathBuf> {
+        let mut out = self.git_repos.clone();
+        if let Some(home) = &self.cargo_home {
+            out.extend(subdirs(&home.join("git").join("db")));
+            for checkout in subdirs(&home.join("git").join("checkouts")) {
+                for rev in subdirs(&checkout) {
+                    collect_modules(&rev.join(".git"), &mut out, 0);
+                }
+            }
+        }
+        out
+    }
+}
+
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    out.sort();
+    out
+}
+
+/// `GITDIR/modules/<name>` repositories, recursively (nested submodules).
+fn collect_modules(git_dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+    if depth > 16 {
+        return;
+    }
+    for module in subdirs(&git_dir.join("modules")) {
+        collect_modules(&module, out, depth + 1);
+        out.push(module);
+    }
+}
+
+/// A registry crate resolved to its file.
+struct Tarball {
+    name: String,
+    version: String,
+    checksum: String,
+    file: PathBuf,
+    /// Already verified (when several candidates had to be told apart).
+    verified: bool,
+}
+
+/// The `cargoHash` nixpkgs' fetchCargoVendor records for `lockfile`, in SRI form via
+/// [`NarHash::sri`].
+///
+/// Every registry crate must be found and match its checksum, and every git dependency's
+/// commit must be in a local repository; otherwise the error names what is missing.
+pub fn cargo_vendor_hash(
+    lockfile: &Lockfile,
+    sources: &CrateSources,
+) -> Result<NarHash, CargoError> {
+    let tarballs = resolve_tarballs(lockfile, sources)?;
+    let git_deps = git_dependencies(lockfile);
+    let repos = LocalRepos::new(sources.git_candidates());
+    hash_with(|nar| write_staging(nar, lockfile, &tarballs, &git_deps, &repos))
+}
+
+/// Registry crates by staging file name (sorted as the NAR needs them).
+fn resolve_tarballs(
+    lockfile: &Lockfile,
+    sources: &CrateSources,
+) -> Result<BTreeMap<String, Tarball>, CargoError> {
+    let mut out = BTreeMap::new();
+    let mut missing = Vec::new();
+    for p in &lockfile.packages {
+        let PackageSource::Registry { checksum, .. } = &p.source else {
+            continue;
+        };
+        let file_name = format!("{}-{}.tar.gz", p.name, p.version);
+        if out.contains_key(&file_name) {
+            return Err(CargoError::DuplicateTarball {
+                lockfile: lockfile.path.clone(),
+                file_name,
+            });
+        }
+        let candidates = sources.crate_candidates(&p.name, &p.version);
+        let (file, verified) = match candidates.as_slice() {
+            [] => {
+                missing.push(format!("{} {}", p.name, p.version));
+                continue;
+            }
+            [one] => (one.clone(), false),
+            many => (pick_matching(many, &p.name, &p.version, checksum)?, true),
+        };
+        let tarball = Tarball {
+            name: p.name.clone(),
+            version: p.version.clone(),
+            checksum: checksum.clone(),
+            file,
+            verified,
+        };
+        out.insert(file_name, tarball);
+    }
+    if !missing.is_empty() {
+        return Err(CargoError::MissingCrates {
+            lockfile: lockfile.path.clone(),
+            crates: missing,
+        });
+    }
+    Ok(out)
+}
+
+/// Of several files for one crate, the one whose sha256 is the lockfile's.
+fn pick_matching(
+    files: &[PathBuf],
+    name: &str,
+    version: &str,
+    checksum: &str,
+) -> Result<PathBuf, CargoError> {
+    let mut first_actual = None;
+    for f in files {
+        let actual = sha256_file(f)?;
+        if actual == checksum {
+            return Ok(f.clone());
+        }
+        first_actual.get_or_insert(actual);
+    }
+    Err(CargoError::ChecksumMismatch {
+        name: name.into(),
+        version: version.into(),
+        file: files[0].clone(),
+        expected: checksum.into(),
+        actual: first_actual.unwrap_or_default(),
+    })
+}
+
+fn sha256_file(path: &Path) -> Result<String, CargoError> {
+    let mut f = File::open(path).map_err(|source| CargoError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let mut hasher = super::nar::HashSink::default();
+    std::io::copy(&mut f, &mut hasher).map_err(|source| CargoError::Io {
+        path: path.into(),
+        source,
+    })?;
+    Ok(hasher.finish().0.hex())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One git dependency per locked commit (several packages of one repository share it).
+struct GitDep {
+    url: String,
+    name: String,
+    version: String,
+    line: usize,
+}
+
+fn git_dependencies(lockfile: &Lockfile) -> BTreeMap<String, GitDep> {
+    let mut out = BTreeMap::new();
+    for p in &lockfile.packages {
+        if let PackageSource::Git { url, commit } = &p.source {
+            out.entry(commit.clone()).or_insert_with(|| GitDep {
+                url: url.clone(),
+                name: p.name.clone(),
+                version: p.version.clone(),
+                line: p.line,
+            });
+        }
+    }
+    out
+}
+
+fn write_staging<W: Write>(
+    nar: &mut NarWriter<W>,
+    lockfile: &Lockfile,
+    tarballs: &BTreeMap<String, Tarball>,
+    git_deps: &BTreeMap<String, GitDep>,
+    repos: &LocalRepos,
+) -> Result<(), CargoError> {
+    let w = |r: std::io::Result<()>| r.map_err(|e| CargoError::Hash(HashError::Write(e)));
+    w(nar.begin_directory())?;
+    w(nar.begin_entry(b"Cargo.lock"))?;
+    w(nar.regular(lockfile.executable, &lockfile.bytes))?;
+    w(nar.end_entry())?;
+    if !git_deps.is_empty() {
+        w(nar.begin_entry(b"git"))?;
+        w(nar.begin_directory())?;
+        for (commit, dep) in git_deps {
+            w(nar.begin_entry(commit.as_bytes()))?;
+            write_git_dep(nar, lockfile, commit, dep, repos)?;
+            w(nar.end_entry())?;
+        }
+        w(nar.end_directory())?;
+        w(nar.end_entry())?;
+    }
+    if !tarballs.is_empty() {
+        w(nar.begin_entry(b"tarballs"))?;
+        w(nar.begin_directory())?;
+        for (file_name, tarball) in tarballs {
+            w(nar.begin_entry(file_name.as_bytes()))?;
+            write_tarball(nar, tarball)?;
+            w(nar.end_entry())?;
+        }
+        w(nar.end_directory())?;
+        w(nar.end_entry())?;
+    }
+    w(nar.end_directory())
+}
+
+fn write_git_dep<W: Write>(
+    nar: &mut NarWriter<W>,
+    lockfile: &Lockfile,
+    commit: &str,
+    dep: &GitDep,
+    repos: &LocalRepos,
+) -> Result<(), CargoError> {
+    let missing = || {
+        CargoError::MissingGitDependency(Box::new(MissingGitDependency {
+            lockfile: lockfile.path.clone(),
+            line: dep.line,
+            name: dep.name.clone(),
+            version: dep.version.clone(),
+            url: dep.url.clone(),
+            commit: commit.to_string(),
+        }))
+    };
+    let oid = Oid::from_str(commit).map_err(|_| missing())?;
+    let repo = repos.find_commit(oid).ok_or_else(missing)?;
+    // nix-prefetch-git --fetch-submodules: a checkout with submodules, `.git` removed.
+    let semantics = Semantics::Checkout { submodules: true };
+    let mut tree = GitTree::new(&repo, oid, Some(&dep.url), semantics, repos)?;
+    dump(&mut tree, nar)?;
+    Ok(())
+}
+
+/// Streams a `.crate` file into the NAR while checking its sha256, so each file is read once.
+fn write_tarball<W: Write>(nar: &mut NarWriter<W>, t: &Tarball) -> Result<(), CargoError> {
+    let io = |source| CargoError::Io {
+        path: t.file.clone(),
+        source,
+    };
+    let w = |r: std::io::Result<()>| r.map_err(|e| CargoError::Hash(HashError::Write(e)));
+    let mut f = File::open(&t.file).map_err(io)?;
+    let size = f.metadata().map_err(io)?.len();
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    w(nar.begin_regular(false, size))?;
+    let mut left = size;
+    while left > 0 {
+        let want = usize::try_from(left).map_or(buf.len(), |l| l.min(buf.len()));
+        let n = f.read(&mut buf[..want]).map_err(io)?;
+        if n == 0 {
+            return Err(HashError::FileChanged {
+                path: t.file.clone(),
+                expected: size,
+            }
+            .into());
+        }
+        hasher.update(&buf[..n]);
+        w(nar.contents(&buf[..n]))?;
+        left -= n as u64;
+    }
+    let actual = hex(&hasher.finalize());
+    if !t.verified && actual != t.checksum {
+        return Err(CargoError::ChecksumMismatch {
+            name: t.name.clone(),
+            version: t.version.clone(),
+            file: t.file.clone(),
+            expected: t.checksum.clone(),
+            actual,
+        });
+    }
+    w(nar.end_regular(size))
+}
