@@ -87,23 +87,43 @@ pub enum CargoError {
         lockfile: PathBuf,
         file_name: String,
     },
-    #[error(
-        "{}:{line}: git dependency {name} {version} ({url} at {commit}) is not in any local git \
-         repository; run `cargo fetch --locked` in {} (cargo keeps it in $CARGO_HOME/git/db), \
-         or pass a clone of {url}",
-        lockfile.display(),
-        lockfile.parent().map_or_else(|| ".".into(), |p| p.display().to_string())
-    )]
-    MissingGitDependency {
-        lockfile: PathBuf,
-        line: usize,
-        name: String,
-        version: String,
-        url: String,
-        commit: String,
-    },
+    #[error("{0}")]
+    MissingGitDependency(Box<MissingGitDependency>),
     #[error(transparent)]
     Hash(#[from] HashError),
+}
+
+/// A git dependency whose commit no local repository holds.
+#[derive(Debug)]
+pub struct MissingGitDependency {
+    pub lockfile: PathBuf,
+    pub line: usize,
+    pub name: String,
+    pub version: String,
+    pub url: String,
+    pub commit: String,
+}
+
+impl std::fmt::Display for MissingGitDependency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let dir = self
+            .lockfile
+            .parent()
+            .map_or_else(|| ".".into(), |p| p.display().to_string());
+        write!(
+            f,
+            "{}:{}: git dependency {} {} ({} at {}) is not in any local git repository; run \
+             `cargo fetch --locked` in {dir} (cargo keeps it in $CARGO_HOME/git/db), or pass a \
+             clone of {}",
+            self.lockfile.display(),
+            self.line,
+            self.name,
+            self.version,
+            self.url,
+            self.commit,
+            self.url
+        )
+    }
 }
 
 /// Where the artifacts a lockfile names are looked for.
@@ -369,13 +389,15 @@ fn write_git_dep<W: Write>(
     dep: &GitDep,
     repos: &LocalRepos,
 ) -> Result<(), CargoError> {
-    let missing = || CargoError::MissingGitDependency {
-        lockfile: lockfile.path.clone(),
-        line: dep.line,
-        name: dep.name.clone(),
-        version: dep.version.clone(),
-        url: dep.url.clone(),
-        commit: commit.to_string(),
+    let missing = || {
+        CargoError::MissingGitDependency(Box::new(MissingGitDependency {
+            lockfile: lockfile.path.clone(),
+            line: dep.line,
+            name: dep.name.clone(),
+            version: dep.version.clone(),
+            url: dep.url.clone(),
+            commit: commit.to_string(),
+        }))
     };
     let oid = Oid::from_str(commit).map_err(|_| missing())?;
     let repo = repos.find_commit(oid).ok_or_else(missing)?;

@@ -310,6 +310,9 @@ pub enum NodeKind {
     Symlink,
 }
 
+/// A directory's entries: name (bytes) and node.
+pub type Entries<N> = Vec<(Vec<u8>, N)>;
+
 /// A tree that can be serialised as a NAR: a directory on disk, a git tree read from objects, or
 /// a composite staged from several of them.
 pub trait TreeSource {
@@ -320,7 +323,7 @@ pub trait TreeSource {
     fn kind(&self, node: &Self::Node) -> NodeKind;
 
     /// The entries of a directory, in any order ([`dump`] sorts them).
-    fn children(&mut self, dir: &Self::Node) -> Result<Vec<(Vec<u8>, Self::Node)>, HashError>;
+    fn children(&mut self, dir: &Self::Node) -> Result<Entries<Self::Node>, HashError>;
 
     fn symlink_target(&mut self, link: &Self::Node) -> Result<Vec<u8>, HashError>;
 
@@ -373,7 +376,7 @@ fn write_node<S: TreeSource, W: Write>(
     source: &mut S,
     node: &S::Node,
     nar: &mut NarWriter<W>,
-) -> Result<Option<Vec<(Vec<u8>, S::Node)>>, HashError> {
+) -> Result<Option<Entries<S::Node>>, HashError> {
     match source.kind(node) {
         NodeKind::Regular { executable } => {
             source.write_regular(node, executable, nar)?;
