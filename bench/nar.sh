@@ -3,17 +3,21 @@
 # bench/nar_hash.rs):
 #
 # 1. From git objects: `nar_hash github REPO REV` (fetchFromGitHub's hash, read from the pack)
-#    vs `git archive REV | tar -x` into a fresh directory + `nix hash path` (what a prefetch
-#    without atwb does locally; the download is left out, which favours the nix route).
+#    vs `git archive REV | tar -x` + `nix hash path` (what a prefetch without atwb does
+#    locally; the download is left out, which favours the nix route, and the fresh directory is
+#    made before each run, untimed).
 # 2. A checked-out tree: `nar_hash path DIR` vs `nix hash path DIR`, page cache warm.
 # 3. cargoHash: `nar_hash cargo Cargo.lock` (crates read from the warm cargo cache, each checked
 #    against its checksum) vs `nix hash path` of the staging directory assembled once here.
 #
 # Every pair is first checked to print the same hash. Targets: (1) >= 2x, (2) >= 1.0x.
-# Usage: bench/nar.sh [RUNS]   repositories: $NAR_BENCH_REPOS (default: the noto-emoji and
-# indigo mirrors); lockfile for (3): $NAR_BENCH_LOCK (default: this repository's Cargo.lock).
-# Scratch space: target/bench/nar/. Timing: median and min wall time of RUNS runs after one
-# warm-up, plus user+system CPU per run (a shared 2-core machine moves wall time around).
+# Usage: bench/nar.sh [RUNS]
+#   $NAR_BENCH_REPOS    repositories (default: the noto-emoji and indigo mirrors)
+#   $NAR_BENCH_LOCK     lockfile for (3) (default: this repository's Cargo.lock)
+#   $NAR_BENCH_SCRATCH  where the archive is extracted (default: tmpfs, which spares the nix
+#                       route the disk writes: the comparison most favourable to it)
+# Timing: median and min wall time of RUNS runs after one warm-up, and the median user+system
+# CPU per run (a shared 2-core machine moves wall time around; CPU time moves less).
 set -eu
 cd "$(dirname "$0")/.."
 runs=${1:-5}
@@ -27,29 +31,32 @@ out=$PWD/target/bench/nar
 mkdir -p "$out"
 repos=${NAR_BENCH_REPOS:-/work/.mirror/googlefonts+noto-emoji/repo /work/.mirror/bluesky-social+indigo/repo}
 lock=${NAR_BENCH_LOCK:-$PWD/Cargo.lock}
+x=${NAR_BENCH_SCRATCH:-/dev/shm/atwb-nar-bench}
 
-# timeit NAME 'SHELL COMMAND' NAME 'SHELL COMMAND' ...
+# timeit NAME PREPARE COMMAND [NAME PREPARE COMMAND ...]: PREPARE (untimed; `:` for nothing)
+# runs before every run of COMMAND, like hyperfine's --prepare.
 timeit() {
-    python3 - "$runs" "$@" <<'EOF'
-import os, resource, statistics, subprocess, sys, time
+    python3 -c '
+import resource, statistics, subprocess, sys, time
 runs = int(sys.argv[1])
-pairs = list(zip(sys.argv[2::2], sys.argv[3::2]))
+args = sys.argv[2:]
 rows = []
-for name, cmd in pairs:
-    subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL)
-    walls, cpus = [], []
-    for _ in range(runs):
+for name, prepare, cmd in zip(args[0::3], args[1::3], args[2::3]):
+    def once():
+        subprocess.run(prepare, shell=True, check=True)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL)
-        walls.append(time.perf_counter() - t)
+        wall = time.perf_counter() - t
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    once()
+    walls, cpus = zip(*(once() for _ in range(runs)))
     rows.append((name, statistics.median(walls), min(walls), statistics.median(cpus)))
 base = rows[0][1]
 for name, med, low, cpu in rows:
-    print(f"| {name} | {med*1000:.0f} ms | {low*1000:.0f} ms | {cpu*1000:.0f} ms | {med/base:.2f}x |")
-EOF
+    print(f"| {name} | {med*1000:.0f} ms | {low*1000:.0f} ms | {cpu*1000:.0f} ms | {base/med:.2f}x |")
+' "$runs" "$@"
 }
 
 same() {
@@ -57,9 +64,14 @@ same() {
     echo "hash $1 (both)"
 }
 
-# bench_rev REPO NAME: HEAD of REPO, or, when the mirror snapshot lacks some blobs (the
-# snapshots leave out their largest files), a commit of HEAD's tree without those files, made
-# in a scratch repository that borrows REPO's objects.
+header() {
+    echo "| $1 | median | min | CPU | speed-up |"
+    echo "|---|---|---|---|---|"
+}
+
+# bench_rev REPO NAME: "REPO HEAD", or, when the mirror snapshot lacks some blobs (snapshots
+# leave out their largest files), a commit of HEAD's tree without those files, made in a
+# scratch repository that borrows REPO's objects.
 bench_rev() {
     head=$(git -C "$1" rev-parse HEAD)
     missing=$(git -C "$1" ls-tree -r -l HEAD | awk -F'\t' '$1 ~ / blob / && $1 ~ / BAD$/ {print $2}')
@@ -70,7 +82,7 @@ bench_rev() {
     scratch=$out/$2.git
     rm -rf "$scratch" && git init -q --bare "$scratch"
     echo "$1/objects" > "$scratch/objects/info/alternates"
-    export GIT_INDEX_FILE=$out/$2.index
+    export GIT_INDEX_FILE="$out/$2.index"
     git --git-dir="$scratch" read-tree "$head"
     echo "$missing" | sed 's/^/0 0000000000000000000000000000000000000000\t/' |
         git --git-dir="$scratch" update-index --index-info
@@ -90,19 +102,21 @@ for mirror in $repos; do
     bytes=$(git -C "$repo" ls-tree -r -l "$rev" | awk '{s += $4} END {print s}')
     echo "== $name @ $rev: $files files, $((bytes / 1000000)) MB"
 
-    extract="rm -rf $out/x && mkdir -p $out/x && git -C $repo archive --prefix=top/ $rev | tar -x -C $out/x && nix hash path $out/x/top"
+    fresh="rm -rf $x && mkdir -p $x"
+    extract="git -C $repo archive --prefix=top/ $rev | tar -x -C $x && nix hash path $x/top"
+    sh -c "$fresh"
     same "$($bin github "$repo" "$rev")" "$(sh -c "$extract")"
-    echo "| from git objects | median | min | CPU | vs first |"
-    echo "|---|---|---|---|---|"
-    timeit "git archive, tar -x, nix hash path" "$extract" "atwb (git objects)" "$bin github $repo $rev"
+    header "from git objects"
+    timeit "git archive, tar -x, nix hash path" "$fresh" "$extract" \
+        "atwb (git objects)" : "$bin github $repo $rev"
 
     # The checkout: the extraction above, which is fetchFromGitHub's output tree.
-    tree=$out/x/top
+    tree=$x/top
     same "$($bin path "$tree")" "$(nix hash path "$tree")"
-    echo "| checked-out tree | median | min | CPU | vs first |"
-    echo "|---|---|---|---|---|"
-    timeit "nix hash path" "nix hash path $tree" "atwb (disk)" "$bin path $tree"
+    header "checked-out tree"
+    timeit "nix hash path" : "nix hash path $tree" "atwb (disk)" : "$bin path $tree"
 done
+rm -rf "$x"
 
 echo "== cargoHash of $lock: $(grep -c '^checksum = ' "$lock") registry crates"
 staging=$out/staging
@@ -120,6 +134,6 @@ for p in tomllib.load(open(lock, "rb"))["package"]:
     shutil.copy(found[0], f"{dest}/{p['name']}-{p['version']}.tar.gz")
 EOF
 same "$($bin cargo "$lock")" "$(nix hash path "$staging")"
-echo "| cargoHash | median | min | CPU | vs first |"
-echo "|---|---|---|---|---|"
-timeit "nix hash path (staging dir)" "nix hash path $staging" "atwb (lockfile + cache)" "$bin cargo $lock"
+header "cargoHash"
+timeit "nix hash path (staging dir)" : "nix hash path $staging" \
+    "atwb (lockfile + cache)" : "$bin cargo $lock"
