@@ -274,7 +274,7 @@ fn missing_crates_and_git_dependencies_are_named_with_the_fix() {
     let lock = Lockfile::read(&f.lockfile).unwrap();
     let err = cargo_vendor_hash(&lock, &no_git).unwrap_err();
     assert!(
-        matches!(&err, CargoError::MissingGitDependency(dep) if dep.name == "dep-a"),
+        matches!(&err, CargoError::MissingGitDependency(m) if m.name == "dep-a"),
         "{err}"
     );
     assert!(err.to_string().contains("cargo fetch --locked"), "{err}");

@@ -405,6 +405,13 @@ fn export_subst_is_refused_only_where_it_would_change_bytes() {
         b"version.txt export-subst\nplain.txt export-subst\n",
     );
     write(&repo.join("plain.txt"), b"no placeholder here\n");
+    // Enough files that blobs are read ahead on worker threads, so the refusal travels that way.
+    for i in 0..40 {
+        write(
+            &repo.join(format!("pad/{i:02}")),
+            format!("{i}\n").as_bytes(),
+        );
+    }
     let rev = commit_all(&repo, "plain");
     let archive = github_tarball_tree(&repo, &rev, &tmp.path().join("a"));
     let r = open(&repo);

@@ -26,8 +26,10 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{SyncSender, sync_channel};
 
 use git2::Oid;
 use sha2::{Digest, Sha256};
@@ -87,26 +89,13 @@ pub enum CargoError {
         lockfile: PathBuf,
         file_name: String,
     },
-    /// Boxed: the one variant with six fields would make every `Result` here twice as large.
-    #[error(
-        "{}:{}: git dependency {} {} ({} at {}) is not in any local git \
-         repository; run `cargo fetch --locked` in {} (cargo keeps it in $CARGO_HOME/git/db), \
-         or pass a clone of {}",
-        .0.lockfile.display(),
-        .0.line,
-        .0.name,
-        .0.version,
-        .0.url,
-        .0.commit,
-        .0.lockfile.parent().map_or_else(|| ".".into(), |p| p.display().to_string()),
-        .0.url
-    )]
+    #[error("{0}")]
     MissingGitDependency(Box<MissingGitDependency>),
     #[error(transparent)]
     Hash(#[from] HashError),
 }
 
-/// A git dependency of a lockfile that no local repository holds.
+/// A git dependency whose commit no local repository holds.
 #[derive(Debug)]
 pub struct MissingGitDependency {
     pub lockfile: PathBuf,
@@ -115,6 +104,28 @@ pub struct MissingGitDependency {
     pub version: String,
     pub url: String,
     pub commit: String,
+}
+
+impl std::fmt::Display for MissingGitDependency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let dir = self
+            .lockfile
+            .parent()
+            .map_or_else(|| ".".into(), |p| p.display().to_string());
+        write!(
+            f,
+            "{}:{}: git dependency {} {} ({} at {}) is not in any local git repository; run \
+             `cargo fetch --locked` in {dir} (cargo keeps it in $CARGO_HOME/git/db), or pass a \
+             clone of {}",
+            self.lockfile.display(),
+            self.line,
+            self.name,
+            self.version,
+            self.url,
+            self.commit,
+            self.url
+        )
+    }
 }
 
 /// Where the artifacts a lockfile names are looked for.
@@ -224,7 +235,36 @@ pub fn cargo_vendor_hash(
     let tarballs = resolve_tarballs(lockfile, sources)?;
     let git_deps = git_dependencies(lockfile);
     let repos = LocalRepos::new(sources.git_candidates());
-    hash_with(|nar| write_staging(nar, lockfile, &tarballs, &git_deps, &repos))
+    // Each crate is read once; the bytes written to the NAR are checked against the lockfile
+    // on a second thread, so the two SHA-256 passes run side by side.
+    std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel::<(&Tarball, Arc<Vec<u8>>)>(4);
+        let verifier = scope.spawn(move || {
+            for (t, data) in rx {
+                let actual = hex(&Sha256::digest(&*data));
+                if actual != t.checksum {
+                    return Err(mismatch(t, actual));
+                }
+            }
+            Ok(())
+        });
+        let hashed =
+            hash_with(|nar| write_staging(nar, lockfile, &tarballs, &git_deps, &repos, &tx));
+        drop(tx);
+        let verified = verifier.join().expect("the checksum thread does not panic");
+        // A damaged crate explains any other failure, so it is reported first.
+        verified.and(hashed)
+    })
+}
+
+fn mismatch(t: &Tarball, actual: String) -> CargoError {
+    CargoError::ChecksumMismatch {
+        name: t.name.clone(),
+        version: t.version.clone(),
+        file: t.file.clone(),
+        expected: t.checksum.clone(),
+        actual,
+    }
 }
 
 /// Registry crates by staging file name (sorted as the NAR needs them).
@@ -336,12 +376,16 @@ fn git_dependencies(lockfile: &Lockfile) -> BTreeMap<String, GitDep> {
     out
 }
 
-fn write_staging<W: Write>(
+/// Crates whose bytes still need their checksum checked, with those bytes.
+type Verify<'t> = SyncSender<(&'t Tarball, Arc<Vec<u8>>)>;
+
+fn write_staging<'t, W: Write>(
     nar: &mut NarWriter<W>,
     lockfile: &Lockfile,
-    tarballs: &BTreeMap<String, Tarball>,
+    tarballs: &'t BTreeMap<String, Tarball>,
     git_deps: &BTreeMap<String, GitDep>,
     repos: &LocalRepos,
+    verify: &Verify<'t>,
 ) -> Result<(), CargoError> {
     let w = |r: std::io::Result<()>| r.map_err(|e| CargoError::Hash(HashError::Write(e)));
     w(nar.begin_directory())?;
@@ -364,7 +408,7 @@ fn write_staging<W: Write>(
         w(nar.begin_directory())?;
         for (file_name, tarball) in tarballs {
             w(nar.begin_entry(file_name.as_bytes()))?;
-            write_tarball(nar, tarball)?;
+            write_tarball(nar, tarball, verify)?;
             w(nar.end_entry())?;
         }
         w(nar.end_directory())?;
@@ -399,42 +443,21 @@ fn write_git_dep<W: Write>(
     Ok(())
 }
 
-/// Streams a `.crate` file into the NAR while checking its sha256, so each file is read once.
-fn write_tarball<W: Write>(nar: &mut NarWriter<W>, t: &Tarball) -> Result<(), CargoError> {
-    let io = |source| CargoError::Io {
+/// Writes a `.crate` file into the NAR and hands the same bytes to the checksum thread.
+fn write_tarball<'t, W: Write>(
+    nar: &mut NarWriter<W>,
+    t: &'t Tarball,
+    verify: &Verify<'t>,
+) -> Result<(), CargoError> {
+    let data = std::fs::read(&t.file).map_err(|source| CargoError::Io {
         path: t.file.clone(),
         source,
-    };
-    let w = |r: std::io::Result<()>| r.map_err(|e| CargoError::Hash(HashError::Write(e)));
-    let mut f = File::open(&t.file).map_err(io)?;
-    let size = f.metadata().map_err(io)?.len();
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    w(nar.begin_regular(false, size))?;
-    let mut left = size;
-    while left > 0 {
-        let want = usize::try_from(left).map_or(buf.len(), |l| l.min(buf.len()));
-        let n = f.read(&mut buf[..want]).map_err(io)?;
-        if n == 0 {
-            return Err(HashError::FileChanged {
-                path: t.file.clone(),
-                expected: size,
-            }
-            .into());
-        }
-        hasher.update(&buf[..n]);
-        w(nar.contents(&buf[..n]))?;
-        left -= n as u64;
+    })?;
+    let data = Arc::new(data);
+    if !t.verified {
+        // A closed channel means the checker stopped at a mismatch, which it will report.
+        let _ = verify.send((t, Arc::clone(&data)));
     }
-    let actual = hex(&hasher.finalize());
-    if !t.verified && actual != t.checksum {
-        return Err(CargoError::ChecksumMismatch {
-            name: t.name.clone(),
-            version: t.version.clone(),
-            file: t.file.clone(),
-            expected: t.checksum.clone(),
-            actual,
-        });
-    }
-    w(nar.end_regular(size))
+    nar.regular(false, &data)
+        .map_err(|e| CargoError::Hash(HashError::Write(e)))
 }

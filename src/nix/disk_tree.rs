@@ -9,7 +9,7 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::hash_error::HashError;
-use super::nar::{NarHash, NarWriter, NodeKind, TreeSource, hash_tree};
+use super::nar::{Entries, NarHash, NarWriter, NodeKind, TreeSource, hash_tree};
 
 /// Chunk size for streaming file contents (what nix uses too).
 const CHUNK: usize = 64 * 1024;
@@ -81,7 +81,7 @@ impl TreeSource for DiskTree {
         node.kind
     }
 
-    fn children(&mut self, dir: &DiskNode) -> Result<Vec<(Vec<u8>, DiskNode)>, HashError> {
+    fn children(&mut self, dir: &DiskNode) -> Result<Entries<DiskNode>, HashError> {
         let mut out = Vec::new();
         for entry in fs::read_dir(&dir.path).map_err(HashError::io(&dir.path))? {
             let entry = entry.map_err(HashError::io(&dir.path))?;

@@ -22,13 +22,17 @@
 
 use std::io::Write;
 
-use git2::{ObjectType, Oid, Repository};
+use git2::{Oid, Repository};
 
-use super::git_attrs::{AttrFile, AttrStack, MAX_FILE_SIZE};
+use super::git_attrs::AttrStack;
+use super::git_blobs::{BlobJob, Prefetch};
 use super::git_filters::Filters;
+use super::git_objects::{
+    check_name, join, read_dir_entries, read_gitmodules, skip_rehashing_objects,
+};
 use super::hash_error::HashError;
 use super::nar::{Entries, NarHash, NarWriter, NodeKind, TreeSource, hash_tree};
-use super::submodules::{RepoResolver, Submodule, parse_gitmodules, resolve_url};
+use super::submodules::{RepoResolver, Submodule, resolve_url};
 
 /// Git's own limit for tree depth (`core.maxTreeDepth`) is 2048 in git 2.47.
 const MAX_DEPTH: usize = 2048;
@@ -43,7 +47,7 @@ pub enum Semantics {
 }
 
 enum Node {
-    Dir(Vec<(Vec<u8>, usize)>),
+    Dir(Entries<usize>),
     File {
         repo: usize,
         oid: Oid,
@@ -85,7 +89,12 @@ pub struct GitTree<'r> {
     repos: Vec<RepoCtx<'r>>,
     nodes: Vec<Node>,
     root: usize,
+    /// Blobs read ahead on worker threads, for trees big enough to be worth it.
+    prefetch: Option<Prefetch>,
 }
+
+/// Trees with fewer files are read on the calling thread.
+const PARALLEL_MIN_FILES: usize = 16;
 
 /// The NAR hash of `object`'s tree (a commit, tag or tree id in `repo`) under `semantics`.
 pub fn hash_git_tree(
@@ -108,6 +117,7 @@ impl<'r> GitTree<'r> {
         semantics: Semantics,
         resolver: &dyn RepoResolver,
     ) -> Result<GitTree<'r>, HashError> {
+        skip_rehashing_objects();
         let tree = repo
             .find_object(object, None)
             .and_then(|o| o.peel_to_tree())
@@ -120,6 +130,7 @@ impl<'r> GitTree<'r> {
             }],
             nodes: Vec::new(),
             root: 0,
+            prefetch: None,
         };
         let mut walk = Walk {
             semantics,
@@ -147,14 +158,6 @@ struct DirAt<'p> {
     depth: usize,
 }
 
-fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_string()
-    } else {
-        format!("{prefix}/{name}")
-    }
-}
-
 impl Walk<'_> {
     /// The entries of one repository's root tree (the top level or a submodule's checkout),
     /// which is kept even if empty.
@@ -165,7 +168,7 @@ impl Walk<'_> {
         tree: Oid,
         shown: &str,
         depth: usize,
-    ) -> Result<Vec<(Vec<u8>, usize)>, HashError> {
+    ) -> Result<Entries<usize>, HashError> {
         if matches!(self.semantics, Semantics::Checkout { submodules: true }) {
             let subs = read_gitmodules(t.repos[repo].repo.get(), tree, shown)?;
             t.repos[repo].submodules = subs;
@@ -194,8 +197,13 @@ impl Walk<'_> {
                 limit: MAX_DEPTH,
             });
         }
-        let (entries, attrs) =
-            read_dir_entries(t.repos[at.repo].repo.get(), tree_id, at, parent_attrs)?;
+        let (entries, attrs) = read_dir_entries(
+            t.repos[at.repo].repo.get(),
+            tree_id,
+            at.rel,
+            at.shown,
+            parent_attrs,
+        )?;
         let mut kept = Vec::with_capacity(entries.len());
         let mut has_leaf = false;
         for (name, oid, mode) in entries {
@@ -307,112 +315,16 @@ impl Walk<'_> {
     }
 }
 
-/// One entry of a git tree as stored: name bytes, object id, file mode.
-type RawEntry = (Vec<u8>, Oid, i32);
-
-/// A tree's entries (name, id, mode) and the attribute stack inside it.
-fn read_dir_entries(
-    repo: &Repository,
-    tree_id: Oid,
-    at: &DirAt,
-    parent_attrs: &AttrStack,
-) -> Result<(Vec<RawEntry>, AttrStack), HashError> {
-    let tree = repo.find_tree(tree_id).map_err(HashError::git(format!(
-        "reading tree {tree_id} at `{}`",
-        at.shown
-    )))?;
-    let attrs = parent_attrs.push(read_attr_file(repo, &tree, at.rel)?);
-    let entries = tree
-        .iter()
-        .map(|e| (e.name_bytes().to_vec(), e.id(), e.filemode()))
-        .collect();
-    Ok((entries, attrs))
-}
-
-/// The directory's own `.gitattributes`, if it is a regular file (git does not follow a
-/// symlinked one) no larger than git's limit.
-fn read_attr_file(
-    repo: &Repository,
-    tree: &git2::Tree,
-    rel: &str,
-) -> Result<Option<AttrFile>, HashError> {
-    let Some(entry) = tree.get_name(".gitattributes") else {
-        return Ok(None);
-    };
-    if entry.kind() != Some(ObjectType::Blob) || entry.filemode() & 0o170000 != 0o100000 {
-        return Ok(None);
-    }
-    let blob = repo.find_blob(entry.id()).map_err(HashError::git(format!(
-        "reading {}",
-        join(rel, ".gitattributes")
-    )))?;
-    if blob.size() >= MAX_FILE_SIZE {
-        return Ok(None);
-    }
-    Ok(Some(AttrFile::parse(
-        rel.as_bytes(),
-        blob.content(),
-        rel.is_empty(),
-    )))
-}
-
-fn read_gitmodules(repo: &Repository, tree: Oid, shown: &str) -> Result<Vec<Submodule>, HashError> {
-    let tree = repo
-        .find_tree(tree)
-        .map_err(HashError::git(format!("reading tree {tree}")))?;
-    let Some(entry) = tree.get_name(".gitmodules") else {
-        return Ok(Vec::new());
-    };
-    if entry.kind() != Some(ObjectType::Blob) {
-        return Ok(Vec::new());
-    }
-    let origin = join(shown, ".gitmodules");
-    let blob = repo
-        .find_blob(entry.id())
-        .map_err(HashError::git(format!("reading {origin}")))?;
-    parse_gitmodules(blob.content(), &origin)
-}
-
-/// The paths git's `verify_path` refuses to check out (with `core.protectNTFS`, on by default
-/// since git 2.24.1): `.git` in any case or NTFS spelling, `.`/`..`, and a symlinked
-/// `.gitmodules`. A name with `/` or NUL cannot come from git either.
-fn check_name(name: &[u8], mode: i32, shown: &str) -> Result<(), HashError> {
-    let refuse = |reason| {
-        Err(HashError::InvalidPath {
-            path: shown.to_string(),
-            reason,
-        })
-    };
-    if name.is_empty() || name.contains(&b'/') || name.contains(&0) {
-        return refuse("not a valid file name");
-    }
-    if name == b"." || name == b".." {
-        return refuse("`.` and `..` are not allowed in a tree");
-    }
-    let lower = name.to_ascii_lowercase();
-    let trimmed = trim_ntfs(&lower);
-    if trimmed == b".git" || trimmed == b"git~1" || lower.starts_with(b".git:") {
-        return refuse("a `.git` entry would become the repository itself");
-    }
-    if mode == 0o120000 && (trimmed == b".gitmodules" || trimmed == b"gitmod~1") {
-        return refuse("`.gitmodules` must not be a symlink");
-    }
-    Ok(())
-}
-
-/// NTFS ignores trailing dots and spaces, so `.git. ` is `.git` there.
-fn trim_ntfs(name: &[u8]) -> &[u8] {
-    let end = name
-        .iter()
-        .rposition(|&b| b != b'.' && b != b' ')
-        .map_or(0, |i| i + 1);
-    &name[..end]
-}
-
 impl TreeSource for GitTree<'_> {
     type Node = usize;
 
     fn root(&mut self) -> Result<usize, HashError> {
+        let jobs = self.blob_jobs();
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        if jobs.len() >= PARALLEL_MIN_FILES && workers > 1 {
+            let paths = self.repos.iter().map(|r| r.repo.get().path().to_path_buf());
+            self.prefetch = Some(Prefetch::start(paths.collect(), jobs, workers));
+        }
         Ok(self.root)
     }
 
@@ -426,7 +338,7 @@ impl TreeSource for GitTree<'_> {
         }
     }
 
-    fn children(&mut self, dir: &usize) -> Result<Vec<(Vec<u8>, usize)>, HashError> {
+    fn children(&mut self, dir: &usize) -> Result<Entries<usize>, HashError> {
         // Each directory is listed once per NAR: hand the list over instead of copying it.
         match &mut self.nodes[*dir] {
             Node::Dir(children) => Ok(std::mem::take(children)),
@@ -462,6 +374,16 @@ impl TreeSource for GitTree<'_> {
         else {
             return Ok(());
         };
+        if let Some(prefetch) = &mut self.prefetch {
+            let (node, data) = prefetch.take_next()?;
+            if node != *file {
+                // The walk visits files in another order than `blob_jobs` listed them.
+                return Err(HashError::Write(std::io::Error::other(format!(
+                    "blob read ahead for the wrong file at `{path}`"
+                ))));
+            }
+            return nar.regular(executable, &data).map_err(HashError::Write);
+        }
         let blob = self.repos[*repo]
             .repo
             .get()
@@ -469,5 +391,34 @@ impl TreeSource for GitTree<'_> {
             .map_err(HashError::git(format!("reading `{path}` (blob {oid})")))?;
         let data = filters.apply(path, blob.content())?;
         nar.regular(executable, &data).map_err(HashError::Write)
+    }
+}
+
+impl GitTree<'_> {
+    /// The regular files in the order [`super::nar::dump`] writes them: depth first, each
+    /// directory's entries by name (the skeleton's lists are sorted already).
+    fn blob_jobs(&self) -> Vec<BlobJob> {
+        let mut jobs = Vec::new();
+        let mut stack = vec![self.root];
+        while let Some(i) = stack.pop() {
+            match &self.nodes[i] {
+                Node::Dir(children) => stack.extend(children.iter().rev().map(|c| c.1)),
+                Node::File {
+                    repo,
+                    oid,
+                    filters,
+                    path,
+                    ..
+                } => jobs.push(BlobJob {
+                    node: i,
+                    repo: *repo,
+                    oid: *oid,
+                    filters: filters.clone(),
+                    path: path.clone(),
+                }),
+                Node::Link { .. } => {}
+            }
+        }
+        jobs
     }
 }

@@ -310,7 +310,7 @@ pub enum NodeKind {
     Symlink,
 }
 
-/// A directory's entries: raw name bytes and the child node.
+/// A directory's entries: name (bytes) and node.
 pub type Entries<N> = Vec<(Vec<u8>, N)>;
 
 /// A tree that can be serialised as a NAR: a directory on disk, a git tree read from objects, or
@@ -346,7 +346,7 @@ pub fn dump<S: TreeSource, W: Write>(
     nar: &mut NarWriter<W>,
 ) -> Result<(), HashError> {
     let root = source.root()?;
-    let mut stack: Vec<<Entries<S::Node> as IntoIterator>::IntoIter> = Vec::new();
+    let mut stack: Vec<std::vec::IntoIter<(Vec<u8>, S::Node)>> = Vec::new();
     if let Some(children) = write_node(source, &root, nar)? {
         stack.push(children.into_iter());
     }
