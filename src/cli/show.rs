@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::output::{load_catalog, shown_path, with_stdout, write_diagnostic};
+use super::output::{Mode, Sanitized, load_catalog, shown_path, with_stdout, write_diagnostic};
 use crate::catalog::{
     AtprotoMeta, Build, DepsHash, Diagnostic, OptionType, Package, Service, Source,
 };
@@ -37,11 +37,12 @@ pub fn run(args: &ShowArgs, root: &Path) -> Result<ExitCode> {
             })
             .collect();
         if !own.is_empty() {
-            let mut err = io::stderr().lock();
+            let mut err = Sanitized::new(io::stderr().lock(), Mode::Text);
             writeln!(err, "atwb: package `{name}` has errors and was not loaded:")?;
             for d in own {
                 write_diagnostic(&mut err, d)?;
             }
+            err.flush()?;
             return Ok(ExitCode::from(1));
         }
         let names = loaded.catalog.packages.iter().map(|p| p.name.as_str());
@@ -50,7 +51,7 @@ pub fn run(args: &ShowArgs, root: &Path) -> Result<ExitCode> {
             None => bail!("no package named `{name}` (run `atwb list` to see them all)"),
         }
     };
-    with_stdout(|out| {
+    with_stdout(Mode::of(json), |out| {
         if json {
             serde_json::to_writer_pretty(&mut *out, p)?;
             return writeln!(out);
