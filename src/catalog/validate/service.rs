@@ -111,6 +111,16 @@ fn read_service<'i>(
                     "write exec = [\"program\", \"--flag\", \"{data_dir}\"]",
                 )
             });
+            // The module runs `<package>/bin/<exec[0]>`: a path would run a file outside it.
+            let p = p.or_else(|| {
+                let prog = e.first()?;
+                (prog.contains('/') || prog == "." || prog == "..").then(|| {
+                    Problem::new(
+                        format!("the program `{prog}` must be a name in the package's bin/, not a path (no `/`, `.` or `..`)"),
+                        "write the program's bare name, e.g. exec = [\"program\", \"--flag\"]",
+                    )
+                })
+            });
             accept(doc, t, "exec", p.map_or(Ok(()), Err))
         });
     let ports = match t.get("ports") {
