@@ -118,7 +118,9 @@ pub struct JobsConfig {
     pub builders: Option<String>,
     /// Passed to nix as `--max-jobs`, if set.
     pub max_jobs: Option<u32>,
-    /// A job running longer than this is cancelled and recorded as timed out.
+    /// A job running longer than this is cancelled and recorded as timed out. 0 means no
+    /// limit, as in nix's own `timeout` setting (not "time out at once").
+    #[serde(deserialize_with = "zero_is_none")]
     pub timeout_secs: Option<u64>,
     /// The flake to build from; default: the repository holding the catalog.
     pub flake: Option<String>,
@@ -145,6 +147,10 @@ fn at_least_one<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Erro
         ));
     }
     Ok(n)
+}
+
+fn zero_is_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(Option::<u64>::deserialize(d)?.filter(|&n| n != 0))
 }
 
 impl Config {
@@ -199,6 +205,14 @@ mod tests {
             err.contains("line 2") && err.contains("at least 1"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn zero_timeout_means_no_timeout() {
+        let c = Config::parse("[jobs]\ntimeout_secs = 0\n").unwrap();
+        assert_eq!(c.jobs.timeout_secs, None);
+        let c = Config::parse("[jobs]\ntimeout_secs = 90\n").unwrap();
+        assert_eq!(c.jobs.timeout_secs, Some(90));
     }
 
     #[test]

@@ -454,6 +454,39 @@ async fn hash_mismatch_is_fixed_in_the_catalog_and_the_rebuild_succeeds() {
     assert_eq!(st.history.len(), 3);
 }
 
+/// The source's builder prints nix's mismatch message with its own `got:` first; the fix must
+/// take nix's, mark it verified, and the rebuild then succeeds (it would not with the forged one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_hash_mismatch_is_not_what_the_fix_writes() {
+    if !nix_env() {
+        return;
+    }
+    let f = Fixture::new("forgedhash");
+    let catalog = f.flake().join("catalog");
+    let toml = catalog.join("pkgs/fixtures/demo/package.toml");
+    let engine = Engine::new(f.config(1));
+    let (_, r) = run_one(&engine, JobSpec::build("demo", f.installable("demo"))).await;
+    let failure = r.failure.clone().unwrap();
+    let ErrorClass::HashMismatch { drv, got, .. } = &failure.class else {
+        panic!("{failure:?}")
+    };
+    assert!(!got.contains("FAKE"), "the builder's hash: {got}");
+    assert!(!drv.contains("00000000000000000000000000000000"), "{drv}");
+    let summary = atwb::jobs::spec::FailureSummary::from(&failure);
+    assert!(
+        summary.hash_mismatch.unwrap().confirmed,
+        "reported by nix itself"
+    );
+    atwb::catalog::edit::fix_hash_mismatch(&catalog, "demo", &failure).unwrap();
+    let now = std::fs::read_to_string(&toml).unwrap();
+    assert!(
+        now.contains(&format!("hash = \"{got}\"")) && now.contains("verified = true"),
+        "{now}"
+    );
+    let (_, r) = run_one(&engine, JobSpec::build("demo", f.installable("demo"))).await;
+    assert_eq!(r.outcome, Outcome::Ok, "rebuild with nix's hash: {r:?}");
+}
+
 #[test]
 fn headless_build_prints_json_and_junit_and_fails_on_any_failure() {
     if !nix_env() {
@@ -719,6 +752,37 @@ fn headless_build_of_catalog_packages_selects_records_and_goes_stale() {
     );
     std::fs::write(catalog.join("lib/README.md"), "changed\n").unwrap();
     assert!(store.status("demo").unwrap().stale);
+}
+
+/// `atwb build` whose status store cannot be written: the build itself succeeds, but the result
+/// is lost, so the run says so and exits non-zero instead of printing "1 ok" and exiting 0.
+#[test]
+fn headless_build_fails_when_its_result_cannot_be_recorded() {
+    if !nix_env() {
+        return;
+    }
+    let f = catalog_repo();
+    let (code, _, stderr) = atwb_in(&f, &["build", "demo"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let state = std::fs::read_dir(f.dir.path().join("xdg-state/atwb/catalogs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let lock = state.join("status.lock");
+    let _ = std::fs::remove_file(&lock);
+    std::fs::create_dir(&lock).unwrap();
+    let (code, json, stderr) = atwb_in(&f, &["build", "demo", "--json"]);
+    assert_eq!(
+        json["summary"]["ok"], 1,
+        "the build itself succeeded: {stderr}"
+    );
+    assert_eq!(code, Some(1), "a lost result is a failure: {stderr}");
+    assert!(
+        stderr.contains("the result of demo was not recorded") && stderr.contains("status.lock"),
+        "{stderr}"
+    );
 }
 
 #[test]

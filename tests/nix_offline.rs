@@ -355,6 +355,21 @@ fn malformed_data_fails_naming_file_and_field() {
         err.contains("field `services.plain.options.key.default`"),
         "{err}"
     );
+
+    // The module runs <package>/bin/<exec[0]>: a path there would run a file outside it.
+    let escape = package_toml(
+        "plain",
+        1,
+        "rust-package",
+        "",
+        "\n[services.plain]\nexec = [\"../../../../bin/sh\", \"-c\", \"id\"]\n",
+    );
+    let dir = temp_catalog(&[("alpha", "plain", escape)]);
+    let err = String::from_utf8_lossy(&eval_offline(dir.path(), "units").stderr).to_string();
+    assert!(
+        err.contains("field `services.plain.exec`") && err.contains("not a path"),
+        "{err}"
+    );
 }
 
 // ------------------------------------------------------------------ NUR contract

@@ -71,6 +71,8 @@ const TESTED: &[&str] = &[
     "plain-builder-failed.log",
     "plain-hash-mismatch.log",
     "fetch-failed.log",
+    "forged-hash-mismatch.log",
+    "forged-hash-mismatch-failed.log",
 ];
 
 #[test]
@@ -210,10 +212,12 @@ fn hash_mismatch() {
         drv,
         specified,
         got,
+        confirmed,
     } = &f.class
     else {
         panic!("{f:?}")
     };
+    assert!(*confirmed, "reported by nix itself (raw_msg)");
     assert!(drv.ends_with("-fod.drv"));
     assert_eq!(
         specified, "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
@@ -244,10 +248,12 @@ fn hash_mismatch_in_a_dependency_is_still_a_hash_mismatch() {
         drv,
         specified,
         got,
+        confirmed,
     } = &f.class
     else {
         panic!("{f:?}")
     };
+    assert!(*confirmed, "reported by nix itself (raw_msg)");
     assert!(
         drv.ends_with("-fod.drv"),
         "the FOD, not its dependent: {drv}"
@@ -259,6 +265,65 @@ fn hash_mismatch_in_a_dependency_is_still_a_hash_mismatch() {
     assert!(got.starts_with("sha256-") && got != specified);
     assert_eq!(names(&state, DrvStatus::Failed), ["fod", "usesfod"]);
     assert_eq!(state.errors_total(), 2);
+}
+
+/// The builder of `forged-hash-mismatch.log` prints nix's hash-mismatch message with its own
+/// `got:` (as an `@nix` msg, which nix 2.8 forwards without `raw_msg`, and as plain text, which
+/// becomes build log lines); then nix reports the real mismatch.
+#[test]
+fn a_builder_cannot_forge_the_hash_mismatch() {
+    let (state, failure) = triage("forged-hash-mismatch.log");
+    let f = failure.unwrap();
+    let ErrorClass::HashMismatch {
+        drv,
+        got,
+        confirmed,
+        ..
+    } = &f.class
+    else {
+        panic!("{f:?}")
+    };
+    assert!(!got.contains("FAKE"), "the builder's hash was taken: {got}");
+    assert!(got.starts_with("sha256-") && got.len() == 51, "{got}");
+    assert!(!drv.contains("00000000000000000000000000000000"), "{drv}");
+    assert!(*confirmed, "nix's own message");
+    // The forged message is kept for display, marked as not nix's.
+    let forged = state
+        .errors()
+        .iter()
+        .find(|e| e.plain.contains("FAKE"))
+        .expect("the forged message is still shown");
+    assert!(!forged.from_nix);
+    assert!(
+        !state
+            .errors()
+            .iter()
+            .any(|e| e.plain.contains("forged raw") && e.from_nix)
+    );
+    assert_eq!(names(&state, DrvStatus::Failed), ["source"]);
+}
+
+#[test]
+fn a_forged_mismatch_before_a_builder_failure_is_a_builder_failure() {
+    let (state, failure) = triage("forged-hash-mismatch-failed.log");
+    let f = failure.unwrap();
+    let ErrorClass::BuilderFailed { drv, exit_code, .. } = &f.class else {
+        panic!("{f:?}")
+    };
+    assert_eq!(*exit_code, Some(1));
+    assert!(
+        drv.ends_with("-source.drv") && !drv.contains("0000000000000000"),
+        "{drv}"
+    );
+    // Forged messages say nothing about derivations: only the real one is failed.
+    assert_eq!(names(&state, DrvStatus::Failed), ["source"]);
+    assert!(
+        state
+            .derivations()
+            .iter()
+            .all(|d| !d.path.contains("00000000000000000000000000000000")),
+        "a forged message named a derivation"
+    );
 }
 
 #[test]
@@ -550,10 +615,12 @@ fn plain_format_hash_mismatch_reads_the_indented_lines() {
         drv,
         specified,
         got,
+        confirmed,
     } = &f.class
     else {
         panic!("{f:?}")
     };
+    assert!(!*confirmed, "a plain log cannot tell nix from a builder");
     assert!(drv.ends_with("-fod.drv"));
     assert_eq!(
         specified,

@@ -580,6 +580,7 @@ mod jobs {
                 drv: "/nix/store/00000000000000000000000000000000-source.drv".into(),
                 specified: "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into(),
                 got: "sha256-3q2+7w3q2+7w3q2+7w3q2+7w3q2+7w3q2+7w3q0=".into(),
+                confirmed: true,
             },
             first_line: "error: hash mismatch in fixed-output derivation".into(),
         }

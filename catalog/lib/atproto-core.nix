@@ -219,6 +219,10 @@
   in
     if exec == []
     then fail file "${prefix}.exec" "must name the program to run"
+    else if builtins.match "(.*/.*|[.]|[.][.])" (builtins.head exec) != null
+    then
+      # The module runs <package>/bin/<exec[0]>: a path would run a file outside the package.
+      fail file "${prefix}.exec" "the program must be a name in the package's bin/, not a path"
     else {
       inherit name exec;
       public_ports = map checkPublic publicPorts;

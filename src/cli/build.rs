@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 
+use super::output::{Mode, escape_controls, with_stdout};
 use crate::config::Config;
 use crate::jobs::{Engine, EngineConfig, JobEvent, JobResult, JobSpec, Outcome, StatusStore};
 use crate::nix::classify::Failure;
@@ -87,9 +88,11 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
         e.timeout = config.jobs.timeout_secs.map(std::time::Duration::from_secs);
         e
     };
-    if let Some(c) = &catalog {
-        engine_cfg.store = Some(Arc::new(StatusStore::open(c)?));
-    }
+    let store = match &catalog {
+        Some(c) => Some(Arc::new(StatusStore::open(c)?)),
+        None => None,
+    };
+    engine_cfg.store = store.clone();
     let rt = runtime_for(specs.len().min(engine_cfg.max_parallel))?;
     let (results, stopped_by) = rt.block_on(run_jobs(engine_cfg, specs));
     drop(rt);
@@ -116,9 +119,10 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
     if args.json {
         let out: Vec<ResultJson> = results.iter().map(result_json).collect();
         let doc = serde_json::json!({ "results": out, "summary": summary });
-        let mut stdout = std::io::stdout().lock();
-        serde_json::to_writer_pretty(&mut stdout, &doc)?;
-        writeln!(stdout)?;
+        with_stdout(Mode::Json, |out| {
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)
+        })?;
     }
     // Formatted first: eprintln! of a format string writes each piece with its own write(2).
     let line = format!(
@@ -126,11 +130,16 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
         summary.total, summary.ok, summary.failed, summary.cancelled, summary.timed_out
     );
     let _ = std::io::stderr().write_all(line.as_bytes());
+    // A result that could not be recorded is lost for the TUI and later runs: say so and fail.
+    let unrecorded = store.map(|s| s.take_write_errors()).unwrap_or_default();
+    for e in &unrecorded {
+        note(&format!("atwb: {}", escape_controls(e)));
+    }
     Ok(match stopped_by {
         // As a shell reports a process the signal killed; Ctrl-c keeps the plain failure code
         // of a run with cancelled targets.
         Some(sig) if sig != libc::SIGINT => ExitCode::from(128 + sig as u8),
-        _ if summary.ok == summary.total => ExitCode::SUCCESS,
+        _ if summary.ok == summary.total && unrecorded.is_empty() => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
     })
 }
@@ -219,7 +228,7 @@ fn plan(
     let catalog = catalog.context("no catalog")?;
     let loaded = crate::catalog::load(catalog)?;
     for d in &loaded.diagnostics {
-        eprintln!("warning: {d}");
+        eprintln!("warning: {}", escape_controls(&d.to_string()));
     }
     let cat = loaded.catalog;
     let flake = match config_flake {
@@ -300,12 +309,12 @@ async fn run_jobs(cfg: EngineConfig, specs: Vec<JobSpec>) -> (Vec<JobResult>, Op
                 match ev {
                     JobEvent::Started { id, .. } => {
                         if let Some(j) = engine.job(id) {
-                            note(&format!("started  {} ({})", j.spec.label, j.spec.installable));
+                            note(&escape_controls(&format!("started  {} ({})", j.spec.label, j.spec.installable)));
                         }
                     }
                     JobEvent::Finished(r) => {
                         done += 1;
-                        note(&finish_line(&r, done, total));
+                        note(&escape_controls(&finish_line(&r, done, total)));
                         if let Some(i) = ids.iter().position(|id| *id == r.id) {
                             results[i] = Some(*r);
                         }

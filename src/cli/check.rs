@@ -8,7 +8,7 @@ use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
 
-use super::output::{load_catalog, shown_path, with_stdout, write_diagnostic};
+use super::output::{Mode, load_catalog, shown_path, with_stdout, write_diagnostic};
 use crate::catalog::Diagnostic;
 
 #[derive(Debug, Args)]
@@ -49,7 +49,7 @@ pub fn run(args: &CheckArgs, root: &Path) -> Result<ExitCode> {
         .iter()
         .map(|d| d.file.as_path())
         .collect();
-    with_stdout(|out| {
+    with_stdout(Mode::of(json), |out| {
         if json {
             #[derive(Serialize)]
             struct Report<'a> {

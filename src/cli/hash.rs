@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use super::output::with_stdout;
+use super::output::{Mode, with_stdout};
 use super::prefetch::{cache_dir, semantics_name};
 use crate::catalog::edit::{PackageFile, find_package_file, package_files};
 use crate::nix::cargo_lock::Lockfile;
@@ -59,7 +59,7 @@ pub fn run(args: &HashArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
             on_disk: true,
         };
         let hash = deps_hash(lock, args, &[])?;
-        with_stdout(|out| {
+        with_stdout(Mode::of(args.json), |out| {
             if args.json {
                 let v = serde_json::json!({"lockfile": lockfile.display().to_string(),
                     "field": kind.nix_name(), "hash": hash});
@@ -283,7 +283,9 @@ fn run_package(args: &HashArgs, catalog: &Path, name: &str) -> Result<ExitCode> 
     } else {
         Vec::new()
     };
-    with_stdout(|out| report(out, name, &outcomes, &written, args.json))?;
+    with_stdout(Mode::of(args.json), |out| {
+        report(out, name, &outcomes, &written, args.json)
+    })?;
     // An unsupported builder is information; a supported one that failed is an error.
     Ok(if outcomes.iter().any(|o| o.new.is_err() && o.supported) {
         ExitCode::from(1)

@@ -10,7 +10,7 @@ use clap::Args;
 use serde::Serialize;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use super::output::{load_catalog, shown_path, with_stdout};
+use super::output::{Mode, load_catalog, shown_path, with_stdout};
 use crate::catalog::{DepsHash, Package, Tier};
 use crate::search::did_you_mean;
 
@@ -120,7 +120,7 @@ pub fn run(q: &ListArgs, root: &Path) -> Result<ExitCode> {
             files.len()
         );
     }
-    with_stdout(|out| {
+    with_stdout(Mode::of(q.json), |out| {
         if q.json {
             let items: Vec<ListItem<'_>> = shown.iter().map(|p| ListItem::from(*p)).collect();
             serde_json::to_writer_pretty(&mut *out, &items)?;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 
+use super::output::{Mode, with_stdout};
 use crate::nix::ansi;
 use crate::nix::classify::{ErrorClass, Failure};
 use crate::nix::logfile::{Summary, summarise};
@@ -23,13 +24,15 @@ pub struct LogArgs {
 /// `atwb log FILE [--json]`: exit 1 when the log shows a failure.
 pub fn run(args: &LogArgs) -> Result<ExitCode> {
     let summary = summarise(&args.file)?;
-    let mut out = io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &summary)?;
-        writeln!(out)?;
-    } else {
-        write_text(&mut out, &summary)?;
-    }
+    // A log holds whatever builders printed: the output is sanitised like the catalog's.
+    with_stdout(Mode::of(args.json), |out| {
+        if args.json {
+            serde_json::to_writer_pretty(&mut *out, &summary)?;
+            writeln!(out)
+        } else {
+            write_text(out, &summary)
+        }
+    })?;
     Ok(if summary.ok {
         ExitCode::SUCCESS
     } else {
@@ -37,7 +40,7 @@ pub fn run(args: &LogArgs) -> Result<ExitCode> {
     })
 }
 
-fn write_text(out: &mut impl Write, s: &Summary) -> io::Result<()> {
+fn write_text(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
     writeln!(
         out,
         "log: {} ({} lines, {} nix events)",
@@ -84,7 +87,7 @@ fn write_text(out: &mut impl Write, s: &Summary) -> io::Result<()> {
     Ok(())
 }
 
-fn write_class_details(out: &mut impl Write, f: &Failure) -> io::Result<()> {
+fn write_class_details(out: &mut dyn Write, f: &Failure) -> io::Result<()> {
     use ErrorClass::{BuilderFailed, DependencyFailed, HashMismatch, TestFailed};
     match &f.class {
         HashMismatch { specified, got, .. } => {
@@ -115,7 +118,7 @@ fn write_class_details(out: &mut impl Write, f: &Failure) -> io::Result<()> {
     Ok(())
 }
 
-fn write_lines(out: &mut impl Write, drv: &str, lines: &[String]) -> io::Result<()> {
+fn write_lines(out: &mut dyn Write, drv: &str, lines: &[String]) -> io::Result<()> {
     if lines.is_empty() {
         return Ok(());
     }

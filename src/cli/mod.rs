@@ -82,7 +82,8 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("atwb: {e:#}");
+            // Errors can quote catalog values: no control character reaches the terminal.
+            eprintln!("atwb: {}", output::escape_controls(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

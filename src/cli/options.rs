@@ -11,7 +11,7 @@ use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
 
-use super::output::{find_package, load_catalog, with_stdout};
+use super::output::{Mode, find_package, load_catalog, with_stdout};
 use crate::catalog::validate::rules::placeholders;
 use crate::catalog::{Database, OptionType, Package, Service, ServiceOption};
 
@@ -42,7 +42,7 @@ pub fn run(args: &OptionsArgs, root: &Path) -> Result<ExitCode> {
         },
     };
     let reference = reference(p, &loaded.catalog.root);
-    with_stdout(|out| {
+    with_stdout(Mode::of(args.json), |out| {
         if args.json {
             serde_json::to_writer_pretty(&mut *out, &reference)?;
             writeln!(out)

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
-use super::output::with_stdout;
+use super::output::{Mode, with_stdout};
 use crate::nix::fetcher::{FetchArgs, Fetcher, PrefetchResult, Rev, prefetch};
 use crate::nix::git_tree::Semantics;
 use crate::nix::submodules::LocalRepos;
@@ -59,7 +59,7 @@ pub fn run(args: &PrefetchArgs) -> Result<ExitCode> {
     let resolver = LocalRepos::new(vec![repo.clone()]);
     let pin = prefetch(&repo, &rev, &fetch, &resolver)
         .with_context(|| format!("prefetching {}", args.source))?;
-    with_stdout(|out| {
+    with_stdout(Mode::of(args.json), |out| {
         if args.json {
             writeln!(out, "{}", to_json(&pin, &repo))
         } else {

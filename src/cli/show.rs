@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 
-use super::output::{find_package, load_catalog, shown_path, with_stdout};
+use super::output::{Mode, find_package, load_catalog, shown_path, with_stdout};
 use crate::catalog::{
     AtprotoMeta, Build, DepsHash, OptionType, Package, Service, Smoke, SmokeCheck, Source,
 };
@@ -26,7 +26,7 @@ pub fn run(args: &ShowArgs, root: &Path) -> Result<ExitCode> {
     let Some(p) = find_package(loaded, name)? else {
         return Ok(ExitCode::from(1));
     };
-    with_stdout(|out| {
+    with_stdout(Mode::of(json), |out| {
         if json {
             serde_json::to_writer_pretty(&mut *out, p)?;
             return writeln!(out);

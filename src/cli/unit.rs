@@ -8,6 +8,7 @@ use anyhow::Result;
 use clap::Args;
 use serde_json::Value;
 
+use super::output::{Mode, with_stdout};
 use crate::nix::unit::{eval_units, render_service_section, select};
 
 #[derive(Debug, Args)]
@@ -34,10 +35,11 @@ pub fn run(args: &UnitArgs, catalog_root: &Path) -> Result<ExitCode> {
                 v
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&items)?);
+        let text = serde_json::to_string_pretty(&items)?;
+        with_stdout(Mode::Json, |out| writeln!(out, "{text}"))?;
     } else {
         let sections: Vec<String> = selected.iter().map(|u| render_service_section(u)).collect();
-        print!("{}", sections.join("\n"));
+        with_stdout(Mode::Text, |out| write!(out, "{}", sections.join("\n")))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -22,6 +22,10 @@ pub struct HashMismatchInfo {
     pub drv_path: String,
     pub specified: String,
     pub got: String,
+    /// nix itself reported it (see `ErrorClass::HashMismatch`). Records written before this
+    /// field existed read as unconfirmed: nothing then told a builder's message from nix's.
+    #[serde(default)]
+    pub confirmed: bool,
 }
 
 impl From<&Failure> for FailureSummary {
@@ -31,10 +35,12 @@ impl From<&Failure> for FailureSummary {
                 drv,
                 specified,
                 got,
+                confirmed,
             } => Some(HashMismatchInfo {
                 drv_path: drv.clone(),
                 specified: specified.clone(),
                 got: got.clone(),
+                confirmed: *confirmed,
             }),
             _ => None,
         };

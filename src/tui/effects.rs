@@ -102,6 +102,10 @@ impl Effects {
             if let Err(e) = store.reload() {
                 tracing::warn!("reloading the status store: {e:#}");
             }
+            // Results the engine could not record (or a read-only store): the user must know.
+            for text in store.take_write_errors() {
+                let _ = tx.send(Feedback::Notice(Notice { text, error: true }));
+            }
             let map: HashMap<_, _> = names
                 .into_iter()
                 .filter_map(|n| store.status(&n).map(|s| (n, s)))

@@ -124,15 +124,22 @@ fn read_service<'i>(
     let exec = exec_value
         .and_then(|v| doc.as_str_list(v, t.at("exec")))
         .filter(|e| {
-            let p = e
-                .first()
-                .is_none_or(std::string::String::is_empty)
-                .then(|| {
+            let p = e.first().is_none_or(String::is_empty).then(|| {
+                Problem::new(
+                    "needs at least the program to run",
+                    "write exec = [\"program\", \"--flag\", \"{data_dir}\"]",
+                )
+            });
+            // The module runs `<package>/bin/<exec[0]>`: a path would run a file outside it.
+            let p = p.or_else(|| {
+                let prog = e.first()?;
+                (prog.contains('/') || prog == "." || prog == "..").then(|| {
                     Problem::new(
-                        "needs at least the program to run",
-                        "write exec = [\"program\", \"--flag\", \"{data_dir}\"]",
+                        format!("the program `{prog}` must be a name in the package's bin/, not a path (no `/`, `.` or `..`)"),
+                        "write the program's bare name, e.g. exec = [\"program\", \"--flag\"]",
                     )
-                });
+                })
+            });
             accept(doc, t, "exec", p.map_or(Ok(()), Err))
         });
     let ports = match t.get("ports") {

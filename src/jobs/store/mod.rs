@@ -10,9 +10,15 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+mod lock;
+
+pub use lock::DEFAULT_LOCK_TIMEOUT;
+use lock::FileLock;
+
 use super::fingerprint::Fingerprinter;
 use super::spec::{FailureSummary, JobKind, JobResult, Outcome};
 use crate::catalog::Catalog;
+use crate::catalog::edit::clean_stale_temp_files;
 
 /// Runs kept per package.
 pub const HISTORY_LEN: usize = 20;
@@ -147,7 +153,16 @@ pub struct StatusStore {
     file: PathBuf,
     data: Mutex<StatusFile>,
     fingerprints: Fingerprinter,
+    lock_timeout: Duration,
+    /// Why records cannot be written, when the file was written by a newer atwb.
+    read_only: Mutex<Option<String>>,
+    /// Results that could not be recorded since the last [`StatusStore::take_write_errors`]:
+    /// a front end shows them (the engine itself only logs).
+    write_errors: Mutex<Vec<String>>,
 }
+
+/// Write errors kept until a front end takes them (more are only counted in the log).
+const MAX_WRITE_ERRORS: usize = 16;
 
 impl std::fmt::Debug for StatusStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -164,18 +179,50 @@ impl StatusStore {
         Self::open_in(catalog_root, &dir)
     }
 
-    /// The store kept in `state_dir` (tests).
+    /// The store kept in `state_dir` (tests). Removes the temp files a killed atwb left there.
     pub fn open_in(catalog_root: &Path, state_dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(state_dir)
             .with_context(|| format!("creating {}", state_dir.display()))?;
+        clean_stale_temp_files(state_dir);
+        clean_stale_temp_files(&state_dir.join("logs"));
         let store = StatusStore {
             catalog_root: catalog_root.to_path_buf(),
             file: state_dir.join("status.json"),
             data: Mutex::new(StatusFile::default()),
             fingerprints: Fingerprinter::default(),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            read_only: Mutex::new(None),
+            write_errors: Mutex::new(Vec::new()),
         };
         store.reload()?;
+        if let Some(why) = store.read_only() {
+            store.push_write_error(why);
+        }
         Ok(store)
+    }
+
+    /// How long [`StatusStore::record`] waits for another process holding the store.
+    #[must_use]
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Why nothing is recorded, when the file is of a newer format than this atwb writes.
+    pub fn read_only(&self) -> Option<String> {
+        self.read_only.lock().expect("status store lock").clone()
+    }
+
+    /// What could not be recorded since the last call (and why the store is read-only, once).
+    pub fn take_write_errors(&self) -> Vec<String> {
+        std::mem::take(&mut *self.write_errors.lock().expect("status store lock"))
+    }
+
+    fn push_write_error(&self, message: String) {
+        let mut errors = self.write_errors.lock().expect("status store lock");
+        if errors.len() < MAX_WRITE_ERRORS {
+            errors.push(message);
+        }
     }
 
     pub fn file(&self) -> &Path {
@@ -189,8 +236,24 @@ impl StatusStore {
     /// Re-read the file (another process may have recorded runs).
     pub fn reload(&self) -> Result<()> {
         let fresh = read_file(&self.file)?;
+        self.note_version(&fresh);
         *self.data.lock().expect("status store lock") = fresh;
         Ok(())
+    }
+
+    /// Refuse to write a file of a newer format: rewriting it as ours would drop what this
+    /// atwb does not know.
+    fn note_version(&self, data: &StatusFile) {
+        if data.version > FORMAT_VERSION {
+            let why = format!(
+                "{} was written by a newer atwb (status format {}, this one writes {FORMAT_VERSION}); \
+                 it is read but not written, so build results are not recorded. Use the newer \
+                 atwb, or move the file away to start afresh",
+                self.file.display(),
+                data.version
+            );
+            *self.read_only.lock().expect("status store lock") = Some(why);
+        }
     }
 
     /// Fingerprint of a package's files now; None for names that are not catalog packages
@@ -242,11 +305,27 @@ impl StatusStore {
         c
     }
 
-    /// Append a run: re-reads the file under an exclusive lock, appends, trims to
-    /// HISTORY_LEN and writes atomically.
+    /// Append a run: re-reads the file under an exclusive lock (waited for at most the lock
+    /// timeout), appends, trims to HISTORY_LEN and writes atomically. A failure is also kept
+    /// for [`StatusStore::take_write_errors`], so the user hears of a result that was lost.
     pub fn record(&self, package: &str, run: RunRecord) -> Result<()> {
-        let _lock = FileLock::exclusive(&self.file.with_extension("lock"))?;
+        let result = self.try_record(package, run);
+        if let Err(e) = &result {
+            self.push_write_error(format!("the result of {package} was not recorded: {e:#}"));
+        }
+        result
+    }
+
+    fn try_record(&self, package: &str, run: RunRecord) -> Result<()> {
+        if let Some(why) = self.read_only() {
+            anyhow::bail!("{why}");
+        }
+        let _lock = FileLock::exclusive(&self.file.with_extension("lock"), self.lock_timeout)?;
         let mut data = read_file(&self.file)?;
+        self.note_version(&data);
+        if let Some(why) = self.read_only() {
+            anyhow::bail!("{why}");
+        }
         let runs = data.packages.entry(package.to_string()).or_default();
         runs.push(run);
         let excess = runs.len().saturating_sub(HISTORY_LEN);
@@ -269,7 +348,7 @@ impl StatusStore {
 
 fn read_file(path: &Path) -> Result<StatusFile> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
+        Ok(bytes) => parse_file(&bytes).with_context(|| {
             format!(
                 "{} is not a valid status file; move it away to start afresh",
                 path.display()
@@ -280,126 +359,23 @@ fn read_file(path: &Path) -> Result<StatusFile> {
     }
 }
 
-/// `flock(LOCK_EX)` on a side file, released on drop.
-struct FileLock(std::fs::File);
-
-impl FileLock {
-    fn exclusive(path: &Path) -> Result<Self> {
-        use std::os::fd::AsRawFd;
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .with_context(|| format!("opening {}", path.display()))?;
-        // SAFETY: flock on a file descriptor we own.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(std::io::Error::last_os_error())
-                .with_context(|| format!("locking {}", path.display()));
+/// The file's contents. One of a newer format that this atwb cannot read is kept as its version
+/// only: shown as no history, and never written (see `StatusStore::note_version`).
+fn parse_file(bytes: &[u8]) -> serde_json::Result<StatusFile> {
+    serde_json::from_slice(bytes).or_else(|e| {
+        #[derive(Deserialize)]
+        struct VersionOnly {
+            version: u32,
         }
-        Ok(FileLock(f))
-    }
-}
-
-impl Drop for FileLock {
-    fn drop(&mut self) {
-        use std::os::fd::AsRawFd;
-        // SAFETY: as above.
-        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
-    }
+        match serde_json::from_slice::<VersionOnly>(bytes) {
+            Ok(v) if v.version > FORMAT_VERSION => Ok(StatusFile {
+                version: v.version,
+                packages: BTreeMap::new(),
+            }),
+            _ => Err(e),
+        }
+    })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn run(kind: JobKind, outcome: Outcome, secs: f64, fp: Option<&str>) -> RunRecord {
-        RunRecord {
-            kind,
-            target: "t".into(),
-            outcome,
-            failure: None,
-            duration_secs: secs,
-            finished_at: 1,
-            drv_path: None,
-            out_paths: vec![],
-            log_file: None,
-            fingerprint: fp.map(str::to_string),
-        }
-    }
-
-    #[test]
-    fn records_trims_history_and_persists() {
-        let t = tempfile::tempdir().unwrap();
-        let s = StatusStore::open_in(t.path(), &t.path().join("state")).unwrap();
-        for i in 0..25 {
-            s.record("a", run(JobKind::Build, Outcome::Ok, f64::from(i), None))
-                .unwrap();
-        }
-        let again = StatusStore::open_in(t.path(), &t.path().join("state")).unwrap();
-        let st = again.status("a").unwrap();
-        assert_eq!(st.history.len(), HISTORY_LEN);
-        assert_eq!(st.last.duration_secs, 24.0);
-        assert_eq!(st.estimate(), Some(Duration::from_secs_f64(14.5)));
-        assert!(again.status("b").is_none());
-    }
-
-    #[test]
-    fn logs_of_runs_leaving_the_history_are_deleted() {
-        let t = tempfile::tempdir().unwrap();
-        let state = t.path().join("state");
-        let s = StatusStore::open_in(t.path(), &state).unwrap();
-        std::fs::create_dir_all(state.join("logs")).unwrap();
-        let outside = t.path().join("elsewhere.log");
-        std::fs::write(&outside, "x").unwrap();
-        let mut logs = Vec::new();
-        for i in 0..=HISTORY_LEN {
-            let log = if i == 1 {
-                outside.clone()
-            } else {
-                state.join(format!("logs/a-{i}.log"))
-            };
-            std::fs::write(&log, "x").unwrap();
-            let mut r = run(JobKind::Build, Outcome::Ok, 1.0, None);
-            r.log_file = Some(log.clone());
-            s.record("a", r).unwrap();
-            logs.push(log);
-        }
-        assert!(!logs[0].exists(), "oldest run's log removed");
-        assert!(logs[2].exists() && logs[HISTORY_LEN].exists());
-        s.record("a", run(JobKind::Build, Outcome::Ok, 1.0, None))
-            .unwrap();
-        assert!(
-            outside.exists(),
-            "files outside the logs directory are never removed"
-        );
-    }
-
-    #[test]
-    fn stale_when_package_files_change_after_build() {
-        let t = tempfile::tempdir().unwrap();
-        let dir = t.path().join("pkgs/o/a");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("package.toml"), "name = \"a\"\n").unwrap();
-        let s = StatusStore::open_in(t.path(), &t.path().join("state")).unwrap();
-        let fp = s.fingerprint("a").unwrap();
-        s.record("a", run(JobKind::Build, Outcome::Failed, 1.0, Some(&fp)))
-            .unwrap();
-        assert!(!s.status("a").unwrap().stale);
-        std::fs::write(dir.join("package.toml"), "name = \"a\"\nversion = \"2\"\n").unwrap();
-        assert!(s.status("a").unwrap().stale);
-    }
-
-    #[test]
-    fn median_ignores_failures_and_other_kinds() {
-        let h = vec![
-            run(JobKind::Build, Outcome::Ok, 10.0, None),
-            run(JobKind::Build, Outcome::Failed, 99.0, None),
-            run(JobKind::Test, Outcome::Ok, 50.0, None),
-            run(JobKind::Build, Outcome::Ok, 30.0, None),
-            run(JobKind::Build, Outcome::Ok, 20.0, None),
-        ];
-        assert_eq!(estimate(&h, JobKind::Build), Some(Duration::from_secs(20)));
-        assert_eq!(estimate(&h, JobKind::Eval), None);
-    }
-}
+mod tests;

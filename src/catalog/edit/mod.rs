@@ -1,14 +1,18 @@
-//! Format-preserving edits of `package.toml` (toml_edit), written atomically, refusing to
-//! overwrite a file that changed on disk since it was read.
+//! Format-preserving edits of `package.toml` (toml_edit), written atomically (several files as
+//! one transaction, `atomic.rs`), refusing to overwrite a file that changed on disk since it
+//! was read.
 //!
 //! The first user is the hash-mismatch fix: nix says `specified: X got: Y`, and the `got:` hash
 //! goes into `source.hash` or `build.deps_hash` of every package sharing that derivation.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 use toml_edit::{DocumentMut, Item, Value};
+
+mod atomic;
+
+pub use atomic::{STALE_AFTER, Transaction, clean_stale_temp_files, write_atomic};
 
 use super::validate::rules::{FAKE_HASH, sha256_digest, sri_sha256};
 use crate::nix::failure_summary::{FailureSummary, HashMismatchInfo};
@@ -31,6 +35,14 @@ pub enum EditError {
         path: PathBuf,
         source: toml_edit::TomlError,
     },
+    /// A multi-file edit failed while replacing `path`; the files replaced before it were put
+    /// back (`restored`), so the catalog is as it was.
+    #[error("writing {path}: {source}; {}", rolled_back_label(*.restored))]
+    RolledBack {
+        path: PathBuf,
+        source: std::io::Error,
+        restored: bool,
+    },
     #[error(
         "{path} changed on disk since atwb read it; not overwriting the other change. Reload and retry"
     )]
@@ -42,6 +54,15 @@ pub enum EditError {
         field: String,
         message: String,
     },
+}
+
+fn rolled_back_label(restored: bool) -> &'static str {
+    if restored {
+        "the files written before it were restored: nothing changed"
+    } else {
+        "restoring the files written before it failed too: their originals are kept beside them \
+         as .<name>.atwb-<pid>.orig (see atwb.log)"
+    }
 }
 
 fn field_label(field: &str) -> String {
@@ -158,15 +179,21 @@ impl PackageFile {
         Ok(())
     }
 
-    /// Write atomically (temp file in the same directory, fsync, rename), refusing if the file
-    /// changed since it was read. The new text must still parse as TOML.
-    pub fn save(&mut self) -> Result<(), EditError> {
+    /// The edited text, refused when it would no longer parse as TOML.
+    fn checked_text(&self) -> Result<String, EditError> {
         let text = self.render();
         toml::from_str::<toml::Table>(&text).map_err(|e| EditError::Field {
             path: self.path.clone(),
             field: String::new(),
             message: format!("the edit would produce invalid TOML ({e}); nothing written"),
         })?;
+        Ok(text)
+    }
+
+    /// Write atomically (temp file in the same directory, fsync, rename), refusing if the file
+    /// changed since it was read. The new text must still parse as TOML.
+    pub fn save(&mut self) -> Result<(), EditError> {
+        let text = self.checked_text()?;
         self.check_unchanged()?;
         write_atomic(&self.path, text.as_bytes())?;
         self.read_digest = digest(text.as_bytes());
@@ -174,31 +201,31 @@ impl PackageFile {
     }
 }
 
-/// Temp file + rename in the same directory, keeping the original's permissions.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EditError> {
-    let werr = |source| EditError::Write {
-        path: path.into(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.atwb-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            f.set_permissions(meta.permissions())?;
+/// Save several edited files as one [`Transaction`]: every file is written or none is, and
+/// none is written if any changed on disk since it was read.
+pub fn save_all(files: &mut [PackageFile]) -> Result<(), EditError> {
+    save_all_with(files, &mut |from, to| std::fs::rename(from, to))
+}
+
+fn save_all_with(
+    files: &mut [PackageFile],
+    install: &mut dyn FnMut(&Path, &Path) -> std::io::Result<()>,
+) -> Result<(), EditError> {
+    let mut tx = Transaction::new();
+    let mut texts = Vec::with_capacity(files.len());
+    for f in files.iter() {
+        if let Some(dir) = f.path.parent() {
+            clean_stale_temp_files(dir);
         }
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+        let text = f.checked_text()?;
+        tx.replace(&f.path, text.clone().into_bytes(), f.read_digest);
+        texts.push(text);
     }
-    result.map_err(werr)
+    tx.commit_with(install)?;
+    for (f, text) in files.iter_mut().zip(texts) {
+        f.read_digest = digest(text.as_bytes());
+    }
+    Ok(())
 }
 
 /// Which field a mismatch is fixed in.
@@ -289,7 +316,8 @@ pub fn find_package_file(catalog_root: &Path, package: &str) -> Option<PathBuf> 
 /// package sharing that derivation (same `build.workspace`; for a source, same `rev` and hash).
 ///
 /// Refuses, writing nothing, when the field no longer holds the `specified:` value (the file
-/// changed since that build) or when any file changed between reading and writing.
+/// changed since that build) or when any file changed between reading and writing; the files
+/// are written as one transaction, so a failure part-way leaves every one as it was.
 pub fn apply_hash_fix(
     catalog_root: &Path,
     package: &str,
@@ -353,34 +381,45 @@ pub fn apply_hash_fix(
         }
     }
 
-    let today = crate::time::today_utc();
     for f in &mut files {
-        f.set(field.as_str(), m.got.as_str())?;
-        if field == HashField::SourceHash {
-            // nix fetched the real upstream tree and hashed it: a fact computed here.
-            f.set("source.verified", true)?;
-            f.set(
-                "source.provenance",
-                format!(
-                    "got: from nix build fixed-output check ({}), {today}",
-                    drv_name(&m.drv_path)
-                ),
-            )?;
-        }
+        set_fix(f, field, m)?;
     }
-    // Check every file before writing any, so a concurrent edit leaves all of them untouched.
-    for f in &files {
-        f.check_unchanged()?;
-    }
-    for f in &mut files {
-        f.save()?;
-    }
+    save_all(&mut files)?;
     Ok(FixReport {
         field,
         old,
         new: m.got.clone(),
         files: files.into_iter().map(|f| f.path).collect(),
     })
+}
+
+/// Put `m.got` into `field`; for a source, also whether it is verified and where it came from.
+fn set_fix(f: &mut PackageFile, field: HashField, m: &HashMismatchInfo) -> Result<(), EditError> {
+    f.set(field.as_str(), m.got.as_str())?;
+    if field != HashField::SourceHash {
+        return Ok(());
+    }
+    let today = crate::time::today_utc();
+    let drv = drv_name(&m.drv_path);
+    if m.confirmed {
+        // nix fetched the real upstream tree and hashed it: a fact computed here.
+        f.set("source.verified", true)?;
+        f.set(
+            "source.provenance",
+            format!("got: from nix build fixed-output check ({drv}), {today}"),
+        )?;
+    } else {
+        // The message did not come from nix itself (a builder, or a plain-format log, can print
+        // any `got:`): recorded, but not as verified.
+        f.set("source.verified", false)?;
+        f.set(
+            "source.provenance",
+            format!(
+                "from nix build log, unconfirmed: got: of {drv}, {today}; not reported by nix itself, recompute before trusting it"
+            ),
+        )?;
+    }
+    Ok(())
 }
 
 /// The one-key fix: apply a job's hash-mismatch failure to the catalog.
@@ -413,144 +452,4 @@ pub fn fix_from_summary(
 }
 
 #[cfg(test)]
-mod tests {
-
-    #[test]
-    fn refuses_a_file_that_is_not_utf8_instead_of_mangling_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("package.toml");
-        std::fs::write(&p, b"name = \"x\xff\"\n").unwrap();
-        let Err(err) = PackageFile::read(&p) else {
-            panic!("a non-UTF-8 file must be refused");
-        };
-        let err = err.to_string();
-        assert!(err.contains("not valid UTF-8"), "{err}");
-    }
-
-    use super::*;
-
-    const GOT: &str = "sha256-WJG1tSLV3whtD/CxEPvZ0hu0/HFjrzTQgoai6Eb2vgM=";
-    const OLD: &str = "sha256-etApf/SFz6qsbrmGmqSTL+nReMfyCpedqFNBEhkhilU=";
-
-    fn pkg(root: &Path, org: &str, name: &str, ws: Option<&str>, deps: &str) -> PathBuf {
-        let dir = root.join("pkgs").join(org).join(name);
-        std::fs::create_dir_all(&dir).unwrap();
-        let ws = ws
-            .map(|w| format!("workspace = \"{w}\"  # shared\n"))
-            .unwrap_or_default();
-        let text = format!(
-            "name = \"{name}\" # the name\n\n[source]\nhost = \"github\"\nrev = \"{}\"\nhash = \"{OLD}\"\nverified = false\nprovenance = \"copied\"\n\n[build]\n# the deps\ndeps_hash = \"{deps}\"   # keep me\n{ws}",
-            "a".repeat(40)
-        );
-        std::fs::write(dir.join("package.toml"), text).unwrap();
-        dir.join("package.toml")
-    }
-
-    fn mismatch(name: &str, specified: &str) -> HashMismatchInfo {
-        HashMismatchInfo {
-            drv_path: format!("/nix/store/{}-{name}.drv", "z".repeat(32)),
-            specified: specified.into(),
-            got: GOT.into(),
-        }
-    }
-
-    #[test]
-    fn deps_hash_fix_changes_only_that_value_in_the_whole_workspace() {
-        let t = tempfile::tempdir().unwrap();
-        let a = pkg(t.path(), "o", "a", Some("ws"), "unknown");
-        let b = pkg(t.path(), "o", "b", Some("ws"), "unknown");
-        let c = pkg(t.path(), "o", "c", None, "unknown");
-        let before = std::fs::read_to_string(&a).unwrap();
-        let r = apply_hash_fix(t.path(), "a", &mismatch("a-0.1-vendor", FAKE_HASH)).unwrap();
-        assert_eq!(r.field, HashField::DepsHash);
-        assert_eq!(r.files, vec![a.clone(), b.clone()]);
-        let after = std::fs::read_to_string(&a).unwrap();
-        assert_eq!(
-            after,
-            before.replace("deps_hash = \"unknown\"", &format!("deps_hash = \"{GOT}\""))
-        );
-        assert!(after.contains("# keep me") && after.contains("# the deps"));
-        assert!(std::fs::read_to_string(&b).unwrap().contains(GOT));
-        assert!(!std::fs::read_to_string(&c).unwrap().contains(GOT));
-    }
-
-    #[test]
-    fn source_fix_sets_hash_and_provenance() {
-        let t = tempfile::tempdir().unwrap();
-        let a = pkg(t.path(), "o", "a", None, "unknown");
-        let r = apply_hash_fix(t.path(), "a", &mismatch("source", OLD)).unwrap();
-        assert_eq!(r.field, HashField::SourceHash);
-        let after = std::fs::read_to_string(&a).unwrap();
-        assert!(after.contains(&format!("hash = \"{GOT}\"")));
-        assert!(after.contains("verified = true") && after.contains("got: from nix build"));
-        assert!(after.contains("deps_hash = \"unknown\""));
-    }
-
-    #[test]
-    fn refuses_when_field_no_longer_holds_specified() {
-        let t = tempfile::tempdir().unwrap();
-        let a = pkg(
-            t.path(),
-            "o",
-            "a",
-            None,
-            "sha256-BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=",
-        );
-        let before = std::fs::read_to_string(&a).unwrap();
-        let e = apply_hash_fix(t.path(), "a", &mismatch("a-vendor", FAKE_HASH)).unwrap_err();
-        assert!(e.to_string().contains("changed since that build"), "{e}");
-        assert_eq!(std::fs::read_to_string(&a).unwrap(), before);
-    }
-
-    #[test]
-    fn save_refuses_after_outside_change() {
-        let t = tempfile::tempdir().unwrap();
-        let a = pkg(t.path(), "o", "a", None, "unknown");
-        let mut f = PackageFile::read(&a).unwrap();
-        f.set("build.deps_hash", GOT).unwrap();
-        std::fs::write(&a, "name = \"a\"\n# edited elsewhere\n").unwrap();
-        assert!(matches!(f.save(), Err(EditError::ChangedOnDisk { .. })));
-        assert!(
-            std::fs::read_to_string(&a)
-                .unwrap()
-                .contains("edited elsewhere")
-        );
-    }
-
-    #[test]
-    fn bad_got_value_is_rejected() {
-        let t = tempfile::tempdir().unwrap();
-        pkg(t.path(), "o", "a", None, "unknown");
-        let mut m = mismatch("a-vendor", FAKE_HASH);
-        m.got = "sha256-short".into();
-        assert!(apply_hash_fix(t.path(), "a", &m).is_err());
-    }
-
-    #[test]
-    fn digests_compare_across_encodings() {
-        // The same hash as SRI, nix base32 and hex (values from `nix hash to-base32/to-base16`).
-        let sri = "sha256-etApf/SFz6qsbrmGmqSTL+nReMfyCpedqFNBEhkhilU=";
-        let hex = "7ad0297ff485cfaaac6eb9869aa4932fe9d178c7f20a979da853411219218a55";
-        let nix32 = "0mca44ci4hakm2frf2pjqxwd3s9gjfj9m1mrdsnamkw5yizjkl3s";
-        assert_eq!(sha256_digest(sri).map(|d| d[0]), Some(0x7a));
-        assert!(same_digest(sri, hex) && same_digest(sri, nix32));
-        assert!(same_digest(FAKE_HASH, &"0".repeat(52)));
-        assert!(same_digest(
-            "sha256-BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=",
-            "sha256-BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA="
-        ));
-        assert!(!same_digest(sri, FAKE_HASH));
-    }
-
-    #[test]
-    fn drv_names() {
-        assert_eq!(
-            drv_name(&format!("/nix/store/{}-source.drv", "a".repeat(32))),
-            "source"
-        );
-        assert_eq!(
-            drv_name(&format!("/nix/store/{}-foo-1.0-vendor.drv", "a".repeat(32))),
-            "foo-1.0-vendor"
-        );
-    }
-}
+mod tests;
