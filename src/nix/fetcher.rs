@@ -164,26 +164,11 @@ pub fn version_from_tag(tag: &str) -> String {
     }
 }
 
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 /// Local seconds (UTC seconds shifted by the committer's offset) split into date and time.
 fn local_parts(time: git2::Time) -> ((i64, u32, u32), i64) {
     let local = time.seconds() + i64::from(time.offset_minutes()) * 60;
     (
-        civil_from_days(local.div_euclid(86_400)),
+        crate::time::civil_from_days(local.div_euclid(86_400)),
         local.rem_euclid(86_400),
     )
 }

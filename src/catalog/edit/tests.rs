@@ -189,18 +189,23 @@ fn a_failed_third_write_leaves_all_four_files_as_they_were() {
     assert_unchanged(&files);
 }
 
-#[test]
-fn a_failed_rename_rolls_back_the_files_already_replaced() {
-    let t = tempfile::tempdir().unwrap();
-    let files = workspace_of_four(t.path());
-    let mut edited: Vec<PackageFile> = files
+/// Every file of `files` read and given the `got:` hash, not yet saved.
+fn with_got_hash(files: &[(std::path::PathBuf, Vec<u8>)]) -> Vec<PackageFile> {
+    files
         .iter()
         .map(|(p, _)| {
             let mut f = PackageFile::read(p).unwrap();
             f.set("build.deps_hash", GOT).unwrap();
             f
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_failed_rename_rolls_back_the_files_already_replaced() {
+    let t = tempfile::tempdir().unwrap();
+    let files = workspace_of_four(t.path());
+    let mut edited = with_got_hash(&files);
     let mut calls = 0;
     let mut install = |from: &Path, to: &Path| {
         calls += 1;
@@ -233,14 +238,7 @@ fn a_failed_rename_rolls_back_the_files_already_replaced() {
 fn a_change_on_disk_to_the_last_file_stops_the_whole_transaction() {
     let t = tempfile::tempdir().unwrap();
     let files = workspace_of_four(t.path());
-    let mut edited: Vec<PackageFile> = files
-        .iter()
-        .map(|(p, _)| {
-            let mut f = PackageFile::read(p).unwrap();
-            f.set("build.deps_hash", GOT).unwrap();
-            f
-        })
-        .collect();
+    let mut edited = with_got_hash(&files);
     std::fs::write(&files[3].0, "name = \"d\"\n# edited elsewhere\n").unwrap();
     let err = save_all(&mut edited).unwrap_err();
     assert!(matches!(err, EditError::ChangedOnDisk { .. }), "{err}");
