@@ -70,10 +70,12 @@ impl Lockfile {
 
     /// Parses lockfile `bytes`; `path` names it in messages.
     pub fn parse(path: &Path, bytes: Vec<u8>, executable: bool) -> Result<Lockfile, CargoError> {
-        let text = std::str::from_utf8(&bytes).map_err(|e| CargoError::Invalid {
-            path: path.to_path_buf(),
-            line: line_of(&bytes, e.valid_up_to()),
-            message: "the file is not UTF-8".into(),
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            CargoError::Invalid(crate::nix::hash_error::LockfileLine {
+                path: path.to_path_buf(),
+                line: line_of(&bytes, e.valid_up_to()),
+                message: "the file is not UTF-8".into(),
+            })
         })?;
         let raw: RawLock = toml::from_str(text).map_err(|e| CargoError::Parse {
             path: path.to_path_buf(),
@@ -85,10 +87,12 @@ impl Lockfile {
             let Some(source) = p.source else { continue };
             let name = p.name.into_inner();
             let source = parse_source(&source, &name, &p.version, p.checksum, &raw.metadata)
-                .map_err(|message| CargoError::Invalid {
-                    path: path.to_path_buf(),
-                    line,
-                    message: format!("package `{name} {}`: {message}", p.version),
+                .map_err(|message| {
+                    CargoError::Invalid(crate::nix::hash_error::LockfileLine {
+                        path: path.to_path_buf(),
+                        line,
+                        message: format!("package `{name} {}`: {message}", p.version),
+                    })
                 })?;
             packages.push(LockedPackage {
                 name,

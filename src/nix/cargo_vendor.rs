@@ -50,12 +50,8 @@ pub enum CargoError {
     },
     #[error("{}: {message}", path.display())]
     Parse { path: PathBuf, message: String },
-    #[error("{}:{line}: {message}", path.display())]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
+    #[error(transparent)]
+    Invalid(#[from] crate::nix::hash_error::LockfileLine),
     #[error(
         "{}: {} not in the local cargo cache: {}; run `cargo fetch --locked` in {} (or pass the \
          directory holding the `.crate` files)",

@@ -8,6 +8,15 @@ use std::path::PathBuf;
 const FOD_HINT: &str = "compute this hash with a fixed-output build instead (a fake hash, then \
                         nix's `got:` line; the TUI's `f`)";
 
+/// A lockfile problem at a line, shared by the cargo and npm readers.
+#[derive(Debug, thiserror::Error)]
+#[error("{}:{line}: {message}", path.display())]
+pub struct LockfileLine {
+    pub path: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
     #[error("{}: {source}", path.display())]

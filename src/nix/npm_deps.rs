@@ -59,12 +59,8 @@ pub enum NpmError {
         column: usize,
         message: String,
     },
-    #[error("{}:{line}: {message}", path.display())]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
+    #[error(transparent)]
+    Invalid(#[from] crate::nix::hash_error::LockfileLine),
     #[error(
         "{}:{line}: `{name}` is a git dependency ({url}); prefetch-npm-deps downloads the host's \
          archive of that commit and repacks it with GNU tar and gzip, whose bytes atwb does not \

@@ -72,11 +72,11 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn invalid(&self, name: &str, message: String) -> NpmError {
-        NpmError::Invalid {
+        NpmError::Invalid(crate::nix::hash_error::LockfileLine {
             path: self.path.to_path_buf(),
             line: line_of(self.text, name),
             message,
-        }
+        })
     }
 }
 
