@@ -23,7 +23,7 @@ pub fn spawn(line: &NixCommandLine) -> std::io::Result<Child> {
         .process_group(0)
         // Not kill_on_drop: that is SIGKILL, which orphans builders. The engine cancels instead.
         .kill_on_drop(false);
-    // SAFETY: prctl is async-signal-safe; it runs in the forked child before exec.
+    // SAFETY: prctl and signal are async-signal-safe; they run in the forked child before exec.
     unsafe {
         cmd.pre_exec(|| {
             // If atwb dies without cancelling (SIGKILL, abort), nix still gets SIGINT and cleans
@@ -40,6 +40,14 @@ pub fn spawn(line: &NixCommandLine) -> std::io::Result<Child> {
             ) != 0
             {
                 return Err(std::io::Error::last_os_error());
+            }
+            // A shell starts background commands with SIGINT and SIGQUIT ignored, and exec keeps
+            // an ignored disposition: nix would then ignore the cancel's SIGINT. Cancel must work
+            // however atwb itself was started.
+            for sig in [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM] {
+                if libc::signal(sig, libc::SIG_DFL) == libc::SIG_ERR {
+                    return Err(std::io::Error::last_os_error());
+                }
             }
             Ok(())
         });
