@@ -247,7 +247,10 @@ fn hash_package_write_changes_exactly_the_hash_lines() {
     // The test's own repository stands in for upstream, so its deps hash starts unknown.
     let before = shipped
         .replace(&old_rev, &format!("rev = \"{rev}\""))
-        .replace(&line_of(&shipped, "deps_hash = "), "deps_hash = \"unknown\"");
+        .replace(
+            &line_of(&shipped, "deps_hash = "),
+            "deps_hash = \"unknown\"",
+        );
     std::fs::write(&file, &before).unwrap();
 
     let source_hash = nix_hash_path(&github_tarball_tree(
