@@ -29,7 +29,8 @@ cargo build --release --quiet --example nar_hash
 bin=$PWD/target/release/examples/nar_hash
 out=$PWD/target/bench/nar
 mkdir -p "$out"
-repos=${NAR_BENCH_REPOS:-/work/.mirror/googlefonts+noto-emoji/repo /work/.mirror/bluesky-social+indigo/repo}
+# Bare git repositories to hash (e.g. snapshots of googlefonts/noto-emoji and bluesky-social/indigo).
+repos=${NAR_BENCH_REPOS:?set NAR_BENCH_REPOS to one or more bare git repositories}
 lock=${NAR_BENCH_LOCK:-$PWD/Cargo.lock}
 x=${NAR_BENCH_SCRATCH:-/dev/shm/atwb-nar-bench}
 
