@@ -14,10 +14,12 @@
 # Usage: bench/nar.sh [RUNS]
 #   $NAR_BENCH_REPOS    repositories (default: the noto-emoji and indigo mirrors)
 #   $NAR_BENCH_LOCK     lockfile for (3) (default: this repository's Cargo.lock)
-#   $NAR_BENCH_SCRATCH  where the archive is extracted (default: tmpfs, which spares the nix
-#                       route the disk writes: the comparison most favourable to it)
-# Timing: median and min wall time of RUNS runs after one warm-up, and the median user+system
-# CPU per run (a shared 2-core machine moves wall time around; CPU time moves less).
+#   $NAR_BENCH_SCRATCH  where the archive is extracted (default: target/bench/nar/x, on disk
+#                       as a prefetch would; /dev/shm/... spares the nix route the disk writes,
+#                       the comparison most favourable to it)
+# Timing: one warm-up each, then RUNS rounds in which the two commands take turns; median and
+# min wall time, median user+system CPU per run (a shared 2-core machine moves wall time around;
+# the min is the run least disturbed by other processes).
 set -eu
 cd "$(dirname "$0")/.."
 runs=${1:-5}
@@ -32,7 +34,7 @@ mkdir -p "$out"
 # Bare git repositories to hash (e.g. snapshots of googlefonts/noto-emoji and bluesky-social/indigo).
 repos=${NAR_BENCH_REPOS:?set NAR_BENCH_REPOS to one or more bare git repositories}
 lock=${NAR_BENCH_LOCK:-$PWD/Cargo.lock}
-x=${NAR_BENCH_SCRATCH:-/dev/shm/atwb-nar-bench}
+x=${NAR_BENCH_SCRATCH:-$out/x}
 
 # timeit NAME PREPARE COMMAND [NAME PREPARE COMMAND ...]: PREPARE (untimed; `:` for nothing)
 # runs before every run of COMMAND, like hyperfine's --prepare.
@@ -41,22 +43,29 @@ timeit() {
 import resource, statistics, subprocess, sys, time
 runs = int(sys.argv[1])
 args = sys.argv[2:]
-rows = []
-for name, prepare, cmd in zip(args[0::3], args[1::3], args[2::3]):
-    def once():
-        subprocess.run(prepare, shell=True, check=True)
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t = time.perf_counter()
-        subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL)
-        wall = time.perf_counter() - t
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    once()
-    walls, cpus = zip(*(once() for _ in range(runs)))
-    rows.append((name, statistics.median(walls), min(walls), statistics.median(cpus)))
-base = rows[0][1]
-for name, med, low, cpu in rows:
-    print(f"| {name} | {med*1000:.0f} ms | {low*1000:.0f} ms | {cpu*1000:.0f} ms | {base/med:.2f}x |")
+cmds = list(zip(args[0::3], args[1::3], args[2::3]))
+def once(prepare, cmd):
+    subprocess.run(prepare, shell=True, check=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run(cmd, shell=True, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+# One warm-up each, then the commands take turns, so a busy spell on the machine hits both.
+for _, prepare, cmd in cmds:
+    once(prepare, cmd)
+samples = [[] for _ in cmds]
+for _ in range(runs):
+    for i, (_, prepare, cmd) in enumerate(cmds):
+        samples[i].append(once(prepare, cmd))
+base_med = statistics.median(w for w, _ in samples[0])
+base_min = min(w for w, _ in samples[0])
+for (name, _, _), runs_ in zip(cmds, samples):
+    walls = [w for w, _ in runs_]
+    med, low = statistics.median(walls), min(walls)
+    cpu = statistics.median(c for _, c in runs_)
+    print(f"| {name} | {med*1000:.0f} ms | {low*1000:.0f} ms | {cpu*1000:.0f} ms | {base_med/med:.2f}x | {base_min/low:.2f}x |")
 ' "$runs" "$@"
 }
 
@@ -66,8 +75,8 @@ same() {
 }
 
 header() {
-    echo "| $1 | median | min | CPU | speed-up |"
-    echo "|---|---|---|---|---|"
+    echo "| $1 | median | min | CPU (median) | speed-up (median) | speed-up (min) |"
+    echo "|---|---|---|---|---|---|"
 }
 
 # bench_rev REPO NAME: "REPO HEAD", or, when the mirror snapshot lacks some blobs (snapshots

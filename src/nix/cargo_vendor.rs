@@ -17,8 +17,13 @@
 //! ```
 //!
 //! Nothing else: the `.cargo-checksum.json` files, the unpacked crates, the crate subdirectory
-//! of a workspace git repository and `.cargo/config.toml` are made by the second, ordinary
-//! derivation (`create-vendor`) from the staging directory, so they are not part of the hash.
+//! of a workspace git repository (found by `cargo metadata`, its `workspace = true` values
+//! filled in), the dropping of symlinks that dangle or leave the repository, and
+//! `.cargo/config.toml` are all done by the second, ordinary derivation (`create-vendor`) from
+//! the staging directory, so none of them is part of the hash: a git dependency's whole
+//! repository is hashed, as nix-prefetch-git leaves it (symlinks kept as they are).
+//!
+//! `cargoRoot`: the lockfile is `$cargoRoot/Cargo.lock`; pass that file.
 //!
 //! Here the `.crate` files come from cargo's own cache (`$CARGO_HOME/registry/cache/*/`, filled
 //! by `cargo fetch --locked`) or from directories given by the caller, and git dependencies
@@ -349,7 +354,10 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// One git dependency per locked commit (several packages of one repository share it).
+/// One git dependency per locked commit (several packages of one repository share it). The
+/// current util fetches once per distinct source string; two strings locked to the same commit
+/// would make it check out twice into the same directory, which git refuses, so there is no
+/// other hash to match for that case.
 struct GitDep {
     url: String,
     name: String,

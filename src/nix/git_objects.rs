@@ -40,9 +40,9 @@ pub(crate) fn read_dir_entries(
 }
 
 /// libgit2 re-hashes every object it reads with collision-detecting SHA-1 (about 40% of the time
-/// spent hashing a tree); git itself does not on `git archive` or checkout, it trusts its object
-/// store, which fetch and `git fsck` verify. The option is process-wide; turning it off only
-/// skips that re-check.
+/// spent hashing a tree); `git archive` and checkout read blobs without re-hashing them, trusting
+/// the object store that fetch and `git fsck` verify. The option is process-wide; turning it off
+/// only skips that re-check.
 pub(crate) fn skip_rehashing_objects() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| git2::opts::strict_hash_verification(false));

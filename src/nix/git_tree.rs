@@ -84,7 +84,8 @@ impl RepoHandle<'_> {
     }
 }
 
-/// A git tree laid out as a fetcher leaves it; see the module docs.
+/// A git tree laid out as a fetcher leaves it; see the module docs. It is written once: the
+/// walk hands each directory's entries over instead of copying them.
 pub struct GitTree<'r> {
     repos: Vec<RepoCtx<'r>>,
     nodes: Vec<Node>,
