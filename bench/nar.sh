@@ -12,7 +12,7 @@
 #
 # Every pair is first checked to print the same hash. Targets: (1) >= 2x, (2) >= 1.0x.
 # Usage: bench/nar.sh [RUNS]
-#   $NAR_BENCH_REPOS    repositories (default: the noto-emoji and indigo mirrors)
+#   $NAR_BENCH_REPOS    repositories (required; e.g. snapshots of noto-emoji and indigo)
 #   $NAR_BENCH_LOCK     lockfile for (3) (default: this repository's Cargo.lock)
 #   $NAR_BENCH_SCRATCH  where the archive is extracted (default: target/bench/nar/x, on disk
 #                       as a prefetch would; /dev/shm/... spares the nix route the disk writes,
