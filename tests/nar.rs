@@ -150,6 +150,29 @@ fn open(path: &Path) -> git2::Repository {
     git2::Repository::open(path).unwrap()
 }
 
+/// atwb's hash of `rev` as the GitHub tarball (`git archive`) would hold it.
+fn archive_hash(repo: &Path, rev: &str) -> Result<NarHash, HashError> {
+    hash_git_tree(
+        &open(repo),
+        oid(rev),
+        None,
+        Semantics::Archive,
+        &LocalRepos::default(),
+    )
+}
+
+/// atwb's hash of `rev` as a fetchgit checkout without submodules would hold it.
+fn checkout_hash(repo: &Path, rev: &str) -> Result<NarHash, HashError> {
+    let semantics = Semantics::Checkout { submodules: false };
+    hash_git_tree(
+        &open(repo),
+        oid(rev),
+        None,
+        semantics,
+        &LocalRepos::default(),
+    )
+}
+
 fn oid(s: &str) -> git2::Oid {
     git2::Oid::from_str(s).unwrap()
 }
@@ -174,13 +197,7 @@ fn github_tarball_semantics_equal_git_archive_extracted() {
         b"@echo off\r\nrem lf only\r\necho x\r\n"
     );
 
-    let ours = hash_git_tree(
-        &open(&repo),
-        oid(&rev),
-        None,
-        Semantics::Archive,
-        &LocalRepos::default(),
-    );
+    let ours = archive_hash(&repo, &rev);
     assert_eq!(ours.unwrap().sri(), nix_hash_path(&extracted));
 }
 
@@ -202,14 +219,7 @@ fn fetchgit_checkout_semantics_equal_a_real_clone_without_dot_git() {
         "an uninitialised submodule is an empty dir"
     );
 
-    let semantics = Semantics::Checkout { submodules: false };
-    let ours = hash_git_tree(
-        &open(&repo),
-        oid(&rev),
-        None,
-        semantics,
-        &LocalRepos::default(),
-    );
+    let ours = checkout_hash(&repo, &rev);
     assert_eq!(ours.unwrap().sri(), nix_hash_path(&checkout));
 }
 
@@ -237,19 +247,11 @@ fn empty_trees_vanish_in_both_semantics_as_in_git() {
     );
 
     let archive = github_tarball_tree(&repo, &rev, &tmp.path().join("a"));
-    let r = open(&repo);
-    let ours = hash_git_tree(
-        &r,
-        oid(&rev),
-        None,
-        Semantics::Archive,
-        &LocalRepos::default(),
-    );
+    let ours = archive_hash(&repo, &rev);
     assert_eq!(ours.unwrap().sri(), nix_hash_path(&archive));
 
     let checkout = fetchgit_tree(repo.to_str().unwrap(), &rev, false, &tmp.path().join("c"));
-    let semantics = Semantics::Checkout { submodules: false };
-    let ours = hash_git_tree(&r, oid(&rev), None, semantics, &LocalRepos::default());
+    let ours = checkout_hash(&repo, &rev);
     assert_eq!(ours.unwrap().sri(), nix_hash_path(&checkout));
 }
 
@@ -414,27 +416,12 @@ fn export_subst_is_refused_only_where_it_would_change_bytes() {
     }
     let rev = commit_all(&repo, "plain");
     let archive = github_tarball_tree(&repo, &rev, &tmp.path().join("a"));
-    let r = open(&repo);
-    let ours = hash_git_tree(
-        &r,
-        oid(&rev),
-        None,
-        Semantics::Archive,
-        &LocalRepos::default(),
-    );
+    let ours = archive_hash(&repo, &rev);
     assert_eq!(ours.unwrap().sri(), nix_hash_path(&archive));
 
     write(&repo.join("version.txt"), b"commit $Format:%H$\n");
     let rev = commit_all(&repo, "subst");
-    let r = open(&repo);
-    let err = hash_git_tree(
-        &r,
-        oid(&rev),
-        None,
-        Semantics::Archive,
-        &LocalRepos::default(),
-    )
-    .unwrap_err();
+    let err = archive_hash(&repo, &rev).unwrap_err();
     assert!(
         matches!(&err, HashError::ExportSubst { path } if path == "version.txt"),
         "{err}"
@@ -442,8 +429,7 @@ fn export_subst_is_refused_only_where_it_would_change_bytes() {
     assert!(err.to_string().contains("forceFetchGit"), "{err}");
     // fetchgit does not expand it: the checkout is hashable.
     let checkout = fetchgit_tree(repo.to_str().unwrap(), &rev, false, &tmp.path().join("c"));
-    let semantics = Semantics::Checkout { submodules: false };
-    let ours = hash_git_tree(&r, oid(&rev), None, semantics, &LocalRepos::default());
+    let ours = checkout_hash(&repo, &rev);
     assert_eq!(ours.unwrap().sri(), nix_hash_path(&checkout));
 }
 
