@@ -425,6 +425,9 @@ fn read_option(doc: &mut Doc<'_>, name: &str, t: &Table<'_, '_>) -> Option<Servi
     for which in ["default", "example"] {
         if let Some(v) = t.get(which).filter(|_| ty != Some(OptionType::SecretFile)) {
             secrets_ok &= secrets::check_value(doc, t.at(which), which, v, Some(&credential_name));
+            if ty == Some(OptionType::Path) {
+                secrets_ok &= secrets::check_path_value(doc, t.at(which), which, v);
+            }
         }
     }
     secrets_ok.then_some(())?;
