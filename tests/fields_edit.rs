@@ -396,6 +396,54 @@ fn set_refuses_invalid_input_with_file_line_field_and_hint() {
 }
 
 #[test]
+fn set_applies_the_catalog_wide_rules() {
+    let (_dir, root) = commented_catalog();
+    let loaded = atwb::catalog::load(&root).unwrap();
+    let other = loaded.catalog.get("constellation").unwrap();
+    let (svc, port) = other
+        .services
+        .iter()
+        .find_map(|(s, svc)| Some((s.clone(), *svc.ports.values().next()?)))
+        .unwrap();
+    let file = root.join("pkgs/bluesky-social/bluesky-pds/package.toml");
+    let before = std::fs::read(&file).unwrap();
+    let o = atwb(
+        &root,
+        &[
+            "set",
+            "bluesky-pds",
+            "services.bluesky-pds.ports.http",
+            &port.to_string(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "services.bluesky-pds.ports.http: default port {port} is also used by services.{svc}."
+        )),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+
+    // A service another package defines is refused too.
+    let mut draft = Draft::open(&file, Context::from_catalog(&loaded.catalog, &file)).unwrap();
+    draft
+        .apply(Change::Structural(Structural::AddService {
+            name: svc.clone(),
+            exec: vec!["pds".into()],
+        }))
+        .unwrap();
+    let d = validate_all(&draft);
+    assert!(
+        d.iter().any(|d| d.field == format!("services.{svc}")
+            && d.message
+                .contains("is also defined by pkgs/microcosm/constellation/package.toml")),
+        "{d:?}"
+    );
+}
+
+#[test]
 fn set_unset_removes_an_optional_field_and_refuses_a_required_one() {
     let (_dir, root) = commented_catalog();
     let file = goat(&root);
