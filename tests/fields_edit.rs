@@ -85,6 +85,22 @@ fn middle<'a>(a: &'a str, b: &'a str) -> (usize, Vec<&'a str>, Vec<&'a str>) {
     )
 }
 
+/// The 1-based lines from the key of `path` to the end of its value in `text` (the decor of the
+/// value, such as a trailing comment, is on the last of them); None when it is not there.
+fn field_lines(text: &str, path: &FieldPath) -> Option<(usize, usize)> {
+    let doc = toml_edit::Document::parse(text.to_string()).ok()?;
+    let (leaf, parents) = path.keys().split_last()?;
+    let mut t: &dyn toml_edit::TableLike = doc.as_table();
+    for key in parents {
+        t = t.get(key)?.as_table_like()?;
+    }
+    let (key, item) = t.get_key_value(leaf)?;
+    let start = key.span()?.start;
+    let end = item.span()?.end;
+    let line = |at: usize| text[..at].matches('\n').count() + 1;
+    Some((line(start), line(end)))
+}
+
 /// One edit per kind that applies to this file.
 fn edits(draft: &Draft, i: usize) -> Vec<(Change, &'static str)> {
     let p = |s: &str| FieldPath::parse(s).unwrap();
@@ -205,24 +221,28 @@ fn every_shipped_file_keeps_its_untouched_bytes_for_an_edit_of_each_kind() {
                 !old.is_empty() || !new.is_empty(),
                 "{what}: nothing changed"
             );
-            // Only the field's own lines changed: the old ones start at its key (or nothing was
-            // there), and the comments of the file are all still there.
-            if key_line > 0 {
-                assert!(
-                    first >= key_line.saturating_sub(1),
-                    "{what}: changed from line {first}, key at {key_line}"
-                );
-            } else {
-                assert!(old.is_empty(), "{what}: a new key replaced lines");
-            }
-            let leaf = change.path().leaf().to_string();
-            let kept_comment = old
-                .iter()
-                .all(|l| !l.contains("# note") || after.contains(l.trim()));
-            assert!(kept_comment, "{what}: a comment was lost");
-            if key_line == 0 {
-                assert!(new.iter().any(|l| l.contains(&leaf)), "{what}");
-            }
+            // Only the field's own lines changed: in the old text, the lines from its key to the
+            // end of its value (or none, for a new key); in the new text, the same for the new
+            // value (or none, when it was removed).
+            let path = change.path();
+            let within = |range: Option<(usize, usize)>, lines: &[&str]| match range {
+                _ if lines.is_empty() => true,
+                Some((from, to)) => first >= from && first + lines.len() - 1 <= to,
+                None => false,
+            };
+            assert!(
+                within(field_lines(&original, &path), &old),
+                "{what}: other old lines changed"
+            );
+            assert!(
+                within(field_lines(&after, &path), &new),
+                "{what}: other new lines changed"
+            );
+            assert_eq!(
+                key_line > 0,
+                field_lines(&original, &path).is_some(),
+                "{what}"
+            );
             // A removed value takes its own trailing comment with it, nothing else.
             let gone = usize::from(matches!(change, Change::Unset { .. }));
             assert_eq!(

@@ -303,6 +303,13 @@ fn a_change_on_disk_is_a_conflict_with_three_values_per_field() {
         mine.value(&p("homepage")),
         Some("https://example.org/pds".into())
     );
+    let chosen = draft.resolve_per_field(&c, &[p("category")]).unwrap();
+    assert_eq!(
+        chosen.value(&p("tier")),
+        Some(2.into()),
+        "ours, not chosen for the disk"
+    );
+    assert_eq!(chosen.value(&p("category")), Some("infrastructure".into()));
     let reopened = draft.resolve(&c, Resolution::Reopen).unwrap();
     assert!(reopened.changes().is_empty());
     mine.save().unwrap();
