@@ -276,6 +276,85 @@ fn every_shipped_file_keeps_its_untouched_bytes_for_an_edit_of_each_kind() {
     }
 }
 
+/// Adding a service or an option inserts only its own table; removing it again gives back the
+/// file byte for byte.
+#[test]
+fn structural_edits_insert_only_their_tables_and_undo_exactly() {
+    let (_dir, root) = commented_catalog();
+    let loaded = atwb::catalog::load(&root).unwrap();
+    let p = |s: &str| FieldPath::parse(s).unwrap();
+    let mut with_services = 0;
+    for file in atwb::catalog::edit::package_files(&root) {
+        let original = std::fs::read_to_string(&file).unwrap();
+        let context = Context::from_catalog(&loaded.catalog, &file);
+        let mut draft = Draft::open(&file, context).unwrap();
+        let name = file
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let extra = format!("{name}-extra");
+        let mut adds = vec![Structural::AddService {
+            name: extra.clone(),
+            exec: vec!["prog".into()],
+        }];
+        if let Some(svc) = draft.service_names().first().cloned() {
+            with_services += 1;
+            adds.push(Structural::AddOption {
+                service: svc,
+                name: "added_option".into(),
+                ty: atwb::catalog::OptionType::Int,
+                description: "Added by the test".into(),
+            });
+        }
+        for add in adds {
+            draft.apply(Change::Structural(add.clone())).unwrap();
+            if let Structural::AddOption { service, .. } = &add {
+                draft
+                    .set(
+                        &p(&format!("services.{service}.options.added_option.default")),
+                        5.into(),
+                    )
+                    .unwrap();
+            }
+            draft
+                .save()
+                .unwrap_or_else(|e| panic!("{}: {add:?}: {e}", file.display()));
+            let after = std::fs::read_to_string(&file).unwrap();
+            let (_, old, new) = middle(&original, &after);
+            assert!(
+                old.is_empty(),
+                "{}: {add:?} replaced {old:?}",
+                file.display()
+            );
+            let header = format!("[{}]", add.path());
+            assert!(
+                new.iter().any(|l| *l == header),
+                "{}: {add:?}: {new:?}",
+                file.display()
+            );
+            let remove = match add {
+                Structural::AddService { name, .. } => Structural::RemoveService { name },
+                Structural::AddOption { service, name, .. } => {
+                    Structural::RemoveOption { service, name }
+                }
+                _ => unreachable!(),
+            };
+            draft.apply(Change::Structural(remove)).unwrap();
+            draft.save().unwrap();
+            assert_eq!(
+                std::fs::read_to_string(&file).unwrap(),
+                original,
+                "{}",
+                file.display()
+            );
+        }
+    }
+    assert!(with_services > 10, "{with_services}");
+}
+
 #[test]
 fn invalid_values_never_reach_the_disk() {
     let (_dir, root) = commented_catalog();

@@ -246,6 +246,35 @@ fn invalid_values_are_reported_with_the_validators_words_and_never_written() {
 }
 
 #[test]
+fn a_secret_file_field_takes_no_secret_and_the_catalog_no_default() {
+    let (_dir, _file, draft) = pds();
+    let path = p("services.bluesky-pds.options.jwt_secret.default");
+    let key = toml::Value::String("-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIA".into());
+    let d = validate_field(&draft, &path, Some(&key));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].message.contains("looks like a secret itself"), "{d:?}");
+    assert!(d[0].message.contains("PEM block"), "{d:?}");
+    // A path is of the field's kind, and the catalog's rule still says no default here.
+    let d = validate_field(&draft, &path, Some(&"/run/secrets/jwt".into()));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].message, "a secret-file option never has a default");
+    // Written by hand, the validator names the secret too.
+    let text = draft.text().replace(
+        "type = \"secret-file\"\ndescription = \"File holding the JWT",
+        "type = \"secret-file\"\ndefault = \"ghp_0123456789abcdefABCDEF0123456789abcd\"\ndescription = \"File holding the JWT",
+    );
+    let by_hand = Draft::from_bytes(draft.path(), text.into_bytes(), Context::none()).unwrap();
+    let d = validate_all(&by_hand);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].message.ends_with(
+            "looks like the secret itself (it starts like a GitHub personal access token)"
+        ),
+        "{d:?}"
+    );
+}
+
+#[test]
 fn unknown_fields_get_a_did_you_mean() {
     let (_dir, _file, mut draft) = pds();
     let err = draft.set(&p("teir"), toml::Value::Integer(2)).unwrap_err();

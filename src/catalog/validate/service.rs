@@ -455,12 +455,14 @@ fn check_default(
         (OptionType::SecretFile, _) => {
             let hint = "remove `default`: the user sets a path outside the Nix store (e.g. /run/secrets/...), \
                         so the secret never lands in the world-readable store";
-            doc.report(
-                v.span().range(),
-                field,
-                "a secret-file option never has a default",
-                hint,
-            );
+            // Say so when the default is the secret itself: it is then already in the file.
+            let message = match v.as_str().and_then(secrets::looks_like_secret) {
+                Some(reason) => format!(
+                    "a secret-file option never has a default, and this one looks like the secret itself ({reason})"
+                ),
+                None => "a secret-file option never has a default".to_string(),
+            };
+            doc.report(v.span().range(), field, message, hint);
             return None;
         }
         (OptionType::Str | OptionType::Path, Kind::String) => true,
