@@ -394,7 +394,7 @@ mod tests {
         assert_eq!(env[0].description.as_deref(), Some("where it listens"));
         assert_eq!(env[1].value.as_deref(), Some("x y"));
         let (ports, env) =
-            dockerfile("FROM x\nEXPOSE 3000 9090/tcp\nENV A_DIR=/data B=2\nENV C_URL http://x\n");
+            dockerfile("FROM x\nEXPOSE 3000 9090/tcp\nENV A_DIR=/data B2=2\nENV C_URL http://x\n");
         assert_eq!(ports, [3000, 9090]);
         assert_eq!(env.len(), 3);
         let readme = "| Variable | Default | Description |\n|---|---|---|\n| `LOG_LEVEL` | `info` | How much to log |\n| not a var | x | y |\n";
