@@ -100,9 +100,17 @@ pub fn render(p: &Proposal, part: &Part) -> String {
     v.insert("hash", quote(&s.hash));
     v.insert("provenance", quote(&s.provenance));
     v.insert("builder", quote(part.builder.as_str()));
-    v.insert("members", array(&part.members));
-    v.insert("sub_packages", array(&part.sub_packages));
-    v.insert("workspaces", array(&part.workspaces));
+    v.insert("language", quote(&part.language));
+    // Each builder reads only its own list; an empty one is left out.
+    for (key, list) in [
+        ("members", &part.members),
+        ("sub_packages", &part.sub_packages),
+        ("workspaces", &part.workspaces),
+    ] {
+        if !list.is_empty() {
+            v.insert(key, array(list));
+        }
+    }
     v.insert("deps_hash", quote(&part.deps_hash));
     v.insert("!deps_reason", comment(&part.deps_reason));
     let deps: Vec<String> = part
