@@ -678,8 +678,6 @@ fn refused(source: &str, expect: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{source} accepted");
     assert!(err.contains(expect), "{source}: `{expect}` not in: {err}");
-    let mut files = Vec::new();
-    common::nix_files(&cat, &mut files);
     let orgs = std::fs::read_dir(cat.join("pkgs")).unwrap().count();
     let shipped = std::fs::read_dir(common::repo_root().join("catalog/pkgs"))
         .unwrap()

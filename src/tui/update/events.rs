@@ -165,8 +165,12 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
         Feedback::HashFixed { package, result } => builds::on_hash_fixed(app, package, result),
         Feedback::CatalogReloaded { catalog, invalid } => {
             app.replace_catalog(catalog, invalid);
+            super::wizard::select_written(app);
             main::keep_selection_visible(app);
         }
+        Feedback::WizardProgress(step) => super::wizard::on_progress(app, step),
+        Feedback::WizardDetected(result) => super::wizard::on_detected(app, result),
+        Feedback::WizardWritten(result) => super::wizard::on_written(app, result),
         Feedback::Notice(n) => app.notice = Some(n),
     }
     Vec::new()
