@@ -730,6 +730,19 @@ fn new_yes_json_writes_and_reports() {
         ],
     );
     let cat = catalog(tmp.path());
+    let bad = atwb()
+        .arg("--catalog")
+        .arg(&cat)
+        .args(["new", "--yes", "--org", "Bad Org"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--org: `Bad Org` is not a valid name"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
     let dry = atwb()
         .arg("--catalog")
         .arg(&cat)

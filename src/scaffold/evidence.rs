@@ -149,7 +149,11 @@ pub fn env_file(text: &str) -> Vec<EnvVar> {
     out
 }
 
-fn push_var(out: &mut Vec<EnvVar>, v: EnvVar) {
+fn push_var(out: &mut Vec<EnvVar>, mut v: EnvVar) {
+    // Upstream text: no control character survives into proposals, files or the screen.
+    let clean = |s: String| -> String { s.chars().filter(|c| !c.is_control()).collect() };
+    v.value = v.value.map(clean);
+    v.description = v.description.map(clean);
     if !out.iter().any(|o| o.name == v.name) {
         out.push(v);
     }

@@ -189,7 +189,10 @@ fn readme_line(files: &CommitFiles) -> Option<String> {
 /// Made to follow nixpkgs' description rules: one line, no leading article, no trailing
 /// period, capitalised, not starting with the package name.
 pub fn tidy_description(text: &str, name: &str) -> String {
-    let mut t = text.lines().next().unwrap_or("").trim().to_string();
+    // Upstream text: no control character survives (it would reach terminals and the file).
+    let first = text.lines().next().unwrap_or("");
+    let mut t: String = first.chars().filter(|c| !c.is_control()).collect();
+    t = t.trim().to_string();
     for _ in 0..2 {
         let lower = t.to_lowercase();
         if let Some(rest) = lower.strip_prefix(name)

@@ -64,6 +64,8 @@ pub enum ScaffoldError {
     Exists(PathBuf),
     #[error("package `{0}` is already in the catalog: choose another name")]
     Taken(String),
+    #[error("--org: {0}")]
+    BadOrg(String),
     #[error("nothing to write: every part was left out")]
     NothingToWrite,
     #[error("the rendered package.toml does not pass the validator:\n{0}")]
@@ -111,6 +113,11 @@ pub fn detect(
     request: &Request,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Proposal, ScaffoldError> {
+    if let Some(org) = &request.org
+        && let Err(p) = crate::catalog::validate::rules::name(org)
+    {
+        return Err(ScaffoldError::BadOrg(format!("{}; {}", p.message, p.hint)));
+    }
     progress(&format!("opening {}", request.source));
     let opened = repo::open(&request.source)?;
     let chosen = repo::choose_rev(&opened.path, request.rev.as_deref())?;
@@ -138,6 +145,13 @@ pub fn detect(
     }
     name_parts(&mut found.parts, &repo_name);
     unify_toolchains(&mut found.parts);
+    // Names read from manifests are shown and written: one with a control character is dropped.
+    for p in &mut found.parts {
+        let plain = |s: &String| !s.chars().any(char::is_control);
+        p.programs.retain(plain);
+        p.scripts.retain(plain);
+        p.main_program = p.main_program.take().filter(plain);
+    }
     progress("reading services, license and metadata");
     services::assign(&mut found.parts, &evidence::collect(&files));
     let first = found.parts[0].name.clone();
