@@ -369,11 +369,30 @@ fn pnpm_workspace_with_package_manager() {
                 "packages/lib/package.json",
                 r#"{"name":"@mono/lib","scripts":{"build":"tsc"}}"#,
             ),
+            (
+                "apps/api/package.json",
+                r#"{"name":"@mono/api","bin":{"mono-api":"dist/main.js"},"scripts":{"build":"tsc"},"description":"HTTP API of the monorepo"}"#,
+            ),
+            ("apps/api/Dockerfile", "FROM node\nEXPOSE 7331\n"),
         ],
     );
     let p = propose(&src, "monos");
-    assert_eq!(p.parts.len(), 1, "{:?}", p.parts);
-    let part = &p.parts[0];
+    let names: Vec<&str> = p.parts.iter().map(|x| x.name.as_str()).collect();
+    assert_eq!(names, ["api", "web"], "the library is no part");
+    for part in &p.parts {
+        assert_eq!(
+            part.workspace.as_deref(),
+            Some("mono"),
+            "one pnpm install for both"
+        );
+    }
+    let api = &p.parts[0];
+    assert_eq!(api.main_program.as_deref(), Some("mono-api"));
+    assert_eq!(
+        api.service.as_ref().unwrap().ports,
+        [("http".to_string(), 7331)]
+    );
+    let part = &p.parts[1];
     assert_eq!(part.builder, Builder::PnpmWorkspace);
     assert_eq!(part.workspaces, ["@mono/web"]);
     assert_eq!(part.toolchains.pnpm.as_deref(), Some("10"));
@@ -389,17 +408,22 @@ fn pnpm_workspace_with_package_manager() {
     assert!(s.jit);
     assert_eq!(s.ports, [("http".to_string(), 7330)]);
     assert_eq!(
-        option(&p, 0, "web_port").description,
+        option(&p, 1, "web_port").description,
         "the port it serves on"
     );
     assert_eq!(
-        option(&p, 0, "web_api_url").example,
+        option(&p, 1, "web_api_url").example,
         Some(OptValue::Str("https://example.com".into()))
     );
-    assert_eq!(option(&p, 0, "web_session_key").ty, "secret-file");
+    assert_eq!(option(&p, 1, "web_session_key").ty, "secret-file");
     let cat = catalog(tmp.path());
     write_packages(&cat, &p).unwrap();
-    assert_checks(&cat, &["mono"]);
+    assert_checks(&cat, &["web", "api"]);
+    let api = std::fs::read_to_string(cat.join("pkgs/monos/api/package.toml")).unwrap();
+    assert!(
+        api.contains("description = \"HTTP API of the monorepo\""),
+        "{api}"
+    );
 }
 
 /// An npm tarball made here, added to a private npm cache with npm itself; its sha512 SRI.
