@@ -43,11 +43,20 @@ fn run_detection(app: &mut App, source: &str) {
         &mut |s| steps.push(s.to_string()),
     );
     for s in steps {
-        on_feedback(app, Feedback::WizardProgress(s));
+        on_feedback(
+            app,
+            Feedback::WizardProgress {
+                source: source.into(),
+                step: s,
+            },
+        );
     }
     on_feedback(
         app,
-        Feedback::WizardDetected(result.map(Box::new).map_err(|e| e.to_string())),
+        Feedback::WizardDetected {
+            source: source.into(),
+            result: result.map(Box::new).map_err(|e| e.to_string()),
+        },
     );
 }
 
@@ -104,10 +113,21 @@ fn review_changes_a_field_refuses_a_bad_one_and_w_asks_to_write() {
     let source = repo.display().to_string();
     type_text(&mut app, &source);
     update(&mut app, Action::SearchConfirm);
-    // Closing while detection runs abandons it: a late result changes nothing.
+    // Closing while detection runs abandons it: a late result changes nothing, neither with
+    // no wizard open nor in a wizard detecting another source.
     update(&mut app, Action::SearchCancel);
     run_detection(&mut app, &source);
     assert!(app.overlays.is_empty());
+    update(&mut app, Action::NewPackage);
+    type_text(&mut app, "/elsewhere");
+    update(&mut app, Action::SearchConfirm);
+    run_detection(&mut app, &source);
+    assert!(
+        matches!(step(&app), Step::Detecting { .. }),
+        "{:?}",
+        step(&app)
+    );
+    update(&mut app, Action::SearchCancel);
 
     update(&mut app, Action::NewPackage);
     type_text(&mut app, &source);

@@ -246,9 +246,16 @@ pub enum Feedback {
         invalid: usize,
     },
     Notice(super::app::Notice),
-    /// The step detection has reached.
-    WizardProgress(String),
-    WizardDetected(Result<Box<crate::scaffold::Proposal>, String>),
+    /// The step detection of `source` has reached.
+    WizardProgress {
+        source: String,
+        step: String,
+    },
+    /// Detection of `source` ended (a wizard waiting for another source ignores it).
+    WizardDetected {
+        source: String,
+        result: Result<Box<crate::scaffold::Proposal>, String>,
+    },
     /// The packages written, by name.
     WizardWritten(Result<Vec<String>, String>),
 }

@@ -10,17 +10,21 @@ impl Effects {
         let tx = self.feedback.clone();
         tokio::task::spawn_blocking(move || {
             let request = Request {
-                source,
+                source: source.clone(),
                 ..Request::default()
             };
             let progress_tx = tx.clone();
+            let of = source.clone();
             let mut progress = move |step: &str| {
-                let _ = progress_tx.send(Feedback::WizardProgress(step.to_string()));
+                let _ = progress_tx.send(Feedback::WizardProgress {
+                    source: of.clone(),
+                    step: step.to_string(),
+                });
             };
             let result = scaffold::detect(&request, &mut progress)
                 .map(Box::new)
                 .map_err(|e| e.to_string());
-            let _ = tx.send(Feedback::WizardDetected(result));
+            let _ = tx.send(Feedback::WizardDetected { source, result });
         });
     }
 

@@ -168,8 +168,12 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
             super::wizard::select_written(app);
             main::keep_selection_visible(app);
         }
-        Feedback::WizardProgress(step) => super::wizard::on_progress(app, step),
-        Feedback::WizardDetected(result) => super::wizard::on_detected(app, result),
+        Feedback::WizardProgress { source, step } => {
+            super::wizard::on_progress(app, &source, step);
+        }
+        Feedback::WizardDetected { source, result } => {
+            super::wizard::on_detected(app, &source, result);
+        }
         Feedback::WizardWritten(result) => super::wizard::on_written(app, result),
         Feedback::Notice(n) => app.notice = Some(n),
     }

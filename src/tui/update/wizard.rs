@@ -148,20 +148,25 @@ fn waiting(app: &mut App) -> Option<&mut Wizard> {
     })
 }
 
-pub(super) fn on_progress(app: &mut App, text: String) {
+pub(super) fn on_progress(app: &mut App, of: &str, text: String) {
     if let Some(Wizard {
-        step: Step::Detecting { step, .. },
+        step: Step::Detecting { step, source, .. },
     }) = waiting(app)
+        && source == of
     {
         *step = text;
     }
 }
 
-pub(super) fn on_detected(app: &mut App, result: Result<Box<Proposal>, String>) {
+pub(super) fn on_detected(app: &mut App, of: &str, result: Result<Box<Proposal>, String>) {
     let Some(w) = waiting(app) else { return };
     let Step::Detecting { source, .. } = &w.step else {
         return;
     };
+    // A detection the user abandoned (and then started another) is not this one.
+    if source != of {
+        return;
+    }
     w.step = match result {
         Ok(proposal) => Step::Review {
             proposal,
