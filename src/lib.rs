@@ -8,6 +8,7 @@ pub mod config;
 pub mod jobs;
 pub mod nix;
 pub mod paths;
+pub mod scaffold;
 pub mod search;
 pub mod time;
 pub mod tui;

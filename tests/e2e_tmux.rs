@@ -861,3 +861,84 @@ fn a_hardening_score_is_cached_by_the_catalog_content() {
         std::fs::read_to_string(&calls).unwrap_or_default()
     );
 }
+
+/// `n`: the new-package wizard scaffolds a package from a local repository (detection in the
+/// background, a proposal changed in the review, the write) and the tree then shows it.
+#[test]
+fn n_scaffolds_a_package_from_a_local_repository_into_the_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("catalog");
+    common::copy_dir(
+        &common::repo_root().join("tests/fixtures/tui-catalog"),
+        &catalog,
+    );
+    let repo = dir.path().join("wizrepo");
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    std::fs::write(
+        repo.join("Cargo.toml"),
+        "[package]\nname = \"wizrepo\"\nversion = \"0.1.0\"\nedition = \"2021\"\nlicense = \"MIT\"\ndescription = \"Tool made by the wizard test\"\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("src/main.rs"), "fn main() {}\n").unwrap();
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .args(args)
+            .current_dir(&repo)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", dir.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.org")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.org")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "first"]);
+    let Some(t) = Tmux::start_in(&catalog, &[], None) else {
+        return;
+    };
+    t.wait_all(&[TREE_READY, "q quit"]);
+    t.key("n");
+    t.wait_text("Repository path or git URL");
+    t.type_text(&repo.display().to_string());
+    t.key("Enter");
+    t.wait_all(&[
+        "New package: review",
+        "Tool made by the wizard test",
+        "rust-package",
+    ]);
+    // The org is the first proposal: change it from "local".
+    t.key("Enter");
+    for _ in 0.."local".len() {
+        t.key("BSpace");
+    }
+    t.type_text("wizards");
+    t.key("Enter");
+    t.wait_text("wizards");
+    t.key("w");
+    let screen = t.wait_all(&["wrote wizrepo", "wizards"]);
+    assert!(screen.contains("wizrepo"), "{screen}");
+    let file = catalog.join("pkgs/wizards/wizrepo/package.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("builder = \"rust-package\""), "{text}");
+    let check = Command::new(env!("CARGO_BIN_EXE_atwb"))
+        .arg("--catalog")
+        .arg(&catalog)
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    // The new package is the selection: its detail is shown.
+    t.wait_text("wizrepo  wizards · tier 3");
+    t.key("q");
+    t.wait_text("[exit 0]");
+    t.assert_restored();
+}

@@ -1,5 +1,5 @@
-//! The layering of `src/`: `cli` -> `tui` -> `jobs` -> `catalog` -> `nix` -> {`search`, `config`,
-//! `paths`, `time`}. A module may name its own layer and the layers below it, never one above; and
+//! The layering of `src/`: `cli` -> `tui` -> `jobs` -> `scaffold` -> `catalog` -> `nix` ->
+//! {`search`, `config`, `paths`, `time`}. A module may name its own layer and the layers below it, never one above; and
 //! no two files in different folders may name each other in a loop (a loop means neither side
 //! can be understood, or moved, without the other).
 //!
@@ -15,6 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["search", "config", "paths", "time"],
     &["nix"],
     &["catalog"],
+    &["scaffold"],
     &["jobs"],
     &["tui"],
     &["cli"],

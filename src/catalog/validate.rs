@@ -28,6 +28,7 @@ use super::model::{AtprotoMeta, Category, ExtraFiles, Package, Tier};
 use crate::search::did_you_mean;
 
 pub use self::ports::catalog_port_clashes;
+pub use self::secrets::{credential_name, url_with_password};
 
 const TOP_KEYS: &[&str] = &[
     "name",

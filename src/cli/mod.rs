@@ -9,6 +9,7 @@ mod debug;
 mod hash;
 mod list;
 mod log;
+mod new;
 mod options;
 mod output;
 mod prefetch;
@@ -29,6 +30,7 @@ pub use debug::DebugCommand;
 pub use hash::HashArgs;
 pub use list::ListArgs;
 pub use log::LogArgs;
+pub use new::NewArgs;
 pub use options::OptionsArgs;
 pub use prefetch::PrefetchArgs;
 pub use set::SetArgs;
@@ -74,6 +76,8 @@ pub enum Command {
     Prefetch(PrefetchArgs),
     /// Compute a lockfile's dependency hash, or a catalog package's source and dependency hashes.
     Hash(HashArgs),
+    /// Scaffold packages from an upstream repository (detects build, license, services, hashes).
+    New(NewArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Entry points for benchmarks and debugging.
@@ -111,6 +115,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Prefetch(a)) => prefetch::run(a),
         // --lockfile needs no catalog, so `hash` looks it up itself.
         Some(Command::Hash(a)) => hash::run(a, flag),
+        Some(Command::New(a)) => new::run(a, &catalog()?),
         Some(Command::Debug(d)) => debug::run(d, catalog),
     }
 }

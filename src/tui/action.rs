@@ -134,6 +134,8 @@ actions! {
         SaveLog => "save log to a file",
         /// Answer yes in a confirm dialog.
         Confirm => "yes",
+        /// Scaffold a new package from a repository path or URL (a wizard).
+        NewPackage => "new package (wizard)",
     }
     runtime {
         /// Typed character while searching (or into a prompt).
@@ -206,6 +208,12 @@ pub enum Command {
         source: LogSource,
         seek: LogSeek,
     },
+    /// Open or clone `source` and detect a package proposal (the new-package wizard).
+    DetectPackage {
+        source: String,
+    },
+    /// Write the wizard's accepted proposal into the catalog, then reload it.
+    WritePackage(Box<crate::scaffold::Proposal>),
 }
 
 /// What the runtime reports back after performing a command or a background task; folded into
@@ -238,6 +246,18 @@ pub enum Feedback {
         invalid: usize,
     },
     Notice(super::app::Notice),
+    /// The step detection of `source` has reached.
+    WizardProgress {
+        source: String,
+        step: String,
+    },
+    /// Detection of `source` ended (a wizard waiting for another source ignores it).
+    WizardDetected {
+        source: String,
+        result: Result<Box<crate::scaffold::Proposal>, String>,
+    },
+    /// The packages written, by name.
+    WizardWritten(Result<Vec<String>, String>),
 }
 
 /// Where a log view's lines come from.

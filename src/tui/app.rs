@@ -48,6 +48,8 @@ pub enum Overlay {
         label: String,
         text: String,
     },
+    /// The new-package wizard.
+    Wizard(Box<super::wizard::Wizard>),
 }
 
 /// What a confirm dialog does when answered yes.
@@ -229,6 +231,8 @@ pub struct App {
     pub now: Instant,
     /// Wall-clock seconds, set with `now` (for "5m ago").
     pub unix_now: u64,
+    /// A package to select once the catalog has been reloaded (the wizard wrote it).
+    pub select_after_reload: Option<String>,
 }
 
 impl App {
@@ -271,6 +275,7 @@ impl App {
             notice: None,
             now: Instant::now(),
             unix_now: 0,
+            select_after_reload: None,
         };
         app.refilter();
         // Start on the first package rather than on a group header.
@@ -292,7 +297,7 @@ impl App {
             Some(Overlay::Log(_)) => View::Log,
             Some(Overlay::Jobs { .. }) => View::Jobs,
             Some(Overlay::Confirm { .. }) => View::Confirm,
-            Some(Overlay::Prompt { .. }) => View::Search,
+            Some(Overlay::Prompt { .. } | Overlay::Wizard(_)) => View::Search,
             None if self.mode == Mode::Search => View::Search,
             None => View::Main,
         }

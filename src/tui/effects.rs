@@ -284,7 +284,7 @@ fn remembered_hardening(root: &Path, tx: &UnboundedSender<Feedback>) {
     let _ = tx.send(Feedback::Hardening(h));
 }
 
-fn reload_catalog(root: &Path, tx: &UnboundedSender<Feedback>) {
+pub(super) fn reload_catalog(root: &Path, tx: &UnboundedSender<Feedback>) {
     // Scores of the old files no longer hold; those of the new ones may be cached.
     remembered_hardening(root, tx);
     match crate::catalog::load(root) {

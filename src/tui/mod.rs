@@ -35,6 +35,8 @@ pub mod runtime;
 pub(crate) mod theme;
 pub mod update;
 pub mod views;
+pub mod wizard;
+mod wizard_effects;
 
 #[cfg(test)]
 mod tests;

@@ -490,6 +490,8 @@ fn execute(app: &App, effects: &Effects, command: Command) -> Flow {
         Command::SeekLog { source, seek } => effects.seek_log(source, seek),
         Command::RefreshStatus(names) => effects.refresh_statuses(names),
         Command::ScoreHardening => effects.score_hardening(),
+        Command::DetectPackage { source } => effects.detect_package(source),
+        Command::WritePackage(proposal) => effects.write_package(*proposal),
     }
     Flow::Continue
 }

@@ -165,8 +165,16 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
         Feedback::HashFixed { package, result } => builds::on_hash_fixed(app, package, result),
         Feedback::CatalogReloaded { catalog, invalid } => {
             app.replace_catalog(catalog, invalid);
+            super::wizard::select_written(app);
             main::keep_selection_visible(app);
         }
+        Feedback::WizardProgress { source, step } => {
+            super::wizard::on_progress(app, &source, step);
+        }
+        Feedback::WizardDetected { source, result } => {
+            super::wizard::on_detected(app, &source, result);
+        }
+        Feedback::WizardWritten(result) => super::wizard::on_written(app, result),
         Feedback::Notice(n) => app.notice = Some(n),
     }
     Vec::new()

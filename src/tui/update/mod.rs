@@ -12,6 +12,7 @@ mod events;
 mod jobs;
 mod log;
 mod main;
+mod wizard;
 
 use super::action::{Action, Command};
 use super::app::{App, Mode, Overlay};
@@ -40,7 +41,13 @@ fn apply(app: &mut App, action: Action) -> Vec<Command> {
         // Cancel first: the runtime then waits (bounded) for nix to exit before leaving.
         Action::ForceQuit => return vec![Command::CancelAll, Command::Quit],
         // Spinners and elapsed times move while jobs run; otherwise a tick draws nothing.
-        Action::Tick => app.dirty = app.jobs.active_count() > 0,
+        Action::Tick => {
+            app.dirty = app.jobs.active_count() > 0
+                || app
+                    .overlays
+                    .iter()
+                    .any(|o| matches!(o, Overlay::Wizard(w) if w.is_busy()));
+        }
         Action::Resize { width, height } => {
             app.width = width;
             app.height = height;
@@ -53,6 +60,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Command> {
             app.overlays.pop();
         }
         _ if !app.overlays.is_empty() => return overlay_action(app, action),
+        Action::NewPackage => wizard::open(app),
         _ if app.mode == Mode::Normal => match builds::main_action(app, action) {
             Some(commands) => return commands,
             None => main::navigation(app, action),
@@ -69,6 +77,7 @@ fn overlay_action(app: &mut App, action: Action) -> Vec<Command> {
         Some(Overlay::Jobs { .. }) => jobs::jobs_action(app, action),
         Some(Overlay::Confirm { .. }) => dialogs::confirm_action(app, action),
         Some(Overlay::Prompt { .. }) => dialogs::prompt_action(app, action),
+        Some(Overlay::Wizard(_)) => wizard::wizard_action(app, action),
         Some(Overlay::Help { .. }) => {
             help_action(app, action);
             Vec::new()
