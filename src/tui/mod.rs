@@ -26,15 +26,19 @@ pub mod action;
 pub(crate) mod ansi;
 pub mod app;
 pub(crate) mod debug;
+pub mod editor;
 pub mod effects;
+pub(crate) mod entries;
 pub(crate) mod jobs;
 pub mod keymap;
 pub mod layout;
 pub mod logview;
+pub mod messages;
 pub mod runtime;
 pub(crate) mod theme;
 pub mod update;
 pub mod views;
+pub mod watch;
 
 #[cfg(test)]
 mod tests;
@@ -54,29 +58,23 @@ use crate::paths;
 
 /// Loads the catalog and the keymap and builds the initial state, without touching the terminal.
 pub fn load_app(catalog_root: &Path) -> Result<App> {
-    let (catalog, invalid) = load_catalog(catalog_root)?;
-    build_app(catalog, invalid, catalog_root)
-}
-
-/// The valid packages and the number of invalid `package.toml` files.
-fn load_catalog(catalog_root: &Path) -> Result<(crate::catalog::Catalog, usize)> {
     let loaded = crate::catalog::load(catalog_root)
         .with_context(|| format!("loading the catalog at {}", catalog_root.display()))?;
-    // One broken file can produce several diagnostics; the status bar counts packages.
-    let invalid: std::collections::BTreeSet<_> =
-        loaded.diagnostics.iter().map(|d| &d.file).collect();
-    Ok((loaded.catalog, invalid.len()))
+    build_app(loaded, catalog_root)
 }
 
-/// Reads the config's keymap and theme and builds the state.
-fn build_app(catalog: crate::catalog::Catalog, invalid: usize, catalog_root: &Path) -> Result<App> {
+/// Reads the config's keymap and theme and builds the state. Package folders that did not load
+/// are kept as `⚠` rows, not dropped.
+fn build_app(loaded: crate::catalog::Loaded, catalog_root: &Path) -> Result<App> {
     let config_dir = paths::config_dir();
     let config = Config::load_from(&config_dir)?;
     let config_file = config_dir.join("config.toml");
     let theme = theme::Theme::load(&config, theme::Terminal::from_env())?;
     let mut keymap = KeyMap::with_overrides(&config.keys, &config_file)?;
     keymap.ascii = theme.glyphs.ascii;
-    let mut app = App::new(catalog, display_path(catalog_root), invalid, keymap);
+    let mut app = App::new(loaded.catalog, display_path(catalog_root), 0, keymap);
+    app.set_problems(loaded.invalid, loaded.diagnostics);
+    app.refilter();
     app.theme = theme;
     app.config_file = home_relative(&config_file);
     Ok(app)

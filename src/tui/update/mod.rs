@@ -12,6 +12,7 @@ mod events;
 mod jobs;
 mod log;
 mod main;
+mod problems;
 
 use super::action::{Action, Command};
 use super::app::{App, Mode, Overlay};
@@ -53,7 +54,9 @@ fn apply(app: &mut App, action: Action) -> Vec<Command> {
             app.overlays.pop();
         }
         _ if !app.overlays.is_empty() => return overlay_action(app, action),
-        _ if app.mode == Mode::Normal => match builds::main_action(app, action) {
+        _ if app.mode == Mode::Normal => match builds::main_action(app, action)
+            .or_else(|| problems::main_action(app, action))
+        {
             Some(commands) => return commands,
             None => main::navigation(app, action),
         },
@@ -69,6 +72,11 @@ fn overlay_action(app: &mut App, action: Action) -> Vec<Command> {
         Some(Overlay::Jobs { .. }) => jobs::jobs_action(app, action),
         Some(Overlay::Confirm { .. }) => dialogs::confirm_action(app, action),
         Some(Overlay::Prompt { .. }) => dialogs::prompt_action(app, action),
+        Some(Overlay::Problems { .. }) => problems::problems_action(app, action),
+        Some(Overlay::Messages { .. }) => {
+            problems::messages_action(app, action);
+            Vec::new()
+        }
         Some(Overlay::Help { .. }) => {
             help_action(app, action);
             Vec::new()
