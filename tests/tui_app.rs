@@ -1162,7 +1162,13 @@ mod jobs {
         );
         update(&mut a, Action::CloseOverlay);
         let cmds = update(&mut a, Action::OpenEditor);
-        let [Command::OpenEditor { file: path, line: None }] = cmds.as_slice() else {
+        let [
+            Command::OpenEditor {
+                file: path,
+                line: None,
+            },
+        ] = cmds.as_slice()
+        else {
             panic!("{cmds:?}")
         };
         assert!(

@@ -64,7 +64,10 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
     let (dirs, mut diagnostics) = walk::package_dirs(&catalog_root, &pkgs)?;
     let mut checked = walk::check_all(&catalog_root, &dirs);
     // What each file's own check found, to tell the catalog-wide diagnostics added below.
-    let local: Vec<usize> = checked.iter().map(|c| c.checked.diagnostics.len()).collect();
+    let local: Vec<usize> = checked
+        .iter()
+        .map(|c| c.checked.diagnostics.len())
+        .collect();
     crosscheck::duplicate_names(&mut checked, &catalog_root);
     crosscheck::service_names(&mut checked, &catalog_root);
     crosscheck::workspaces(&mut checked, &catalog_root);

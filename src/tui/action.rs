@@ -189,7 +189,10 @@ pub enum Command {
     CancelAll,
     /// Suspend the UI and edit this file in `$EDITOR` (at `line` when the editor takes one),
     /// then reload the catalog.
-    OpenEditor { file: PathBuf, line: Option<usize> },
+    OpenEditor {
+        file: PathBuf,
+        line: Option<usize>,
+    },
     /// Read the whole catalog again.
     ReloadCatalog,
     /// Write the `got:` hash of `failure` into `package`'s package.toml.

@@ -69,10 +69,7 @@ pub enum OnYes {
     /// Build these packages (after a hash fix).
     Rebuild(Vec<String>),
     /// Open this file in `$EDITOR` again (it still has errors after an edit).
-    EditAgain {
-        file: PathBuf,
-        line: Option<usize>,
-    },
+    EditAgain { file: PathBuf, line: Option<usize> },
 }
 
 /// The hardening scores of the catalog's services. Computing them evaluates the catalog's Nix

@@ -66,9 +66,15 @@ mod tests {
             "/usr/bin/nvim -u NONE +3 \"$1\""
         );
         assert_eq!(shell_command("hx", Some(7)), "hx +7 \"$1\"");
-        assert_eq!(shell_command("emacsclient -t", Some(1)), "emacsclient -t +1 \"$1\"");
+        assert_eq!(
+            shell_command("emacsclient -t", Some(1)),
+            "emacsclient -t +1 \"$1\""
+        );
         assert_eq!(shell_command("code --wait", Some(12)), "code --wait \"$1\"");
-        assert_eq!(shell_command("/tmp/my-script.sh", Some(12)), "/tmp/my-script.sh \"$1\"");
+        assert_eq!(
+            shell_command("/tmp/my-script.sh", Some(12)),
+            "/tmp/my-script.sh \"$1\""
+        );
         assert_eq!(shell_command("vim", None), "vim \"$1\"");
         // Line 0 means "the file as a whole".
         assert_eq!(shell_command("vim", Some(0)), "vim \"$1\"");

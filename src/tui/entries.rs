@@ -87,10 +87,7 @@ impl App {
         match new {
             Reloaded::Valid(p) => {
                 let key = |q: &crate::catalog::Package| (q.tier, q.org.clone(), q.name.clone());
-                let at = self
-                    .catalog
-                    .packages
-                    .partition_point(|q| key(q) < key(&p));
+                let at = self.catalog.packages.partition_point(|q| key(q) < key(&p));
                 self.catalog.packages.insert(at, *p);
             }
             Reloaded::Invalid(i) => {
@@ -143,7 +140,11 @@ impl App {
             .partition(|&&i| self.invalid[i].tier.is_some());
         let invalid_key = |i: usize| {
             let p = &self.invalid[i];
-            (p.tier.unwrap_or(Tier::Specialized), p.org.as_str(), p.name.as_str())
+            (
+                p.tier.unwrap_or(Tier::Specialized),
+                p.org.as_str(),
+                p.name.as_str(),
+            )
         };
         let mut items = Vec::with_capacity(self.shown.len() + placed.len());
         let mut invalid = placed.into_iter().peekable();

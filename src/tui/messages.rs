@@ -155,7 +155,8 @@ mod tests {
 
     #[test]
     fn long_messages_wrap_and_end_with_an_ellipsis_only_past_three_lines() {
-        let text = "reloading the catalog: reading /some/long/path/pkgs/org/name: permission denied";
+        let text =
+            "reloading the catalog: reading /some/long/path/pkgs/org/name: permission denied";
         let lines = status_lines(text, 30);
         assert!(lines.len() <= 3 && lines.len() > 1, "{lines:?}");
         assert!(lines.iter().all(|l| l.chars().count() <= 30), "{lines:?}");

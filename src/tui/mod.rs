@@ -41,6 +41,8 @@ pub mod views;
 pub mod watch;
 
 #[cfg(test)]
+mod problems_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::{Path, PathBuf};

@@ -135,8 +135,7 @@ fn debounce_loop(
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
-        let quiet_or_late = timed_out
-            || since.is_some_and(|s| s.elapsed() >= MAX_DELAY);
+        let quiet_or_late = timed_out || since.is_some_and(|s| s.elapsed() >= MAX_DELAY);
         if !pending.is_empty() && quiet_or_late {
             since = None;
             if !reload(root, std::mem::take(&mut pending), feedback) {
@@ -194,11 +193,15 @@ mod tests {
         let c = |p: &str| classify(root, Path::new(p));
         assert_eq!(
             c("pkgs/microcosm/constellation/package.toml"),
-            Some(Change::Package(PathBuf::from("cat/pkgs/microcosm/constellation")))
+            Some(Change::Package(PathBuf::from(
+                "cat/pkgs/microcosm/constellation"
+            )))
         );
         assert_eq!(
             c("pkgs/microcosm/constellation"),
-            Some(Change::Package(PathBuf::from("cat/pkgs/microcosm/constellation")))
+            Some(Change::Package(PathBuf::from(
+                "cat/pkgs/microcosm/constellation"
+            )))
         );
         assert_eq!(c("pkgs/microcosm"), Some(Change::Catalog));
         assert_eq!(c("pkgs"), Some(Change::Catalog));
@@ -262,7 +265,10 @@ mod tests {
         let crate::catalog::Reloaded::Invalid(invalid) = result else {
             panic!("the broken file must come back invalid: {result:?}");
         };
-        assert_eq!((invalid.name.as_str(), invalid.org.as_str()), ("demo", "acme"));
+        assert_eq!(
+            (invalid.name.as_str(), invalid.org.as_str()),
+            ("demo", "acme")
+        );
         assert!(invalid.first_line().is_some(), "{invalid:?}");
 
         std::fs::write(pkg.join("package.toml"), &text).unwrap();

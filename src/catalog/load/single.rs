@@ -98,9 +98,10 @@ pub fn replaces_exactly(
     }
     let others = || packages.iter().filter(|p| p.dir != dir);
     let shares_workspace = |p: &Package| {
-        p.build.workspace.as_ref().is_some_and(|w| {
-            others().any(|o| o.build.workspace.as_ref() == Some(w))
-        })
+        p.build
+            .workspace
+            .as_ref()
+            .is_some_and(|w| others().any(|o| o.build.workspace.as_ref() == Some(w)))
     };
     if packages
         .iter()
@@ -110,8 +111,7 @@ pub fn replaces_exactly(
         return false;
     }
     let name_taken = |name: &str| {
-        others().any(|p| p.name == name)
-            || invalid.iter().any(|i| i.dir != dir && i.name == name)
+        others().any(|p| p.name == name) || invalid.iter().any(|i| i.dir != dir && i.name == name)
     };
     match new {
         Reloaded::Gone => true,

@@ -155,9 +155,7 @@ fn toggle(app: &mut App) {
     };
     match row {
         Row::Package { .. } | Row::Invalid { .. } => app.focus = Pane::Detail,
-        Row::Tier { expanded, .. }
-        | Row::Org { expanded, .. }
-        | Row::Unplaced { expanded, .. } => {
+        Row::Tier { expanded, .. } | Row::Org { expanded, .. } | Row::Unplaced { expanded, .. } => {
             let key = row.key();
             if expanded {
                 app.collapsed.insert(key);

@@ -54,12 +54,12 @@ fn apply(app: &mut App, action: Action) -> Vec<Command> {
             app.overlays.pop();
         }
         _ if !app.overlays.is_empty() => return overlay_action(app, action),
-        _ if app.mode == Mode::Normal => match builds::main_action(app, action)
-            .or_else(|| problems::main_action(app, action))
-        {
-            Some(commands) => return commands,
-            None => main::navigation(app, action),
-        },
+        _ if app.mode == Mode::Normal => {
+            match builds::main_action(app, action).or_else(|| problems::main_action(app, action)) {
+                Some(commands) => return commands,
+                None => main::navigation(app, action),
+            }
+        }
         _ => main::navigation(app, action),
     }
     Vec::new()

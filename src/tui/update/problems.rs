@@ -156,10 +156,7 @@ fn edit_problem(app: &mut App, at: usize) -> Vec<Command> {
         .extension()
         .is_some_and(|e| e == "toml" || e == "nix");
     if !is_file {
-        let text = format!(
-            "{} is a folder: nothing to edit",
-            view::shown(app, &d.file)
-        );
+        let text = format!("{} is a folder: nothing to edit", view::shown(app, &d.file));
         app.notify(text, true);
         return Vec::new();
     }

@@ -107,7 +107,10 @@ fn header_lines(t: &Theme, v: &LogView) -> Vec<Line<'static>> {
             Span::styled(t.glyphs.cursor, t.cursor),
         ]
     } else if let Some(fixed) = &v.fixed {
-        vec![Span::styled(format!("{} {fixed}", t.glyphs.status(PackageStatus::Ok)), t.good)]
+        vec![Span::styled(
+            format!("{} {fixed}", t.glyphs.status(PackageStatus::Ok)),
+            t.good,
+        )]
     } else if let Some(got) = v.got_hash() {
         vec![
             Span::styled("got: ", dim),

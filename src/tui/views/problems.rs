@@ -45,7 +45,10 @@ fn diagnostic_lines(app: &App, d: &Diagnostic) -> Vec<Hanging> {
         Hanging::new(Span::styled(format!("  {}", d.message), t.bad), 2),
     ];
     if let Some(h) = &d.hint {
-        out.push(Hanging::new(Span::styled(format!("  hint: {h}"), t.text), 8));
+        out.push(Hanging::new(
+            Span::styled(format!("  hint: {h}"), t.text),
+            8,
+        ));
     }
     out
 }

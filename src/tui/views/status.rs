@@ -78,7 +78,10 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
                 lines[0] = format!("{}{}", keep.trim_end(), crate::tui::messages::MORE);
             }
         }
-        let text: Vec<Line> = lines.into_iter().map(|l| Line::from(format!(" {l}"))).collect();
+        let text: Vec<Line> = lines
+            .into_iter()
+            .map(|l| Line::from(format!(" {l}")))
+            .collect();
         frame.render_widget(Paragraph::new(text).style(style), area);
         return;
     }

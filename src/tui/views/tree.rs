@@ -118,7 +118,9 @@ fn row_line(app: &App, row: &Row, selected: bool, focused: bool, width: u16) -> 
                     p.tier == *tier && &p.org == org
                 }),
             ));
-            spans.extend(invalid_count(app, |p| p.tier == Some(*tier) && &p.org == org));
+            spans.extend(invalid_count(app, |p| {
+                p.tier == Some(*tier) && &p.org == org
+            }));
             spans
         }
         Row::Unplaced { count, expanded } => vec![Span::styled(
@@ -198,7 +200,12 @@ fn invalid_count(
         .iter()
         .filter(|&&i| keep(&app.invalid[i]))
         .count();
-    (n > 0).then(|| Span::styled(format!(" {}{n}", app.theme.glyphs.warning), app.theme.invalid))
+    (n > 0).then(|| {
+        Span::styled(
+            format!(" {}{n}", app.theme.glyphs.warning),
+            app.theme.invalid,
+        )
+    })
 }
 
 fn arrow(app: &App, expanded: bool) -> &'static str {
