@@ -121,3 +121,73 @@ fn one_folder_is_read_again_on_its_own() {
         Reloaded::NeedsFullLoad
     );
 }
+
+#[test]
+fn list_json_reports_invalid_packages_with_a_field_saying_so() {
+    let (_dir, root) = catalog();
+    append(
+        &root.join("pkgs/bluesky-social/pds/package.toml"),
+        "\n[oops\n",
+    );
+    let list = |args: &[&str]| -> serde_json::Value {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_atwb"))
+            .arg("--catalog")
+            .arg(&root)
+            .args(["list", "--json"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("listed with \"invalid\": true"),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let all = list(&[]);
+    let items = all.as_array().unwrap();
+    assert_eq!(items.len(), 7);
+    assert!(items[..6].iter().all(|i| i["invalid"] == false));
+    let pds = &items[6];
+    assert_eq!(pds["invalid"], true);
+    assert_eq!(
+        (pds["name"].as_str(), pds["org"].as_str()),
+        (Some("pds"), Some("bluesky-social"))
+    );
+    assert_eq!(pds["tier"], 1);
+    let errors = pds["errors"].as_array().unwrap();
+    assert!(!errors.is_empty());
+    assert!(errors[0]["line"].as_u64().unwrap() > 0, "{pds}");
+    assert!(
+        errors[0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("pds/package.toml")
+    );
+    // The same selection as the valid ones.
+    assert!(
+        list(&["--tier", "2"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["invalid"] == false)
+    );
+    assert_eq!(
+        list(&["--filter", "pds"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["invalid"] == true)
+            .count(),
+        1
+    );
+    // `atwb check` is unchanged: every problem, exit 1.
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_atwb"))
+        .arg("--catalog")
+        .arg(&root)
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(1));
+}
