@@ -181,7 +181,7 @@ fn e_on_an_invalid_row_opens_its_first_error_and_offers_to_edit_again() {
     assert!(
         app.notice
             .as_ref()
-            .is_some_and(|n| n.text.ends_with(": loaded"))
+            .is_some_and(|n| n.text.ends_with(": loads again"))
     );
     // Declining the prompt leaves the ⚠ row selected.
     std::fs::write(&file, text).unwrap();

@@ -168,6 +168,8 @@ fn edit_problem(app: &mut App, at: usize) -> Vec<Command> {
 /// cannot settle). After `$EDITOR`, a file that still has errors is offered for another edit.
 pub(super) fn on_catalog_reloaded(app: &mut App, loaded: Loaded) -> Vec<Command> {
     let names_before = app.package_names();
+    let invalid_before: Vec<String> = app.invalid.iter().map(|i| i.name.clone()).collect();
+    let invalid_dirs_before: Vec<PathBuf> = app.invalid.iter().map(|i| i.dir.clone()).collect();
     app.replace_catalog(loaded);
     keep_selection_visible(app);
     let edited = app.editing.take();
@@ -188,9 +190,15 @@ pub(super) fn on_catalog_reloaded(app: &mut App, loaded: Loaded) -> Vec<Command>
         app.notify(message.clone(), true);
         app.overlays.push(Overlay::Confirm { message, on_yes });
     } else if let Some(file) = edited {
-        app.notify(format!("{}: loaded", view::shown(app, &file)), false);
+        // Only news is worth a message: a file that had errors loads again.
+        let dir = file.parent().map(Path::to_path_buf);
+        let fixed = invalid_dirs_before.iter().any(|d| Some(d) == dir.as_ref());
+        if fixed {
+            app.notify(format!("{}: loads again", view::shown(app, &file)), false);
+        }
     } else {
-        app.notify(reload_summary(app), !app.problems.is_empty());
+        let text = reload_summary(app, &names_before, &invalid_before);
+        app.notify(text, !app.problems.is_empty());
     }
     // Packages that appeared (a fixed file) have no status yet; staleness may have changed.
     let mut names = app.package_names();
@@ -202,23 +210,66 @@ pub(super) fn on_catalog_reloaded(app: &mut App, loaded: Loaded) -> Vec<Command>
     }
 }
 
-fn reload_summary(app: &App) -> String {
-    let n = app.catalog.packages.len();
-    match app.invalid.len() {
-        0 => format!("catalog reloaded: {n} packages"),
-        k => format!(
-            "catalog reloaded: {n} packages, {k} invalid ({} lists the problems)",
+/// `catalog reloaded: 7 packages · loads again: slingshot · now invalid: goat (! lists ...)`.
+fn reload_summary(app: &App, valid_before: &[String], invalid_before: &[String]) -> String {
+    let mut parts = vec![format!(
+        "catalog reloaded: {} packages",
+        app.catalog.packages.len()
+    )];
+    let fixed: Vec<&str> = app
+        .catalog
+        .packages
+        .iter()
+        .filter(|p| invalid_before.contains(&p.name))
+        .map(|p| p.name.as_str())
+        .collect();
+    if !fixed.is_empty() {
+        parts.push(format!("loads again: {}", fixed.join(", ")));
+    }
+    let broken: Vec<&str> = app
+        .invalid
+        .iter()
+        .filter(|i| valid_before.contains(&i.name))
+        .map(|i| i.name.as_str())
+        .collect();
+    if !broken.is_empty() {
+        parts.push(format!("now invalid: {}", broken.join(", ")));
+    }
+    if !app.invalid.is_empty() {
+        parts.push(format!(
+            "{} invalid ({} lists the problems)",
+            app.invalid.len(),
             app.keymap
                 .hint(crate::tui::keymap::View::Main, Action::Problems)
                 .unwrap_or_else(|| "atwb check".into())
-        ),
+        ));
     }
+    parts.join(" · ")
 }
 
 /// A package folder read again after its files changed on disk: put in place (selection and
 /// scroll kept) and marked stale when it was built, or the whole catalog reloaded when a
 /// catalog-wide rule is involved.
 pub(super) fn on_package_reloaded(app: &mut App, dir: &Path, result: Reloaded) -> Vec<Command> {
+    // Already shown as it is on disk (atwb's own write, or the reload after `$EDITOR` came
+    // first): nothing to say.
+    let unchanged = match &result {
+        Reloaded::Valid(p) => app.catalog.packages.iter().any(|q| q == &**p),
+        Reloaded::Invalid(i) => app.invalid.iter().any(|j| j == i),
+        Reloaded::Gone => {
+            !app.catalog.packages.iter().any(|p| p.dir == dir)
+                && !app.invalid.iter().any(|i| i.dir == dir)
+        }
+        Reloaded::NeedsFullLoad => false,
+    };
+    if unchanged {
+        app.dirty = false;
+        // A comment may have changed: the build's fingerprint (staleness) still follows it.
+        return match result {
+            Reloaded::Valid(p) => vec![Command::RefreshStatus(vec![p.name])],
+            _ => Vec::new(),
+        };
+    }
     let text = match &result {
         Reloaded::Valid(p) => format!("{}: changed on disk, reloaded", p.name),
         Reloaded::Invalid(i) => format!(
