@@ -114,7 +114,7 @@ fn a_broken_file_at_start_up_is_a_row_not_dropped() {
         ("pds", "bluesky-social")
     );
     assert_eq!(
-        pds.tier.map(|t| t.number()),
+        pds.tier.map(atwb::catalog::Tier::number),
         Some(1),
         "tier read from the broken file"
     );

@@ -48,7 +48,7 @@ impl crate::search::Searchable for InvalidPackage {
     fn org(&self) -> &str {
         &self.org
     }
-    fn description(&self) -> &str {
+    fn description(&self) -> &'static str {
         ""
     }
     fn services(&self) -> impl Iterator<Item = &str> {
@@ -65,7 +65,7 @@ pub fn lenient_placement(text: &str) -> (Option<Tier>, Option<Category>) {
         let table = doc.table();
         let tier = table
             .get("tier")
-            .and_then(|v| v.as_i64())
+            .and_then(toml_spanner::Item::as_i64)
             .and_then(|n| u8::try_from(n).ok())
             .and_then(|n| Tier::try_from(n).ok());
         let category = table

@@ -20,7 +20,7 @@ use super::action::Feedback;
 /// Quiet time after the last event before a package is read again.
 pub const DEBOUNCE: Duration = Duration::from_millis(200);
 /// Longest wait under a stream of events.
-pub const MAX_DELAY: Duration = Duration::from_millis(1000);
+pub const MAX_DELAY: Duration = Duration::from_secs(1);
 
 /// What one changed path asks for.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -64,7 +64,7 @@ pub fn classify(root: &Path, relative: &Path) -> Option<Change> {
 
 /// Whether an event may change a file's content or a folder's entries (opening and reading a
 /// file, which the loader itself does, does not).
-fn changes_something(kind: &EventKind) -> bool {
+fn changes_something(kind: EventKind) -> bool {
     match kind {
         EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
         EventKind::Access(_) => false,
@@ -114,7 +114,7 @@ fn debounce_loop(
         };
         let timed_out = matches!(event, Err(RecvTimeoutError::Timeout));
         match event {
-            Ok(Ok(event)) if changes_something(&event.kind) => {
+            Ok(Ok(event)) if changes_something(event.kind) => {
                 let changes = event.paths.iter().filter_map(|p| {
                     let relative = p.strip_prefix(real).ok()?;
                     classify(root, relative)
@@ -163,13 +163,13 @@ fn reload(root: &Path, changes: BTreeSet<Change>, feedback: &UnboundedSender<Fee
                 };
                 feedback
                     .send(Feedback::FileChangedOnDisk(dir.join("package.toml")))
-                    .and_then(|()| {
-                        feedback.send(Feedback::PackageReloaded {
+                    .is_ok()
+                    && feedback
+                        .send(Feedback::PackageReloaded {
                             dir: dir.clone(),
                             result,
                         })
-                    })
-                    .is_ok()
+                        .is_ok()
             }
             Change::Lib => feedback.send(Feedback::LibChanged).is_ok(),
             Change::Catalog => true,

@@ -123,28 +123,7 @@ fn row_line(app: &App, row: &Row, selected: bool, focused: bool, width: u16) -> 
             }));
             spans
         }
-        Row::Unplaced { count, expanded } => vec![Span::styled(
-            format!(
-                "{} {} Not loaded · tier unknown ({count})",
-                arrow(app, *expanded),
-                t.glyphs.warning
-            ),
-            base,
-        )],
-        Row::Invalid { index } => {
-            let p = &app.invalid[*index];
-            // Without a tier it has no org line above it: the org goes with the name.
-            let (indent, name) = match p.tier {
-                Some(_) => ("    ", p.name.clone()),
-                None => ("  ", format!("{}/{}", p.org, p.name)),
-            };
-            vec![
-                Span::raw(indent),
-                Span::styled(t.glyphs.warning, t.invalid),
-                Span::raw(" "),
-                Span::styled(name, t.invalid),
-            ]
-        }
+        Row::Unplaced { .. } | Row::Invalid { .. } => invalid_spans(app, row),
         Row::Package { index } => {
             let p = &app.catalog.packages[*index];
             let status = app.status(*index);
@@ -188,6 +167,36 @@ fn group_counts(app: &App, members: impl Iterator<Item = usize>) -> Vec<Span<'st
             )
         })
         .collect()
+}
+
+/// The `⚠` rows: an invalid package, and the group of those whose tier is unknown.
+fn invalid_spans(app: &App, row: &Row) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    match row {
+        Row::Unplaced { count, expanded } => vec![Span::styled(
+            format!(
+                "{} {} Not loaded · tier unknown ({count})",
+                arrow(app, *expanded),
+                t.glyphs.warning
+            ),
+            t.tier_header,
+        )],
+        Row::Invalid { index } => {
+            let p = &app.invalid[*index];
+            // Without a tier it has no org line above it: the org goes with the name.
+            let (indent, name) = match p.tier {
+                Some(_) => ("    ", p.name.clone()),
+                None => ("  ", format!("{}/{}", p.org, p.name)),
+            };
+            vec![
+                Span::raw(indent),
+                Span::styled(t.glyphs.warning, t.invalid),
+                Span::raw(" "),
+                Span::styled(name, t.invalid),
+            ]
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// ` ⚠1` after a group holding invalid packages.
