@@ -254,8 +254,9 @@ pub enum Feedback {
         dir: PathBuf,
         result: crate::catalog::Reloaded,
     },
-    /// A package file changed on disk (a form open on it must not overwrite the change).
-    FileChangedOnDisk(PathBuf),
+    /// A package file changed on disk (the watcher saw it): a form open on it must not
+    /// overwrite that change.
+    PackageFileChanged(PathBuf),
     /// Files under the catalog's `lib/` changed: every package's build may be stale.
     LibChanged,
     Notice(super::app::Notice),

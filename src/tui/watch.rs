@@ -162,7 +162,7 @@ fn reload(root: &Path, changes: BTreeSet<Change>, feedback: &UnboundedSender<Fee
                     }
                 };
                 feedback
-                    .send(Feedback::FileChangedOnDisk(dir.join("package.toml")))
+                    .send(Feedback::PackageFileChanged(dir.join("package.toml")))
                     .is_ok()
                     && feedback
                         .send(Feedback::PackageReloaded {

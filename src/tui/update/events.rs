@@ -170,7 +170,7 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
             return problems::on_package_reloaded(app, &dir, result);
         }
         // A form open on this file shows the conflict; nothing else depends on it.
-        Feedback::FileChangedOnDisk(_) => app.dirty = false,
+        Feedback::PackageFileChanged(_) => app.dirty = false,
         Feedback::LibChanged => return problems::on_lib_changed(app),
         // Through `notify`, so the message history keeps it.
         Feedback::Notice(n) => app.notify(n.text, n.error),
