@@ -369,3 +369,66 @@ fn the_message_history_keeps_the_last_200_whole() {
         "from the runtime"
     );
 }
+
+#[test]
+fn after_a_hash_fix_the_log_header_and_the_status_counts_follow() {
+    use atwb::jobs::spec::FailureSummary;
+    use atwb::tui::action::LogSource;
+    use atwb::tui::logview::LogView;
+    let (_dir, root) = catalog();
+    let mut app = app_of(&root, 30);
+    let failure = FailureSummary {
+        class: "hash_mismatch".into(),
+        first_line: "hash mismatch in fixed-output derivation".into(),
+        hash_mismatch: Some(atwb::nix::failure_summary::HashMismatchInfo {
+            drv_path: "/nix/store/x-pds.drv".into(),
+            specified: "sha256-AAAA".into(),
+            got: "sha256-BBBB".into(),
+            confirmed: true,
+        }),
+    };
+    let mut view = LogView::new(
+        LogSource::File(PathBuf::from("/state/pds.log")),
+        "pds".into(),
+        Some("pds".into()),
+        false,
+    );
+    view.failure = Some(failure);
+    app.overlays.push(Overlay::Log(Box::new(view)));
+    let draw = |app: &App| -> String {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();
+        t.draw(|f| atwb::tui::views::draw(f, app)).unwrap();
+        t.backend()
+            .buffer()
+            .content
+            .iter()
+            .map(ratatui::buffer::Cell::symbol)
+            .collect()
+    };
+    assert!(draw(&app).contains("f writes it into package.toml"));
+    let commands = on_feedback(
+        &mut app,
+        Feedback::HashFixed {
+            package: "pds".into(),
+            result: Ok(atwb::catalog::edit::FixReport {
+                field: atwb::catalog::edit::HashField::SourceHash,
+                old: "sha256-AAAA".into(),
+                new: "sha256-BBBB".into(),
+                files: vec![file_of(&root, "bluesky-social", "pds")],
+            }),
+        },
+    );
+    // The counts come from the store again (the fixed package is stale until rebuilt).
+    assert_eq!(commands, vec![Command::RefreshStatus(vec!["pds".into()])]);
+    // Under the rebuild question, the log's header no longer offers the fix.
+    app.overlays.pop();
+    let screen = draw(&app);
+    assert!(
+        screen.contains("wrote source.hash = sha256-BBBB"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("f writes it into package.toml"),
+        "{screen}"
+    );
+}
