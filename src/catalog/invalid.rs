@@ -60,8 +60,11 @@ impl crate::search::Searchable for InvalidPackage {
 /// parses, else from a plain `tier = N` / `category = "..."` line above the first table (a
 /// syntax error further down must not hide where the package belongs in the tree).
 pub fn lenient_placement(text: &str) -> (Option<Tier>, Option<Category>) {
+    // The parser recurses per nesting level: a hostile file is bounded first, as the validator
+    // bounds it (too deep: only the plain lines are read).
+    let parseable = super::validate::depth::value_nesting(text).is_none();
     let arena = toml_spanner::Arena::new();
-    if let Ok(doc) = toml_spanner::parse(text, &arena) {
+    if parseable && let Ok(doc) = toml_spanner::parse(text, &arena) {
         let table = doc.table();
         let tier = table
             .get("tier")
@@ -120,5 +123,12 @@ mod tests {
         assert_eq!(lenient_placement("tier = 7\n"), (None, None));
         assert_eq!(lenient_placement("[x]\ntier = 1\n= broken"), (None, None));
         assert_eq!(lenient_placement(""), (None, None));
+        // Nesting deep enough to overflow the parser's stack is not parsed.
+        let deep = format!(
+            "tier = 2\nx = {}{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert_eq!(lenient_placement(&deep), (Some(Tier::Ecosystem), None));
     }
 }

@@ -7,7 +7,9 @@
 //! Builds: `b` builds the selected package (on a tier or org line: every package shown
 //! in it), `B` everything the filter shows, `t` runs its tests, `J` opens the jobs view, `c`
 //! cancels, `f` writes a hash mismatch's `got:` hash and offers a rebuild, `E` opens package.toml
-//! in `$EDITOR`, `O` opens a saved internal-json log. The log of the selected package's running or
+//! in `$EDITOR` (a `⚠` package, one whose file did not load, at its first error's line, and
+//! again while it still has errors), `O` opens a saved internal-json log, `!` lists every problem,
+//! `M` the message history, `ctrl-r` reloads; changes on disk reload their package (`watch`). The log of the selected package's running or
 //! last job opens with `L`, or with Enter when the package has one (Enter on a group, or on a
 //! package without a log, still opens / closes the group or focuses the detail). `l` stays
 //! "expand" as in the tree's vim keys. The runtime owns the job engine; `update` only returns

@@ -285,6 +285,29 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_link_out_of_the_catalog_is_not_watched() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("catalog");
+        let inside = root.join("pkgs/acme/demo");
+        std::fs::create_dir_all(&inside).unwrap();
+        let outside = dir.path().join("elsewhere");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("pkgs/acme/linked")).unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let _watcher = start(&root, tx).unwrap();
+        std::fs::write(outside.join("package.toml"), "name = \"linked\"\n").unwrap();
+        std::thread::sleep(DEBOUNCE * 3);
+        assert!(rx.try_recv().is_err(), "a write behind the link was seen");
+        // The watch itself works: a write inside is seen.
+        std::fs::write(inside.join("package.toml"), "name = \"demo\"\n").unwrap();
+        let got = wait_for(&mut rx, |f| matches!(f, Feedback::PackageReloaded { .. }));
+        assert!(
+            matches!(&got, Some(Feedback::PackageReloaded { dir, .. }) if dir == &inside),
+            "{got:?}"
+        );
+    }
+
     fn first_fixture_package(fixture: &Path) -> String {
         let mut files: Vec<PathBuf> = walk(&fixture.join("pkgs"));
         files.sort();
