@@ -134,6 +134,12 @@ fn a_broken_file_at_start_up_is_a_row_not_dropped() {
         "the org counts it"
     );
     assert_eq!(app.diagnostics, 1);
+    // Building it says why not.
+    let mut b = app.clone();
+    b.selected = at;
+    assert!(update(&mut b, Action::Build).is_empty());
+    let n = b.notice.clone().unwrap();
+    assert!(n.error && n.text.starts_with("pds does not load"), "{n:?}");
     // The tier filter and the search find it like a valid package.
     let mut a = app.clone();
     update(&mut a, Action::FilterTier2);

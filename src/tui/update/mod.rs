@@ -55,7 +55,7 @@ fn apply(app: &mut App, action: Action) -> Vec<Command> {
         }
         _ if !app.overlays.is_empty() => return overlay_action(app, action),
         _ if app.mode == Mode::Normal => {
-            match builds::main_action(app, action).or_else(|| problems::main_action(app, action)) {
+            match problems::main_action(app, action).or_else(|| builds::main_action(app, action)) {
                 Some(commands) => return commands,
                 None => main::navigation(app, action),
             }

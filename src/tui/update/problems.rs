@@ -14,6 +14,20 @@ use super::main::keep_selection_visible;
 
 /// Main-view actions of this file; None for the others.
 pub(super) fn main_action(app: &mut App, action: Action) -> Option<Vec<Command>> {
+    if let Some(p) = app.selected_invalid()
+        && matches!(action, Action::Build | Action::Test | Action::FixHash)
+    {
+        let text = format!(
+            "{} does not load, so it cannot be built: fix {} first ({} edits it)",
+            p.name,
+            view::shown(app, &p.file),
+            app.keymap
+                .hint(crate::tui::keymap::View::Main, Action::OpenEditor)
+                .unwrap_or_else(|| "$EDITOR".into())
+        );
+        app.notify(text, true);
+        return Some(Vec::new());
+    }
     match action {
         Action::Problems => app.overlays.push(Overlay::Problems { selected: 0 }),
         Action::MessageHistory => app.overlays.push(Overlay::Messages { scroll: 0 }),
@@ -200,14 +214,9 @@ pub(super) fn on_catalog_reloaded(app: &mut App, loaded: Loaded) -> Vec<Command>
         let text = reload_summary(app, &names_before, &invalid_before);
         app.notify(text, !app.problems.is_empty());
     }
-    // Packages that appeared (a fixed file) have no status yet; staleness may have changed.
-    let mut names = app.package_names();
-    names.retain(|n| !names_before.contains(n));
-    if names.is_empty() {
-        Vec::new()
-    } else {
-        vec![Command::RefreshStatus(names)]
-    }
+    // Packages that appeared (a fixed file) have no status yet, and any file may have changed
+    // (staleness): the store is read again for all of them.
+    vec![Command::RefreshStatus(app.package_names())]
 }
 
 /// `catalog reloaded: 7 packages · loads again: slingshot · now invalid: goat (! lists ...)`.
