@@ -262,6 +262,7 @@ mod tests {
         };
         assert_eq!(d, pkg);
         assert!(waited >= DEBOUNCE, "debounced: {waited:?}");
+        println!("write to reload event: {waited:?}");
         let crate::catalog::Reloaded::Invalid(invalid) = result else {
             panic!("the broken file must come back invalid: {result:?}");
         };
