@@ -77,13 +77,21 @@ fn hanging_lines(app: &App) -> Vec<Hanging> {
         Some(Row::Org {
             tier, org, count, ..
         }) => {
-            let names: Vec<&str> = app
+            let mut names: Vec<String> = app
                 .shown
                 .iter()
                 .map(|&i| &app.catalog.packages[i])
                 .filter(|p| p.tier == *tier && &p.org == org)
-                .map(|p| p.name.as_str())
+                .map(|p| p.name.clone())
                 .collect();
+            // The group's count includes its packages that did not load.
+            names.extend(
+                app.shown_invalid
+                    .iter()
+                    .map(|&i| &app.invalid[i])
+                    .filter(|p| p.tier == Some(*tier) && &p.org == org)
+                    .map(|p| format!("{} {}", t.glyphs.warning, p.name)),
+            );
             vec![
                 Hanging::new(
                     Line::from(format!("{org} · tier {}", tier.number())).style(t.heading),
