@@ -840,6 +840,10 @@ fn a_hardening_score_is_cached_by_the_catalog_content() {
         t.wait_all(&["hardening not scored (H)"]);
         assert!(!calls.exists(), "nix was started while browsing");
         t.key("H");
+        // The notice takes two lines of the status bar (wrapped, not cut): a key acknowledges
+        // it, so the detail's last lines (the score) are on screen again.
+        t.wait_text("scoring hardening");
+        t.key("Escape");
         let screen = t.wait_for("a hardening score", |s| score_of(s).is_some());
         t.key("q");
         t.wait_text("[exit 0]");
@@ -938,6 +942,88 @@ fn n_scaffolds_a_package_from_a_local_repository_into_the_tree() {
     );
     // The new package is the selection: its detail is shown.
     t.wait_text("wizrepo  wizards · tier 3");
+    t.key("q");
+    t.wait_text("[exit 0]");
+    t.assert_restored();
+}
+
+/// The edit loop never strands the user: `E` saves a typo, the package stays in the tree as a
+/// `⚠` row with its diagnostics, the offer to edit again opens the editor at the error's line,
+/// and a fix made from outside brings the package back without a restart.
+#[test]
+fn a_typo_saved_with_e_stays_visible_and_a_fix_from_outside_brings_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("catalog");
+    common::copy_dir(
+        &common::repo_root().join("tests/fixtures/tui-catalog"),
+        &catalog,
+    );
+    let file = catalog.join("pkgs/microcosm/slingshot/package.toml");
+    let original = std::fs::read_to_string(&file).unwrap();
+    // Named `vi`, so atwb passes it `+LINE`; the first call saves a typo, later ones nothing.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let editor = bin.join("vi");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nd=$(dirname \"$0\")\necho \"$@\" >> \"$d/calls\"\nfor f; do :; done\n\
+         if [ \"$(wc -l < \"$d/calls\")\" -eq 1 ]; then sed -i 's/^description = /descripton = /' \"$f\"; fi\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let editor_var = quote(&editor);
+    let Some(t) = Tmux::start_in(&catalog, &[("EDITOR", &editor_var), ("VISUAL", "")], None) else {
+        return;
+    };
+    t.wait_all(&["◌ slingshot", "q quit"]);
+    t.key("/");
+    t.type_text("slingshot");
+    t.key("Enter");
+    t.wait_text("slingshot  microcosm · tier 1");
+    t.key("E");
+    t.wait_all(&["⚠ slingshot", "still has 1 error: edit again?", "y yes"]);
+    t.key("n");
+    t.wait_all(&[
+        "⚠ slingshot  microcosm · tier 1 · not loaded",
+        "pkgs/microcosm/slingshot/package.toml:6:1  descripton",
+        "hint: did you mean `description`?",
+        "⚠ 1 invalid (! problems)",
+    ]);
+    // The problems view lists it like `atwb check`.
+    t.key("!");
+    t.wait_all(&["Problems · 1 in 1 file", "unknown key `descripton`"]);
+    // `!` again closes it (an Escape followed at once by a key would read as alt-key).
+    t.key("!");
+    t.wait_text("q quit");
+    // Again, at the error's line; the editor leaves it broken, so the offer comes back.
+    t.key("E");
+    t.wait_text("still has 1 error: edit again?");
+    t.key("n");
+    let calls = std::fs::read_to_string(bin.join("calls")).unwrap();
+    let calls: Vec<&str> = calls.lines().collect();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(calls[0].ends_with("slingshot/package.toml") && !calls[0].starts_with('+'));
+    assert!(
+        calls[1].starts_with("+6 ") && calls[1].ends_with("slingshot/package.toml"),
+        "{calls:?}"
+    );
+    // Fixed from outside (another editor: a temporary file renamed over it).
+    let tmp = file.with_file_name(".package.toml.new");
+    std::fs::write(&tmp, &original).unwrap();
+    std::fs::rename(&tmp, &file).unwrap();
+    // slingshot shares its workspace with constellation: the whole catalog is read again.
+    t.wait_all(&[
+        "◌ slingshot",
+        "slingshot  microcosm · tier 1 · infrastructure",
+        "loads again: slingshot",
+    ]);
+    let screen = t.capture();
+    assert!(!screen.contains("⚠"), "{screen}");
+    // The message history keeps what happened.
+    t.key("M");
+    t.wait_all(&["Messages · last", "still has 1 error: edit again?"]);
+    t.key("M");
+    t.wait_text("q quit");
     t.key("q");
     t.wait_text("[exit 0]");
     t.assert_restored();

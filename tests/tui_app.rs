@@ -495,7 +495,7 @@ fn invalid_packages_are_counted_in_the_status_bar() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(screen.contains("7/7 shown"), "{screen}");
-    assert!(screen.contains("⚠ 1 invalid (atwb check)"), "{screen}");
+    assert!(screen.contains("⚠ 1 invalid (! problems)"), "{screen}");
 }
 
 #[test]
@@ -1162,7 +1162,13 @@ mod jobs {
         );
         update(&mut a, Action::CloseOverlay);
         let cmds = update(&mut a, Action::OpenEditor);
-        let [Command::OpenEditor(path)] = cmds.as_slice() else {
+        let [
+            Command::OpenEditor {
+                file: path,
+                line: None,
+            },
+        ] = cmds.as_slice()
+        else {
             panic!("{cmds:?}")
         };
         assert!(

@@ -4,18 +4,26 @@
 use std::path::{Path, PathBuf};
 
 use super::diagnostic::Diagnostic;
+use super::invalid::InvalidPackage;
 use super::model::{Catalog, Package};
 
 mod crosscheck;
 pub use crosscheck::service_clash;
 pub mod files;
+mod single;
 mod walk;
+
+pub use single::{Reloaded, load_package, replaces_exactly};
 
 /// The loaded catalog (valid packages only) plus every problem found.
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
     pub catalog: Catalog,
+    /// Every problem, sorted by file, line and column (what `atwb check` prints).
     pub diagnostics: Vec<Diagnostic>,
+    /// The package folders that did not load, with their own diagnostics, in tree order
+    /// ([`invalid_order`]).
+    pub invalid: Vec<InvalidPackage>,
 }
 
 /// A failure that prevents loading at all (the directory is missing or unreadable).
@@ -56,6 +64,11 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
     }
     let (dirs, mut diagnostics) = walk::package_dirs(&catalog_root, &pkgs)?;
     let mut checked = walk::check_all(&catalog_root, &dirs);
+    // What each file's own check found, to tell the catalog-wide diagnostics added below.
+    let local: Vec<usize> = checked
+        .iter()
+        .map(|c| c.checked.diagnostics.len())
+        .collect();
     crosscheck::duplicate_names(&mut checked, &catalog_root);
     crosscheck::service_names(&mut checked, &catalog_root);
     crosscheck::workspaces(&mut checked, &catalog_root);
@@ -70,19 +83,38 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
     }
 
     let mut packages = Vec::with_capacity(checked.len());
-    for c in checked {
+    let mut invalid = Vec::new();
+    for (c, local) in checked.into_iter().zip(local) {
+        if c.checked.package.is_none() {
+            invalid.push(single::invalid_entry(&c, local));
+        }
         diagnostics.extend(c.checked.diagnostics);
         packages.extend(c.checked.package);
     }
     let packages = sorted_packages(packages);
-    diagnostics.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    sort_diagnostics(&mut diagnostics);
+    invalid.sort_by(invalid_order);
     Ok(Loaded {
         catalog: Catalog {
             root: root.to_path_buf(),
             packages,
         },
         diagnostics,
+        invalid,
     })
+}
+
+/// By file, line and column, as `atwb check` prints them.
+pub fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+}
+
+/// Tree order of invalid packages: (tier, org, name) like the valid ones, unknown tiers last.
+pub fn invalid_order(a: &InvalidPackage, b: &InvalidPackage) -> std::cmp::Ordering {
+    fn key(i: &InvalidPackage) -> (bool, Option<super::model::Tier>, &str, &str) {
+        (i.tier.is_none(), i.tier, &i.org, &i.name)
+    }
+    key(a).cmp(&key(b))
 }
 
 /// Packages in (tier, org, name) order. A `Package` is large; sorting indices and then moving each

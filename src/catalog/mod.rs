@@ -3,6 +3,8 @@
 pub mod diagnostic;
 pub mod edit;
 pub mod fields;
+
+pub mod invalid;
 pub mod load;
 pub mod model;
 pub mod position;
@@ -10,5 +12,6 @@ pub mod toolchains;
 pub mod validate;
 
 pub use diagnostic::Diagnostic;
-pub use load::{LoadError, Loaded, load};
+pub use invalid::InvalidPackage;
+pub use load::{LoadError, Loaded, Reloaded, load, load_package, replaces_exactly};
 pub use model::*;

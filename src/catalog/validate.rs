@@ -2,7 +2,7 @@
 //! [`Diagnostic`]; reading goes on after a problem so one run reports all of them. Rules that need
 //! the whole catalog (duplicate names, workspace groups) live in `load/crosscheck.rs`.
 
-mod depth;
+pub(crate) mod depth;
 mod doc;
 mod nix_toml;
 pub(crate) mod rules;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::output::{Mode, load_catalog, shown_path, with_stdout};
-use crate::catalog::{DepsHash, Package, Tier};
+use crate::catalog::{DepsHash, InvalidPackage, Package, Tier};
 use crate::search::did_you_mean;
 
 #[derive(Debug, Args)]
@@ -51,6 +51,63 @@ struct ListItem<'a> {
     /// The design's `meta.atproto.services` roles (pds, relay, ...).
     roles: &'a [String],
     dir: String,
+    /// False: the package loads (invalid ones are [`InvalidItem`]s).
+    invalid: bool,
+}
+
+/// One package of `atwb list --json` whose file does not load: what its path (and a lenient
+/// read of the file) says, and why it does not load (`atwb check` prints the hints too).
+#[derive(Serialize)]
+struct InvalidItem<'a> {
+    name: &'a str,
+    org: &'a str,
+    tier: Option<Tier>,
+    category: Option<&'static str>,
+    dir: String,
+    /// Always true.
+    invalid: bool,
+    errors: Vec<InvalidError<'a>>,
+}
+
+#[derive(Serialize)]
+struct InvalidError<'a> {
+    file: String,
+    line: usize,
+    column: usize,
+    field: &'a str,
+    message: &'a str,
+}
+
+impl<'a> From<&'a InvalidPackage> for InvalidItem<'a> {
+    fn from(p: &'a InvalidPackage) -> Self {
+        InvalidItem {
+            name: &p.name,
+            org: &p.org,
+            tier: p.tier,
+            category: p.category.map(crate::catalog::Category::as_str),
+            dir: shown_path(&p.dir),
+            invalid: true,
+            errors: p
+                .diagnostics
+                .iter()
+                .map(|d| InvalidError {
+                    file: shown_path(&d.file),
+                    line: d.line,
+                    column: d.column,
+                    field: &d.field,
+                    message: &d.message,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A row of `atwb list --json`.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Item<'a> {
+    Valid(ListItem<'a>),
+    Invalid(InvalidItem<'a>),
 }
 
 impl<'a> From<&'a Package> for ListItem<'a> {
@@ -73,6 +130,7 @@ impl<'a> From<&'a Package> for ListItem<'a> {
             services: p.services.keys().map(String::as_str).collect(),
             roles: &p.atproto.services,
             dir: shown_path(&p.dir),
+            invalid: false,
         }
     }
 }
@@ -88,6 +146,7 @@ pub fn run(q: &ListArgs, root: &Path) -> Result<ExitCode> {
         .map_err(anyhow::Error::msg)?;
     if let Some(org) = q.org.as_deref()
         && !catalog.orgs().contains(&org)
+        && !loaded.invalid.iter().any(|i| i.org == org)
     {
         let hint = did_you_mean(org, catalog.orgs())
             .map(|m| format!("; did you mean `{m}`?"))
@@ -115,20 +174,50 @@ pub fn run(q: &ListArgs, root: &Path) -> Result<ExitCode> {
             .iter()
             .map(|d| d.file.as_path())
             .collect();
+        let how = if q.json {
+            "are listed with \"invalid\": true"
+        } else {
+            "are not listed"
+        };
         eprintln!(
-            "atwb: {} package file(s) have errors and are not listed; run `atwb check`",
+            "atwb: {} package file(s) have errors and {how}; run `atwb check`",
             files.len()
         );
     }
+    let invalid = shown_invalid(&loaded.invalid, tier, q);
     with_stdout(Mode::of(q.json), |out| {
         if q.json {
-            let items: Vec<ListItem<'_>> = shown.iter().map(|p| ListItem::from(*p)).collect();
+            let items: Vec<Item<'_>> = shown
+                .iter()
+                .map(|p| Item::Valid(ListItem::from(*p)))
+                .chain(invalid.iter().map(|p| Item::Invalid(InvalidItem::from(*p))))
+                .collect();
             serde_json::to_writer_pretty(&mut *out, &items)?;
             return writeln!(out);
         }
         write_table(out, &shown)
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The invalid packages the same selection shows (a tier, when the file says one; the org; the
+/// fuzzy filter over folder and org), after the valid ones.
+fn shown_invalid<'a>(
+    invalid: &'a [InvalidPackage],
+    tier: Option<Tier>,
+    q: &ListArgs,
+) -> Vec<&'a InvalidPackage> {
+    let selected = |p: &&InvalidPackage| {
+        tier.is_none_or(|t| p.tier == Some(t)) && q.org.as_deref().is_none_or(|o| p.org == o)
+    };
+    match q.filter.as_deref() {
+        Some(query) => crate::search::rank(invalid, query)
+            .into_iter()
+            .map(|(i, _)| &invalid[i])
+            .filter(selected)
+            .collect(),
+        None => invalid.iter().filter(selected).collect(),
+    }
 }
 
 fn terminal_width() -> Option<usize> {

@@ -136,6 +136,15 @@ actions! {
         Confirm => "yes",
         /// Scaffold a new package from a repository path or URL (a wizard).
         NewPackage => "new package (wizard)",
+
+        /// Every diagnostic of the catalog, like `atwb check`.
+        Problems => "problems view",
+        /// Problems view: select the package of the selected diagnostic in the tree.
+        JumpToPackage => "go to the package",
+        /// The last status messages, whole, with their time.
+        MessageHistory => "message history",
+        /// Read every package file again.
+        ReloadCatalog => "reload the catalog",
     }
     runtime {
         /// Typed character while searching (or into a prompt).
@@ -181,8 +190,14 @@ pub enum Command {
     Submit(Vec<JobSpec>),
     Cancel(JobId),
     CancelAll,
-    /// Suspend the UI and edit this file in `$EDITOR`, then reload the catalog.
-    OpenEditor(PathBuf),
+    /// Suspend the UI and edit this file in `$EDITOR` (at `line` when the editor takes one),
+    /// then reload the catalog.
+    OpenEditor {
+        file: PathBuf,
+        line: Option<usize>,
+    },
+    /// Read the whole catalog again.
+    ReloadCatalog,
     /// Write the `got:` hash of `failure` into `package`'s package.toml.
     FixHash {
         package: String,
@@ -241,10 +256,18 @@ pub enum Feedback {
         package: String,
         result: Result<crate::catalog::edit::FixReport, String>,
     },
-    CatalogReloaded {
-        catalog: crate::catalog::Catalog,
-        invalid: usize,
+    /// The whole catalog, read again.
+    CatalogReloaded(Box<crate::catalog::Loaded>),
+    /// One package folder read again after its files changed on disk.
+    PackageReloaded {
+        dir: PathBuf,
+        result: crate::catalog::Reloaded,
     },
+    /// A package file changed on disk (the watcher saw it): a form open on it must not
+    /// overwrite that change.
+    PackageFileChanged(PathBuf),
+    /// Files under the catalog's `lib/` changed: every package's build may be stale.
+    LibChanged,
     Notice(super::app::Notice),
     /// The step detection of `source` has reached.
     WizardProgress {

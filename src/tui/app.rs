@@ -1,9 +1,10 @@
 //! The TUI's whole state. Views draw from it; only `update` changes it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::catalog::{Catalog, Category, Package, Tier};
+use crate::catalog::{Catalog, Category, Diagnostic, InvalidPackage, Package, Tier};
 use crate::jobs::{JobId, Outcome};
 use crate::search;
 
@@ -11,6 +12,7 @@ use super::action::Action;
 use super::jobs::JobTable;
 use super::keymap::{KeyMap, View};
 use super::logview::LogView;
+use super::messages::{Message, MessageLog};
 use super::theme::Theme;
 
 /// Which pane has the keyboard.
@@ -50,6 +52,16 @@ pub enum Overlay {
     },
     /// The new-package wizard.
     Wizard(Box<super::wizard::Wizard>),
+
+    /// Every diagnostic of the catalog, like `atwb check`.
+    Problems {
+        /// Index into `App::problems`.
+        selected: usize,
+    },
+    /// The last messages of the status bar, newest first.
+    Messages {
+        scroll: u16,
+    },
 }
 
 /// What a confirm dialog does when answered yes.
@@ -59,6 +71,8 @@ pub enum OnYes {
     QuitCancelling,
     /// Build these packages (after a hash fix).
     Rebuild(Vec<String>),
+    /// Open this file in `$EDITOR` again (it still has errors after an edit).
+    EditAgain { file: PathBuf, line: Option<usize> },
 }
 
 /// The hardening scores of the catalog's services. Computing them evaluates the catalog's Nix
@@ -89,6 +103,10 @@ pub enum NodeKey {
     Org(Tier, String),
     /// Index into `catalog.packages`.
     Package(usize),
+    /// Index into `App::invalid`.
+    Invalid(usize),
+    /// The group of invalid packages whose tier is unknown.
+    Unplaced,
 }
 
 /// One visible line of the tree.
@@ -108,6 +126,15 @@ pub enum Row {
     Package {
         index: usize,
     },
+    /// A package folder that did not load (`⚠`); index into `App::invalid`.
+    Invalid {
+        index: usize,
+    },
+    /// The invalid packages whose file does not say (readably) which tier they are.
+    Unplaced {
+        count: usize,
+        expanded: bool,
+    },
 }
 
 impl Row {
@@ -116,7 +143,9 @@ impl Row {
         match (self, key) {
             (Row::Tier { tier, .. }, NodeKey::Tier(t)) => tier == t,
             (Row::Org { tier, org, .. }, NodeKey::Org(t, o)) => tier == t && org == o,
-            (Row::Package { index }, NodeKey::Package(i)) => index == i,
+            (Row::Package { index }, NodeKey::Package(i))
+            | (Row::Invalid { index }, NodeKey::Invalid(i)) => index == i,
+            (Row::Unplaced { .. }, NodeKey::Unplaced) => true,
             _ => false,
         }
     }
@@ -126,6 +155,8 @@ impl Row {
             Row::Tier { tier, .. } => NodeKey::Tier(*tier),
             Row::Org { tier, org, .. } => NodeKey::Org(*tier, org.clone()),
             Row::Package { index } => NodeKey::Package(*index),
+            Row::Invalid { index } => NodeKey::Invalid(*index),
+            Row::Unplaced { .. } => NodeKey::Unplaced,
         }
     }
 }
@@ -189,6 +220,17 @@ pub struct App {
     pub catalog_label: String,
     /// Number of invalid `package.toml` files left out of the catalog (`atwb check` lists them).
     pub diagnostics: usize,
+    /// The package folders that did not load, in tree order; shown as `⚠` rows.
+    pub invalid: Vec<InvalidPackage>,
+    /// Every diagnostic of the catalog (the problems view), sorted like `atwb check`'s.
+    pub problems: Vec<Diagnostic>,
+    /// Derived: invalid packages passing the filter.
+    pub shown_invalid: Vec<usize>,
+    /// The file `$EDITOR` was opened on, until the reload after it tells whether it still has
+    /// errors (then the user is asked to edit again).
+    pub editing: Option<PathBuf>,
+    /// Every status message shown, with its time (the history view).
+    pub messages: MessageLog,
     pub keymap: KeyMap,
     /// Colours, styles and glyphs the views draw with.
     pub theme: Theme,
@@ -206,7 +248,7 @@ pub struct App {
     pub scores: HashMap<usize, i64>,
     /// The last query and every package it matched (before tier/category filters), so a longer
     /// query only re-ranks those (`search::rank_among`).
-    search_cache: Option<(String, Vec<usize>)>,
+    pub(crate) search_cache: Option<(String, Vec<usize>)>,
     /// Derived: the visible tree lines.
     pub rows: Vec<Row>,
     /// Index into `rows`.
@@ -250,6 +292,11 @@ impl App {
             catalog,
             catalog_label,
             diagnostics,
+            invalid: Vec::new(),
+            problems: Vec::new(),
+            shown_invalid: Vec::new(),
+            editing: None,
+            messages: MessageLog::default(),
             keymap,
             theme: Theme::default(),
             config_file: "~/.config/atwb/config.toml".to_owned(),
@@ -298,6 +345,8 @@ impl App {
             Some(Overlay::Jobs { .. }) => View::Jobs,
             Some(Overlay::Confirm { .. }) => View::Confirm,
             Some(Overlay::Prompt { .. } | Overlay::Wizard(_)) => View::Search,
+            Some(Overlay::Problems { .. }) => View::Problems,
+            Some(Overlay::Messages { .. }) => View::Messages,
             None if self.mode == Mode::Search => View::Search,
             None => View::Main,
         }
@@ -357,10 +406,13 @@ impl App {
 
     /// Shows `text` in the status bar until the next key press.
     pub fn notify(&mut self, text: impl Into<String>, error: bool) {
-        self.notice = Some(Notice {
-            text: text.into(),
+        let text = text.into();
+        self.messages.push(Message {
+            text: text.clone(),
             error,
+            unix: self.unix_now,
         });
+        self.notice = Some(Notice { text, error });
     }
 
     /// The hardening score of `service` as the detail pane shows it.
@@ -391,19 +443,15 @@ impl App {
         c
     }
 
-    /// Replace the catalog after an edit, keeping the selection on the same package.
-    pub fn replace_catalog(&mut self, catalog: Catalog, invalid: usize) {
-        let selected = self.selected_package().map(|p| p.name.clone());
-        self.catalog = catalog;
-        self.diagnostics = invalid;
+    /// Replace the catalog after a reload, keeping the selection on the same package folder
+    /// (also when it turned valid or invalid) and the scroll.
+    pub fn replace_catalog(&mut self, loaded: crate::catalog::Loaded) {
+        let selected = self.selected_dir();
+        self.catalog = loaded.catalog;
+        self.set_problems(loaded.invalid, loaded.diagnostics);
         self.search_cache = None;
         self.refilter();
-        if let Some(name) = selected
-            && let Some(i) = self.catalog.packages.iter().position(|p| p.name == name)
-            && let Some(pos) = self.rows.iter().position(|r| r.is(&NodeKey::Package(i)))
-        {
-            self.selected = pos;
-        }
+        self.select_dir(selected.as_deref());
     }
 
     /// Recomputes which packages are shown (after a filter change) and rebuilds the tree.
@@ -432,59 +480,8 @@ impl App {
                     && (!searching || self.scores.contains_key(&i))
             })
             .collect();
+        self.shown_invalid = self.invalid_passing_filter();
         self.rebuild_rows();
-    }
-
-    /// Rebuilds the tree lines from `shown` and `collapsed`, keeping the selection on the same node
-    /// when it is still visible.
-    pub fn rebuild_rows(&mut self) {
-        let previous = self.selected_row().map(Row::key);
-        let packages = &self.catalog.packages;
-        let mut rows = Vec::new();
-        let mut i = 0;
-        while i < self.shown.len() {
-            let tier = packages[self.shown[i]].tier;
-            let tier_end = i + self.shown[i..]
-                .iter()
-                .take_while(|&&p| packages[p].tier == tier)
-                .count();
-            let tier_open = !self.collapsed.contains(&NodeKey::Tier(tier));
-            rows.push(Row::Tier {
-                tier,
-                count: tier_end - i,
-                expanded: tier_open,
-            });
-            let mut j = i;
-            while j < tier_end {
-                let org = &packages[self.shown[j]].org;
-                let org_end = j + self.shown[j..tier_end]
-                    .iter()
-                    .take_while(|&&p| &packages[p].org == org)
-                    .count();
-                if tier_open {
-                    let org_open = !self.collapsed.contains(&NodeKey::Org(tier, org.clone()));
-                    rows.push(Row::Org {
-                        tier,
-                        org: org.clone(),
-                        count: org_end - j,
-                        expanded: org_open,
-                    });
-                    if org_open {
-                        rows.extend(
-                            self.shown[j..org_end]
-                                .iter()
-                                .map(|&index| Row::Package { index }),
-                        );
-                    }
-                }
-                j = org_end;
-            }
-            i = tier_end;
-        }
-        self.rows = rows;
-        self.selected = previous
-            .and_then(|key| self.rows.iter().position(|r| r.is(&key)))
-            .unwrap_or_else(|| self.selected.min(self.rows.len().saturating_sub(1)));
     }
 
     /// Selects the best search match (after the query changed).

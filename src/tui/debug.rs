@@ -26,9 +26,9 @@ pub fn first_frame(
     search: Option<&str>,
 ) -> Result<ExitCode> {
     let start = Instant::now();
-    let (catalog, invalid) = super::load_catalog(catalog_root)?;
+    let catalog = crate::catalog::load(catalog_root)?;
     let loaded = start.elapsed();
-    let mut app = super::build_app(catalog, invalid, catalog_root)?;
+    let mut app = super::build_app(catalog, catalog_root)?;
     update(&mut app, Action::Resize { width, height });
     let built = start.elapsed();
     let mut terminal = Terminal::new(TestBackend::new(width, height))?;
@@ -98,8 +98,7 @@ pub fn latency(catalog_root: &Path, opts: &LatencyOptions) -> Result<ExitCode> {
     use crate::jobs::{Engine, EngineConfig, JobSpec, StatusStore};
     use crate::nix::command::Installable;
 
-    let (catalog, invalid) = super::load_catalog(catalog_root)?;
-    let mut app = super::build_app(catalog, invalid, catalog_root)?;
+    let mut app = super::build_app(crate::catalog::load(catalog_root)?, catalog_root)?;
     let scratch = tempfile_dir()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -228,7 +227,7 @@ impl super::runtime::Screen for BenchScreen {
             },
         ))
     }
-    fn edit(&mut self, _path: &Path) -> Result<()> {
+    fn edit(&mut self, _path: &Path, _line: Option<usize>) -> Result<()> {
         anyhow::bail!("no editor in the benchmark")
     }
 }

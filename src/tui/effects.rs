@@ -276,7 +276,7 @@ fn expand_home(p: &Path) -> PathBuf {
     }
 }
 
-fn remembered_hardening(root: &Path, tx: &UnboundedSender<Feedback>) {
+pub(crate) fn remembered_hardening(root: &Path, tx: &UnboundedSender<Feedback>) {
     let h = match crate::nix::unit::remembered_scores(root) {
         Some(scores) => Hardening::Scores(scores),
         None => Hardening::NotScored,
@@ -284,18 +284,12 @@ fn remembered_hardening(root: &Path, tx: &UnboundedSender<Feedback>) {
     let _ = tx.send(Feedback::Hardening(h));
 }
 
-pub(super) fn reload_catalog(root: &Path, tx: &UnboundedSender<Feedback>) {
+pub(crate) fn reload_catalog(root: &Path, tx: &UnboundedSender<Feedback>) {
     // Scores of the old files no longer hold; those of the new ones may be cached.
     remembered_hardening(root, tx);
     match crate::catalog::load(root) {
         Ok(loaded) => {
-            let invalid: std::collections::BTreeSet<_> =
-                loaded.diagnostics.iter().map(|d| &d.file).collect();
-            let invalid = invalid.len();
-            let _ = tx.send(Feedback::CatalogReloaded {
-                catalog: loaded.catalog,
-                invalid,
-            });
+            let _ = tx.send(Feedback::CatalogReloaded(Box::new(loaded)));
         }
         Err(e) => {
             let _ = tx.send(Feedback::Notice(Notice {

@@ -25,16 +25,22 @@ pub enum View {
     Jobs,
     /// A yes/no question.
     Confirm,
+    /// The problems view (every diagnostic of the catalog).
+    Problems,
+    /// The message history.
+    Messages,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 8] = [
         View::Main,
         View::Search,
         View::Help,
         View::Log,
         View::Jobs,
         View::Confirm,
+        View::Problems,
+        View::Messages,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,6 +51,8 @@ impl View {
             View::Log => "log",
             View::Jobs => "jobs",
             View::Confirm => "confirm",
+            View::Problems => "problems",
+            View::Messages => "messages",
         }
     }
 }
@@ -247,6 +255,9 @@ const DEFAULTS: &[(View, &str, Action)] = &[
     (View::Main, "O", Action::OpenLogFile),
     (View::Main, "H", Action::ScoreHardening),
     (View::Main, "n", Action::NewPackage),
+    (View::Main, "!", Action::Problems),
+    (View::Main, "M", Action::MessageHistory),
+    (View::Main, "ctrl-r", Action::ReloadCatalog),
     (View::Search, "enter", Action::SearchConfirm),
     (View::Search, "esc", Action::SearchCancel),
     (View::Search, "backspace", Action::SearchBackspace),
@@ -314,6 +325,31 @@ const DEFAULTS: &[(View, &str, Action)] = &[
     (View::Confirm, "esc", Action::CloseOverlay),
     (View::Confirm, "q", Action::CloseOverlay),
     (View::Confirm, "ctrl-c", Action::ForceQuit),
+    (View::Problems, "esc", Action::CloseOverlay),
+    (View::Problems, "q", Action::CloseOverlay),
+    (View::Problems, "!", Action::CloseOverlay),
+    (View::Problems, "j", Action::MoveDown),
+    (View::Problems, "down", Action::MoveDown),
+    (View::Problems, "k", Action::MoveUp),
+    (View::Problems, "up", Action::MoveUp),
+    (View::Problems, "g", Action::Top),
+    (View::Problems, "G", Action::Bottom),
+    (View::Problems, "enter", Action::JumpToPackage),
+    (View::Problems, "E", Action::OpenEditor),
+    (View::Problems, "ctrl-r", Action::ReloadCatalog),
+    (View::Problems, "?", Action::Help),
+    (View::Problems, "ctrl-c", Action::ForceQuit),
+    (View::Messages, "esc", Action::CloseOverlay),
+    (View::Messages, "q", Action::CloseOverlay),
+    (View::Messages, "M", Action::CloseOverlay),
+    (View::Messages, "j", Action::MoveDown),
+    (View::Messages, "down", Action::MoveDown),
+    (View::Messages, "k", Action::MoveUp),
+    (View::Messages, "up", Action::MoveUp),
+    (View::Messages, "g", Action::Top),
+    (View::Messages, "G", Action::Bottom),
+    (View::Messages, "?", Action::Help),
+    (View::Messages, "ctrl-c", Action::ForceQuit),
 ];
 
 impl Default for KeyMap {

@@ -51,13 +51,14 @@ pub fn areas(app: &App) -> Areas {
         height: full.height.min(1),
         ..full
     };
+    let status_h = status_height(app);
     let status = Rect {
-        y: full.height.saturating_sub(1),
-        height: full.height.min(1),
+        y: full.height.saturating_sub(status_h),
+        height: status_h,
         ..full
     };
     let strip_h = strip_height(app.jobs.active_count(), full.height);
-    let body_h = full.height.saturating_sub(2 + strip_h);
+    let body_h = full.height.saturating_sub(1 + status_h + strip_h);
     let body = Rect::new(0, title.height, full.width, body_h);
     let jobs = (strip_h > 0).then(|| Rect::new(0, title.height + body_h, full.width, strip_h));
 
@@ -110,6 +111,24 @@ pub fn areas(app: &App) -> Areas {
         jobs,
         status,
     }
+}
+
+/// Lines of the status bar: one, or as many as the message needs to be read whole (at most
+/// `messages::MAX_STATUS_LINES`; never on a screen too short to keep 8 lines for the panes).
+pub fn status_height(app: &App) -> u16 {
+    let Some(n) = &app.notice else {
+        return app.height.min(1);
+    };
+    if app.height < 12 {
+        return app.height.min(1);
+    }
+    let lines = super::messages::status_lines(&n.text, notice_width(app)).len();
+    u16::try_from(lines).unwrap_or(1).max(1)
+}
+
+/// Columns a status message is wrapped to (one column of margin on the left).
+pub fn notice_width(app: &App) -> usize {
+    usize::from(app.width.saturating_sub(1).max(1))
 }
 
 /// The inside of a bordered block.

@@ -48,6 +48,9 @@ pub struct LogView {
     /// Display line to make current once the page holding it arrives (a match or the first
     /// error found beyond the window by a whole-log seek).
     pub pending_jump: Option<u64>,
+    /// The hash fix was written since this log was made (what it wrote): the header says so
+    /// instead of offering the fix again.
+    pub fixed: Option<String>,
 }
 
 impl LogView {
@@ -75,6 +78,7 @@ impl LogView {
             next_raw: 0,
             message: None,
             pending_jump: None,
+            fixed: None,
         }
     }
 

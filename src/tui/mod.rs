@@ -7,7 +7,9 @@
 //! Builds: `b` builds the selected package (on a tier or org line: every package shown
 //! in it), `B` everything the filter shows, `t` runs its tests, `J` opens the jobs view, `c`
 //! cancels, `f` writes a hash mismatch's `got:` hash and offers a rebuild, `E` opens package.toml
-//! in `$EDITOR`, `O` opens a saved internal-json log. The log of the selected package's running or
+//! in `$EDITOR` (a `⚠` package, one whose file did not load, at its first error's line, and
+//! again while it still has errors), `O` opens a saved internal-json log, `!` lists every problem,
+//! `M` the message history, `ctrl-r` reloads; changes on disk reload their package (`watch`). The log of the selected package's running or
 //! last job opens with `L`, or with Enter when the package has one (Enter on a group, or on a
 //! package without a log, still opens / closes the group or focuses the detail). `l` stays
 //! "expand" as in the tree's vim keys. The runtime owns the job engine; `update` only returns
@@ -26,11 +28,14 @@ pub mod action;
 pub(crate) mod ansi;
 pub mod app;
 pub(crate) mod debug;
+pub mod editor;
 pub mod effects;
+pub(crate) mod entries;
 pub(crate) mod jobs;
 pub mod keymap;
 pub mod layout;
 pub mod logview;
+pub mod messages;
 pub mod runtime;
 pub(crate) mod theme;
 pub mod update;
@@ -38,6 +43,10 @@ pub mod views;
 pub mod wizard;
 mod wizard_effects;
 
+pub mod watch;
+
+#[cfg(test)]
+mod problems_tests;
 #[cfg(test)]
 mod tests;
 
@@ -56,29 +65,23 @@ use crate::paths;
 
 /// Loads the catalog and the keymap and builds the initial state, without touching the terminal.
 pub fn load_app(catalog_root: &Path) -> Result<App> {
-    let (catalog, invalid) = load_catalog(catalog_root)?;
-    build_app(catalog, invalid, catalog_root)
-}
-
-/// The valid packages and the number of invalid `package.toml` files.
-fn load_catalog(catalog_root: &Path) -> Result<(crate::catalog::Catalog, usize)> {
     let loaded = crate::catalog::load(catalog_root)
         .with_context(|| format!("loading the catalog at {}", catalog_root.display()))?;
-    // One broken file can produce several diagnostics; the status bar counts packages.
-    let invalid: std::collections::BTreeSet<_> =
-        loaded.diagnostics.iter().map(|d| &d.file).collect();
-    Ok((loaded.catalog, invalid.len()))
+    build_app(loaded, catalog_root)
 }
 
-/// Reads the config's keymap and theme and builds the state.
-fn build_app(catalog: crate::catalog::Catalog, invalid: usize, catalog_root: &Path) -> Result<App> {
+/// Reads the config's keymap and theme and builds the state. Package folders that did not load
+/// are kept as `⚠` rows, not dropped.
+fn build_app(loaded: crate::catalog::Loaded, catalog_root: &Path) -> Result<App> {
     let config_dir = paths::config_dir();
     let config = Config::load_from(&config_dir)?;
     let config_file = config_dir.join("config.toml");
     let theme = theme::Theme::load(&config, theme::Terminal::from_env())?;
     let mut keymap = KeyMap::with_overrides(&config.keys, &config_file)?;
     keymap.ascii = theme.glyphs.ascii;
-    let mut app = App::new(catalog, display_path(catalog_root), invalid, keymap);
+    let mut app = App::new(loaded.catalog, display_path(catalog_root), 0, keymap);
+    app.set_problems(loaded.invalid, loaded.diagnostics);
+    app.refilter();
     app.theme = theme;
     app.config_file = home_relative(&config_file);
     Ok(app)

@@ -134,6 +134,17 @@ pub fn run(mut app: App, catalog_root: PathBuf) -> Result<Option<i32>> {
     let jobs_rx = engine.subscribe();
     install_cancel_on_panic(engine.handle());
     let (tx, feedback_rx) = tokio::sync::mpsc::unbounded_channel();
+    // Changes on disk reload their package; kept alive until the loop ends.
+    let _watcher = match super::watch::start(&catalog_root, tx.clone()) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            let _ = tx.send(Feedback::Notice(Notice {
+                text: format!("not watching the catalog for changes ({e:#}); ctrl-r reloads it"),
+                error: true,
+            }));
+            None
+        }
+    };
     let effects = Effects::new(engine.handle(), store, catalog_root, flake, tx);
     let size = terminal.size().context("reading the terminal size")?;
     stamp_clock(&mut app);
@@ -254,8 +265,8 @@ const FRAME_BUDGET: Duration = Duration::from_millis(16);
 enum Flow {
     Continue,
     Quit,
-    /// Leave the terminal to `$EDITOR` for this file.
-    Edit(PathBuf),
+    /// Leave the terminal to `$EDITOR` for this file, at this line.
+    Edit(PathBuf, Option<usize>),
 }
 
 /// Terminal events, boxed so the loop also runs on synthetic events (`debug latency`).
@@ -266,8 +277,9 @@ pub trait Screen {
     fn draw(&mut self, app: &App) -> Result<()>;
     /// The terminal's events (called once).
     fn events(&mut self) -> Events;
-    /// Leave the terminal to `$EDITOR` for `path` and take it back.
-    fn edit(&mut self, path: &Path) -> Result<()>;
+    /// Leave the terminal to `$EDITOR` for `path` (at `line` when the editor takes one) and
+    /// take it back.
+    fn edit(&mut self, path: &Path, line: Option<usize>) -> Result<()>;
 }
 
 struct RealScreen<'a> {
@@ -288,10 +300,10 @@ impl Screen for RealScreen<'_> {
         Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
     }
 
-    fn edit(&mut self, path: &Path) -> Result<()> {
+    fn edit(&mut self, path: &Path, line: Option<usize>) -> Result<()> {
         // The editor must get every key: stop reading the terminal first.
         self.input.pause(true);
-        let result = edit(self.terminal, path);
+        let result = edit(self.terminal, path, line);
         self.input.pause(false);
         result
     }
@@ -448,22 +460,22 @@ pub async fn run_loop(
             match execute(app, effects, command) {
                 Flow::Continue => {}
                 Flow::Quit => return Ok(()),
-                Flow::Edit(path) => {
-                    let outcome = screen.edit(&path);
+                Flow::Edit(path, line) => {
+                    let outcome = screen.edit(&path, line);
                     app.dirty = true;
-                    match outcome {
-                        Ok(()) => {
-                            effects.reload_catalog();
-                            effects.refresh_statuses(app.package_names());
-                        }
-                        Err(e) => queue.extend(on_feedback(
+                    if let Err(e) = outcome {
+                        queue.extend(on_feedback(
                             app,
                             Feedback::Notice(Notice {
                                 text: format!("{e:#}"),
                                 error: true,
                             }),
-                        )),
+                        ));
                     }
+                    // Whatever the editor did, the file may have changed: the reload also
+                    // tells whether it still has errors (then the user is offered another go).
+                    effects.reload_catalog();
+                    effects.refresh_statuses(app.package_names());
                 }
             }
             while let Ok(fb) = feedback_rx.try_recv() {
@@ -483,7 +495,8 @@ fn execute(app: &App, effects: &Effects, command: Command) -> Flow {
         Command::CancelAll => {
             effects.engine.cancel_all();
         }
-        Command::OpenEditor(path) => return Flow::Edit(path),
+        Command::OpenEditor { file, line } => return Flow::Edit(file, line),
+        Command::ReloadCatalog => effects.reload_catalog(),
         Command::FixHash { package, failure } => effects.fix_hash(package, failure),
         Command::LoadLog { source, range } => effects.load_log(source, range),
         Command::SaveLog { source, name } => effects.save_log(source, name),
@@ -511,17 +524,13 @@ fn take_back(terminal: &mut DefaultTerminal) -> Result<()> {
 
 /// Suspends the UI, runs `$VISUAL` / `$EDITOR` (default `vi`) on `path`, and takes the terminal
 /// back, whatever the editor did.
-fn edit(terminal: &mut DefaultTerminal, path: &Path) -> Result<()> {
+fn edit(terminal: &mut DefaultTerminal, path: &Path, line: Option<usize>) -> Result<()> {
     restore();
-    let editor = ["VISUAL", "EDITOR"]
-        .into_iter()
-        .filter_map(|v| std::env::var(v).ok())
-        .find(|e| !e.trim().is_empty())
-        .unwrap_or_else(|| "vi".to_owned());
+    let editor = super::editor::editor_from_env();
     // Through the shell, so EDITOR may carry arguments (`code --wait`).
     let status = std::process::Command::new("sh")
         .arg("-c")
-        .arg(format!("{editor} \"$1\""))
+        .arg(super::editor::shell_command(&editor, line))
         .arg("atwb-editor")
         .arg(path)
         .status();

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::LoadError;
 use super::files::{self, CatalogRoot};
 use crate::catalog::diagnostic::Diagnostic;
-use crate::catalog::model::ExtraFiles;
+use crate::catalog::invalid::lenient_placement;
+use crate::catalog::model::{Category, ExtraFiles, Tier};
 use crate::catalog::position::line_column;
 use crate::catalog::validate::{self, Checked, PackageFile};
 
@@ -27,6 +28,12 @@ impl PackageDir {
 pub struct CheckedDir {
     pub file: PathBuf,
     pub folder: String,
+    pub org: String,
+    pub dir: PathBuf,
+    /// Where the package belongs in the tree: from the package, or read leniently from a file
+    /// that did not validate (so an invalid package still shows under its tier).
+    pub tier: Option<Tier>,
+    pub category: Option<Category>,
     pub checked: Checked,
 }
 
@@ -160,17 +167,26 @@ pub fn check_all(root: &CatalogRoot, dirs: &[PackageDir]) -> Vec<CheckedDir> {
     })
 }
 
-fn check_dir(root: &CatalogRoot, d: &PackageDir) -> CheckedDir {
+pub fn check_dir(root: &CatalogRoot, d: &PackageDir) -> CheckedDir {
     let file = d.file();
+    let mut placement = (None, None);
     let checked = match read_package_dir(root, d, &file) {
-        Ok((text, extra_files)) => validate::check(&PackageFile {
-            file: &file,
-            dir: &d.dir,
-            org: &d.org,
-            folder: &d.folder,
-            text: &text,
-            extra_files,
-        }),
+        Ok((text, extra_files)) => {
+            let checked = validate::check(&PackageFile {
+                file: &file,
+                dir: &d.dir,
+                org: &d.org,
+                folder: &d.folder,
+                text: &text,
+                extra_files,
+            });
+            placement = match &checked.package {
+                Some(p) => (Some(p.tier), Some(p.category)),
+                // Rare (only broken files): a second, lenient read for the tree.
+                None => lenient_placement(&text),
+            };
+            checked
+        }
         Err(diagnostics) => Checked {
             package: None,
             diagnostics,
@@ -180,6 +196,10 @@ fn check_dir(root: &CatalogRoot, d: &PackageDir) -> CheckedDir {
     CheckedDir {
         file,
         folder: d.folder.clone(),
+        org: d.org.clone(),
+        dir: d.dir.clone(),
+        tier: placement.0,
+        category: placement.1,
         checked,
     }
 }

@@ -41,14 +41,6 @@ pub(super) fn main_action(app: &mut App, action: Action) -> Option<Vec<Command>>
             log::open_package_log(app, false)
         }
         Action::FixHash => fix_selected(app),
-        Action::OpenEditor => {
-            if let Some(p) = app.selected_package() {
-                vec![Command::OpenEditor(p.dir.join("package.toml"))]
-            } else {
-                app.notify("select a package to edit", true);
-                Vec::new()
-            }
-        }
         Action::Jobs => {
             app.overlays.push(Overlay::Jobs { selected: 0 });
             Vec::new()
@@ -99,7 +91,7 @@ fn selected_packages(app: &App) -> Vec<String> {
         Some(Row::Org { tier, org, .. }) => {
             names(&|i| packages[i].tier == *tier && &packages[i].org == org)
         }
-        None => Vec::new(),
+        Some(Row::Invalid { .. } | Row::Unplaced { .. }) | None => Vec::new(),
     }
 }
 
@@ -213,10 +205,13 @@ pub(super) fn on_hash_fixed(
     app: &mut App,
     package: String,
     result: Result<crate::catalog::edit::FixReport, String>,
-) {
+) -> Vec<Command> {
     let report = match result {
         Ok(report) => report,
-        Err(e) => return app.notify(format!("{package}: hash not fixed: {e}"), true),
+        Err(e) => {
+            app.notify(format!("{package}: hash not fixed: {e}"), true);
+            return Vec::new();
+        }
     };
     let mut rebuild: Vec<String> = report
         .files
@@ -243,6 +238,21 @@ pub(super) fn on_hash_fixed(
             rebuild.join(", "),
             if rebuild.len() == 1 { "it" } else { "them" }
         ),
-        on_yes: OnYes::Rebuild(rebuild),
+        on_yes: OnYes::Rebuild(rebuild.clone()),
     });
+    // The header of an open log of these packages and the title bar's counts follow the fix
+    // (a fixed package is stale until rebuilt) without waiting for the next build.
+    let fixed = format!(
+        "wrote {} = {} into package.toml; stale until rebuilt",
+        report.field.as_str(),
+        report.new
+    );
+    for o in &mut app.overlays {
+        if let Overlay::Log(v) = o
+            && v.package.as_ref().is_some_and(|p| rebuild.contains(p))
+        {
+            v.fixed = Some(fixed.clone());
+        }
+    }
+    vec![Command::RefreshStatus(rebuild)]
 }

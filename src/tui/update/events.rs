@@ -11,7 +11,7 @@ use crate::tui::action::{Command, Feedback, LogSource};
 use crate::tui::app::{App, Overlay};
 use crate::tui::jobs::{JobPhase, JobView, short_duration};
 
-use super::{builds, log, main};
+use super::{builds, log, problems};
 
 /// Folds one engine event into the state. Log lines mark the frame dirty only when the log view
 /// showing them is on top, so a chatty build does not redraw an unrelated screen.
@@ -162,12 +162,6 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
             return log::on_sought(app, &source, seek, line);
         }
         Feedback::LogSaved { source, result } => log::on_saved(app, &source, &result),
-        Feedback::HashFixed { package, result } => builds::on_hash_fixed(app, package, result),
-        Feedback::CatalogReloaded { catalog, invalid } => {
-            app.replace_catalog(catalog, invalid);
-            super::wizard::select_written(app);
-            main::keep_selection_visible(app);
-        }
         Feedback::WizardProgress { source, step } => {
             super::wizard::on_progress(app, &source, step);
         }
@@ -175,7 +169,22 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
             super::wizard::on_detected(app, &source, result);
         }
         Feedback::WizardWritten(result) => super::wizard::on_written(app, result),
-        Feedback::Notice(n) => app.notice = Some(n),
+        Feedback::HashFixed { package, result } => {
+            return builds::on_hash_fixed(app, package, result);
+        }
+        Feedback::CatalogReloaded(loaded) => {
+            let commands = problems::on_catalog_reloaded(app, *loaded);
+            super::wizard::select_written(app);
+            return commands;
+        }
+        Feedback::PackageReloaded { dir, result } => {
+            return problems::on_package_reloaded(app, &dir, result);
+        }
+        // A form open on this file shows the conflict; nothing else depends on it.
+        Feedback::PackageFileChanged(_) => app.dirty = false,
+        Feedback::LibChanged => return problems::on_lib_changed(app),
+        // Through `notify`, so the message history keeps it.
+        Feedback::Notice(n) => app.notify(n.text, n.error),
     }
     Vec::new()
 }

@@ -118,11 +118,14 @@ fn expand(app: &mut App) {
         return;
     };
     match row {
-        Row::Package { .. } => app.focus = Pane::Detail,
+        Row::Package { .. } | Row::Invalid { .. } => app.focus = Pane::Detail,
         Row::Tier {
             expanded: false, ..
         }
         | Row::Org {
+            expanded: false, ..
+        }
+        | Row::Unplaced {
             expanded: false, ..
         } => toggle(app),
         // An open group: step into its first child, like a file tree.
@@ -139,7 +142,9 @@ fn collapse(app: &mut App) {
         return;
     };
     match row {
-        Row::Tier { expanded: true, .. } | Row::Org { expanded: true, .. } => toggle(app),
+        Row::Tier { expanded: true, .. }
+        | Row::Org { expanded: true, .. }
+        | Row::Unplaced { expanded: true, .. } => toggle(app),
         _ => select_parent(app),
     }
 }
@@ -149,8 +154,8 @@ fn toggle(app: &mut App) {
         return;
     };
     match row {
-        Row::Package { .. } => app.focus = Pane::Detail,
-        Row::Tier { expanded, .. } | Row::Org { expanded, .. } => {
+        Row::Package { .. } | Row::Invalid { .. } => app.focus = Pane::Detail,
+        Row::Tier { expanded, .. } | Row::Org { expanded, .. } | Row::Unplaced { expanded, .. } => {
             let key = row.key();
             if expanded {
                 app.collapsed.insert(key);
@@ -168,6 +173,13 @@ fn select_parent(app: &mut App) {
         Some(Row::Package { index }) => {
             let p = &app.catalog.packages[*index];
             NodeKey::Org(p.tier, p.org.clone())
+        }
+        Some(Row::Invalid { index }) => {
+            let p = &app.invalid[*index];
+            match p.tier {
+                Some(tier) => NodeKey::Org(tier, p.org.clone()),
+                None => NodeKey::Unplaced,
+            }
         }
         Some(Row::Org { tier, .. }) => NodeKey::Tier(*tier),
         _ => return,

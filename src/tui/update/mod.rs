@@ -14,6 +14,8 @@ mod log;
 mod main;
 mod wizard;
 
+mod problems;
+
 use super::action::{Action, Command};
 use super::app::{App, Mode, Overlay};
 use super::views::help;
@@ -61,10 +63,12 @@ fn apply(app: &mut App, action: Action) -> Vec<Command> {
         }
         _ if !app.overlays.is_empty() => return overlay_action(app, action),
         Action::NewPackage => wizard::open(app),
-        _ if app.mode == Mode::Normal => match builds::main_action(app, action) {
-            Some(commands) => return commands,
-            None => main::navigation(app, action),
-        },
+        _ if app.mode == Mode::Normal => {
+            match problems::main_action(app, action).or_else(|| builds::main_action(app, action)) {
+                Some(commands) => return commands,
+                None => main::navigation(app, action),
+            }
+        }
         _ => main::navigation(app, action),
     }
     Vec::new()
@@ -78,6 +82,12 @@ fn overlay_action(app: &mut App, action: Action) -> Vec<Command> {
         Some(Overlay::Confirm { .. }) => dialogs::confirm_action(app, action),
         Some(Overlay::Prompt { .. }) => dialogs::prompt_action(app, action),
         Some(Overlay::Wizard(_)) => wizard::wizard_action(app, action),
+
+        Some(Overlay::Problems { .. }) => problems::problems_action(app, action),
+        Some(Overlay::Messages { .. }) => {
+            problems::messages_action(app, action);
+            Vec::new()
+        }
         Some(Overlay::Help { .. }) => {
             help_action(app, action);
             Vec::new()

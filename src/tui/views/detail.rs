@@ -23,6 +23,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let focused = app.focus == Pane::Detail && app.overlays.is_empty();
     let title = match app.selected_row() {
         Some(Row::Package { index }) => format!(" {} ", app.catalog.packages[*index].name),
+        Some(Row::Invalid { index }) => format!(" {} ", app.invalid[*index].name),
+        Some(Row::Unplaced { .. }) => " Not loaded ".to_owned(),
         Some(Row::Org { org, .. }) => format!(" {org} "),
         Some(Row::Tier { tier, .. }) => format!(" Tier {} ", tier.number()),
         None => " Detail ".to_owned(),
@@ -75,13 +77,21 @@ fn hanging_lines(app: &App) -> Vec<Hanging> {
         Some(Row::Org {
             tier, org, count, ..
         }) => {
-            let names: Vec<&str> = app
+            let mut names: Vec<String> = app
                 .shown
                 .iter()
                 .map(|&i| &app.catalog.packages[i])
                 .filter(|p| p.tier == *tier && &p.org == org)
-                .map(|p| p.name.as_str())
+                .map(|p| p.name.clone())
                 .collect();
+            // The group's count includes its packages that did not load.
+            names.extend(
+                app.shown_invalid
+                    .iter()
+                    .map(|&i| &app.invalid[i])
+                    .filter(|p| p.tier == Some(*tier) && &p.org == org)
+                    .map(|p| format!("{} {}", t.glyphs.warning, p.name)),
+            );
             vec![
                 Hanging::new(
                     Line::from(format!("{org} · tier {}", tier.number())).style(t.heading),
@@ -90,6 +100,14 @@ fn hanging_lines(app: &App) -> Vec<Hanging> {
                 Hanging::new(format!("{count} packages shown: {}", names.join(", ")), 0),
             ]
         }
+        Some(Row::Invalid { index }) => super::problems::invalid_lines(app, &app.invalid[*index]),
+        Some(Row::Unplaced { count, .. }) => vec![Hanging::new(
+            format!(
+                "{count} package folder(s) whose package.toml does not say (readably) which tier \
+                 they are: they did not load; select one to see why."
+            ),
+            0,
+        )],
         None => vec![Hanging::new(
             Line::from("No package selected.").style(t.muted),
             0,

@@ -106,6 +106,11 @@ fn header_lines(t: &Theme, v: &LogView) -> Vec<Line<'static>> {
             Span::styled(typed.clone(), t.text),
             Span::styled(t.glyphs.cursor, t.cursor),
         ]
+    } else if let Some(fixed) = &v.fixed {
+        vec![Span::styled(
+            format!("{} {fixed}", t.glyphs.status(PackageStatus::Ok)),
+            t.good,
+        )]
     } else if let Some(got) = v.got_hash() {
         vec![
             Span::styled("got: ", dim),
@@ -123,7 +128,8 @@ fn header_lines(t: &Theme, v: &LogView) -> Vec<Line<'static>> {
         vec![]
     };
     let mut lines = vec![Line::from(first), Line::from(second)];
-    if let (Some(m), true) = (&v.message, v.got_hash().is_some() || v.typing.is_some()) {
+    let second_taken = (v.got_hash().is_some() && v.fixed.is_none()) || v.typing.is_some();
+    if let (Some(m), true) = (&v.message, second_taken) {
         // The message would be hidden by the hash line: it takes the first line instead.
         lines[0] = Line::from(Span::styled(m.clone(), t.log_warning));
     }

@@ -6,6 +6,7 @@ pub(crate) mod help;
 pub(crate) mod jobs;
 pub(crate) mod jobs_strip;
 pub(crate) mod log;
+pub(crate) mod problems;
 pub(crate) mod status;
 pub(crate) mod tree;
 pub(crate) mod wizard;
@@ -45,6 +46,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Overlay::Confirm { message, .. } => dialog::confirm(frame, app, message),
             Overlay::Prompt { label, text } => dialog::prompt(frame, app, label, text),
             Overlay::Wizard(w) => wizard::draw(frame, app, w),
+
+            Overlay::Problems { selected } => problems::draw_problems(frame, app, *selected),
+            Overlay::Messages { scroll } => problems::draw_messages(frame, app, *scroll),
         }
     }
     if app.theme.glyphs.ascii {

@@ -63,7 +63,26 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     if let Some(n) = &app.notice {
         let style = if n.error { t.notice_error } else { t.notice };
-        frame.render_widget(Paragraph::new(format!(" {}", n.text)).style(style), area);
+        let width = crate::tui::layout::notice_width(app);
+        let mut lines = crate::tui::messages::status_lines(&n.text, width);
+        if lines.len() > area.height as usize {
+            // A screen too short to wrap: one line, cut, and the history keeps the rest.
+            let one = lines.join(" ");
+            lines = crate::tui::messages::status_lines(&one, width);
+            lines.truncate(1);
+            if lines[0].chars().count() < one.chars().count() {
+                let keep: String = lines[0]
+                    .chars()
+                    .take(width.saturating_sub(crate::tui::messages::MORE.chars().count()))
+                    .collect();
+                lines[0] = format!("{}{}", keep.trim_end(), crate::tui::messages::MORE);
+            }
+        }
+        let text: Vec<Line> = lines
+            .into_iter()
+            .map(|l| Line::from(format!(" {l}")))
+            .collect();
+        frame.render_widget(Paragraph::new(text).style(style), area);
         return;
     }
     let mut parts = vec![format!(
@@ -84,11 +103,12 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     let mut left = vec![Span::raw(parts.join(" · "))];
     if app.diagnostics > 0 {
         left.push(Span::raw(" · "));
+        let how = app
+            .keymap
+            .hint(View::Main, Action::Problems)
+            .map_or_else(|| "atwb check".to_owned(), |k| format!("{k} problems"));
         left.push(Span::styled(
-            format!(
-                "{} {} invalid (atwb check)",
-                t.glyphs.warning, app.diagnostics
-            ),
+            format!("{} {} invalid ({how})", t.glyphs.warning, app.diagnostics),
             t.invalid,
         ));
     }
@@ -142,6 +162,13 @@ fn hints(app: &App) -> Vec<(String, &'static str)> {
             (Action::CloseOverlay, "close"),
         ],
         (View::Confirm, _) => &[(Action::Confirm, "yes"), (Action::CloseOverlay, "no")],
+        (View::Problems, _) => &[
+            (Action::JumpToPackage, "go to package"),
+            (Action::OpenEditor, "edit"),
+            (Action::ReloadCatalog, "reload"),
+            (Action::CloseOverlay, "close"),
+        ],
+        (View::Messages, _) => &[(Action::CloseOverlay, "close")],
         (View::Search, _) if !app.overlays.is_empty() => &[
             (Action::SearchConfirm, "ok"),
             (Action::SearchCancel, "cancel"),

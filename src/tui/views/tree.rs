@@ -73,9 +73,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, search_area: Option<Rect>,
 fn row_line(app: &App, row: &Row, selected: bool, focused: bool, width: u16) -> Line<'static> {
     let t = &app.theme;
     let base = match row {
-        Row::Tier { .. } => t.tier_header,
+        Row::Tier { .. } | Row::Unplaced { .. } => t.tier_header,
         Row::Org { .. } => t.org_header,
-        Row::Package { .. } => t.text,
+        Row::Package { .. } | Row::Invalid { .. } => t.text,
     };
     let spans = match row {
         Row::Tier {
@@ -97,6 +97,7 @@ fn row_line(app: &App, row: &Row, selected: bool, focused: bool, width: u16) -> 
                 app,
                 members.filter(|&i| app.catalog.packages[i].tier == *tier),
             ));
+            spans.extend(invalid_count(app, |p| p.tier == Some(*tier)));
             spans
         }
         Row::Org {
@@ -117,8 +118,12 @@ fn row_line(app: &App, row: &Row, selected: bool, focused: bool, width: u16) -> 
                     p.tier == *tier && &p.org == org
                 }),
             ));
+            spans.extend(invalid_count(app, |p| {
+                p.tier == Some(*tier) && &p.org == org
+            }));
             spans
         }
+        Row::Unplaced { .. } | Row::Invalid { .. } => invalid_spans(app, row),
         Row::Package { index } => {
             let p = &app.catalog.packages[*index];
             let status = app.status(*index);
@@ -162,6 +167,54 @@ fn group_counts(app: &App, members: impl Iterator<Item = usize>) -> Vec<Span<'st
             )
         })
         .collect()
+}
+
+/// The `⚠` rows: an invalid package, and the group of those whose tier is unknown.
+fn invalid_spans(app: &App, row: &Row) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    match row {
+        Row::Unplaced { count, expanded } => vec![Span::styled(
+            format!(
+                "{} {} Not loaded · tier unknown ({count})",
+                arrow(app, *expanded),
+                t.glyphs.warning
+            ),
+            t.tier_header,
+        )],
+        Row::Invalid { index } => {
+            let p = &app.invalid[*index];
+            // Without a tier it has no org line above it: the org goes with the name.
+            let (indent, name) = match p.tier {
+                Some(_) => ("    ", p.name.clone()),
+                None => ("  ", format!("{}/{}", p.org, p.name)),
+            };
+            vec![
+                Span::raw(indent),
+                Span::styled(t.glyphs.warning, t.invalid),
+                Span::raw(" "),
+                Span::styled(name, t.invalid),
+            ]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// ` ⚠1` after a group holding invalid packages.
+fn invalid_count(
+    app: &App,
+    keep: impl Fn(&crate::catalog::InvalidPackage) -> bool,
+) -> Option<Span<'static>> {
+    let n = app
+        .shown_invalid
+        .iter()
+        .filter(|&&i| keep(&app.invalid[i]))
+        .count();
+    (n > 0).then(|| {
+        Span::styled(
+            format!(" {}{n}", app.theme.glyphs.warning),
+            app.theme.invalid,
+        )
+    })
 }
 
 fn arrow(app: &App, expanded: bool) -> &'static str {
