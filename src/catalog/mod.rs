@@ -2,9 +2,11 @@
 
 pub mod diagnostic;
 pub mod edit;
+pub mod git_cache;
 pub mod load;
 pub mod model;
 pub mod position;
+pub mod rehash;
 pub mod toolchains;
 pub mod validate;
 

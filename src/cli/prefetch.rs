@@ -8,10 +8,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
 use super::output::{Mode, with_stdout};
+use crate::catalog::git_cache::{cache_dir, clone_or_fetch, explain_clone_error};
+use crate::catalog::rehash::semantics_name;
 use crate::nix::fetcher::{FetchArgs, Fetcher, PrefetchResult, Rev, prefetch};
-use crate::nix::git_tree::Semantics;
 use crate::nix::submodules::LocalRepos;
-use crate::paths;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FetcherArg {
@@ -80,14 +80,6 @@ fn write_text(out: &mut dyn std::io::Write, pin: &PrefetchResult) -> std::io::Re
     writeln!(out, "fetcher  {}", semantics_name(pin.semantics))
 }
 
-pub fn semantics_name(s: Semantics) -> &'static str {
-    match s {
-        Semantics::Archive => "fetchFromGitHub (git archive)",
-        Semantics::Checkout { submodules: true } => "fetchgit (checkout, with submodules)",
-        Semantics::Checkout { submodules: false } => "fetchgit (checkout)",
-    }
-}
-
 fn to_json(pin: &PrefetchResult, repo: &Path) -> serde_json::Value {
     serde_json::json!({
         "rev": pin.rev,
@@ -115,55 +107,6 @@ pub fn open_or_clone(source: &str) -> Result<PathBuf> {
         );
     }
     let dir = cache_dir(source);
-    clone_or_fetch(source, &dir).map_err(|e| explain_clone_error(source, &e))?;
+    clone_or_fetch(source, &dir, None).map_err(|e| explain_clone_error(source, &e))?;
     Ok(dir)
-}
-
-/// `<state dir>/prefetch/<url with every non-alphanumeric byte as `_`>`: one bare clone per URL.
-pub fn cache_dir(url: &str) -> PathBuf {
-    let name: String = url
-        .trim_end_matches('/')
-        .trim_end_matches(".git")
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    paths::state_dir().join("prefetch").join(name)
-}
-
-fn clone_or_fetch(url: &str, dir: &Path) -> Result<(), git2::Error> {
-    if let Ok(repo) = git2::Repository::open_bare(dir) {
-        let mut remote = repo.find_remote("origin")?;
-        let refspecs = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
-        remote.fetch(&refspecs, None, None)?;
-        return Ok(());
-    }
-    if let Some(parent) = dir.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| git2::Error::from_str(&e.to_string()))?;
-    }
-    git2::build::RepoBuilder::new()
-        .bare(true)
-        .clone(url, dir)
-        .map(|_| ())
-}
-
-fn explain_clone_error(url: &str, e: &git2::Error) -> anyhow::Error {
-    let remote = ["https://", "http://", "ssh://", "git@"]
-        .iter()
-        .any(|p| url.starts_with(p));
-    if remote
-        && matches!(
-            e.class(),
-            git2::ErrorClass::Net
-                | git2::ErrorClass::Ssl
-                | git2::ErrorClass::Http
-                | git2::ErrorClass::Ssh
-        )
-    {
-        anyhow::anyhow!(
-            "cloning {url}: {e}\natwb was built without https support in git2; clone it yourself \
-             (`git clone --bare {url} DIR`) and pass the path"
-        )
-    } else {
-        anyhow::anyhow!("cloning {url}: {e}")
-    }
 }
