@@ -10,6 +10,7 @@ mod hash;
 mod list;
 mod log;
 mod options;
+mod outdated;
 mod output;
 mod prefetch;
 mod show;
@@ -29,6 +30,7 @@ pub use hash::HashArgs;
 pub use list::ListArgs;
 pub use log::LogArgs;
 pub use options::OptionsArgs;
+pub use outdated::OutdatedArgs;
 pub use prefetch::PrefetchArgs;
 pub use show::ShowArgs;
 pub use unit::UnitArgs;
@@ -70,6 +72,8 @@ pub enum Command {
     Prefetch(PrefetchArgs),
     /// Compute a lockfile's dependency hash, or a catalog package's source and dependency hashes.
     Hash(HashArgs),
+    /// Where upstream moved: head, newest tag, commits behind, release notes (streamed).
+    Outdated(OutdatedArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Entry points for benchmarks and debugging.
@@ -106,6 +110,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Prefetch(a)) => prefetch::run(a),
         // --lockfile needs no catalog, so `hash` looks it up itself.
         Some(Command::Hash(a)) => hash::run(a, flag),
+        Some(Command::Outdated(a)) => outdated::run(a, &catalog()?),
         Some(Command::Debug(d)) => debug::run(d, catalog),
     }
 }
