@@ -1,5 +1,6 @@
 //! The catalog: model, loading with validation, and format-preserving edits.
 
+pub mod bump;
 pub mod diagnostic;
 pub mod edit;
 pub mod git_cache;
@@ -7,6 +8,7 @@ pub mod load;
 pub mod model;
 pub mod position;
 pub mod rehash;
+pub mod tags;
 pub mod toolchains;
 pub mod validate;
 

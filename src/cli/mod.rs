@@ -3,6 +3,7 @@
 //! live in its own file; this one only parses and dispatches.
 
 mod build;
+mod bump;
 mod check;
 mod completions;
 mod debug;
@@ -23,6 +24,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 pub use build::BuildArgs;
+pub use bump::BumpArgs;
 pub use check::CheckArgs;
 pub use completions::CompletionsArgs;
 pub use debug::DebugCommand;
@@ -74,6 +76,8 @@ pub enum Command {
     Hash(HashArgs),
     /// Where upstream moved: head, newest tag, commits behind, release notes (streamed).
     Outdated(OutdatedArgs),
+    /// Move a package to a new upstream commit or tag, hashes recomputed; --write writes it.
+    Bump(BumpArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Entry points for benchmarks and debugging.
@@ -111,6 +115,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         // --lockfile needs no catalog, so `hash` looks it up itself.
         Some(Command::Hash(a)) => hash::run(a, flag),
         Some(Command::Outdated(a)) => outdated::run(a, &catalog()?),
+        Some(Command::Bump(a)) => bump::run(a, flag),
         Some(Command::Debug(d)) => debug::run(d, catalog),
     }
 }

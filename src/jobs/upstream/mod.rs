@@ -21,8 +21,9 @@ use tokio::sync::{Mutex, Semaphore, mpsc};
 use crate::catalog::git_cache::{cache_dir, clone_or_fetch, effective_url};
 use crate::catalog::{Package, SourceHost};
 
+pub use crate::catalog::tags::newest_tag;
 pub use github::{GithubApi, Release};
-pub use remote::{RemoteRefs, ls_remote, newest_tag};
+pub use remote::{RemoteRefs, ls_remote};
 
 /// One package to check.
 #[derive(Debug, Clone, PartialEq, Eq)]
