@@ -134,6 +134,14 @@ actions! {
         SaveLog => "save log to a file",
         /// Answer yes in a confirm dialog.
         Confirm => "yes",
+        /// The updates view: upstream heads, tags and commits behind (in it: check again).
+        Updates => "updates view (upstream)",
+        /// Updates view: bump the selected package (shows the diff, then writes).
+        Bump => "bump to upstream (diff first)",
+        /// Updates view: sort by status, name or commits behind.
+        CycleSort => "cycle sort order",
+        /// Updates view: show only outdated packages, or all.
+        ToggleOutdatedOnly => "only outdated / all",
     }
     runtime {
         /// Typed character while searching (or into a prompt).
@@ -206,6 +214,18 @@ pub enum Command {
         source: LogSource,
         seek: LogSeek,
     },
+    /// Ask upstream about these packages; rows come back as `Feedback::Upstream`.
+    CheckUpstream {
+        check: u64,
+        queries: Vec<crate::jobs::upstream::UpstreamQuery>,
+    },
+    /// Compute (not write) the bump of `package` to `to` (None: its default target).
+    PlanBump {
+        package: String,
+        to: Option<String>,
+    },
+    /// Write the bump planned for this package.
+    WriteBump(String),
 }
 
 /// What the runtime reports back after performing a command or a background task; folded into
@@ -238,6 +258,20 @@ pub enum Feedback {
         invalid: usize,
     },
     Notice(super::app::Notice),
+    /// One package's upstream row of check `check`.
+    Upstream {
+        check: u64,
+        row: crate::jobs::upstream::UpstreamRow,
+    },
+    BumpPlanned {
+        package: String,
+        result: Result<super::updates::BumpPreview, String>,
+    },
+    /// The packages a bump wrote, or why it wrote nothing.
+    BumpWritten {
+        package: String,
+        result: Result<Vec<String>, String>,
+    },
 }
 
 /// Where a log view's lines come from.

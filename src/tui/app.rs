@@ -43,6 +43,13 @@ pub enum Overlay {
         message: String,
         on_yes: OnYes,
     },
+    /// The updates view: upstream rows as they stream in.
+    Updates(Box<super::updates::UpdatesView>),
+    /// A bump's diff, for a yes (write it) or no.
+    BumpPreview {
+        package: String,
+        preview: Box<super::updates::BumpPreview>,
+    },
     /// A one-line text prompt (the path of a log file to open).
     Prompt {
         label: String,
@@ -229,6 +236,8 @@ pub struct App {
     pub now: Instant,
     /// Wall-clock seconds, set with `now` (for "5m ago").
     pub unix_now: u64,
+    /// Upstream checks started (each updates view's rows carry their check's number).
+    pub upstream_checks: u64,
 }
 
 impl App {
@@ -271,6 +280,7 @@ impl App {
             notice: None,
             now: Instant::now(),
             unix_now: 0,
+            upstream_checks: 0,
         };
         app.refilter();
         // Start on the first package rather than on a group header.
@@ -291,7 +301,9 @@ impl App {
             Some(Overlay::Log(l)) if l.typing.is_some() => View::Search,
             Some(Overlay::Log(_)) => View::Log,
             Some(Overlay::Jobs { .. }) => View::Jobs,
-            Some(Overlay::Confirm { .. }) => View::Confirm,
+            Some(Overlay::Confirm { .. } | Overlay::BumpPreview { .. }) => View::Confirm,
+            Some(Overlay::Updates(u)) if u.typing => View::Search,
+            Some(Overlay::Updates(_)) => View::Updates,
             Some(Overlay::Prompt { .. }) => View::Search,
             None if self.mode == Mode::Search => View::Search,
             None => View::Main,

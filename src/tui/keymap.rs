@@ -25,16 +25,19 @@ pub enum View {
     Jobs,
     /// A yes/no question.
     Confirm,
+    /// The updates view (upstream heads and tags).
+    Updates,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 7] = [
         View::Main,
         View::Search,
         View::Help,
         View::Log,
         View::Jobs,
         View::Confirm,
+        View::Updates,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,6 +48,7 @@ impl View {
             View::Log => "log",
             View::Jobs => "jobs",
             View::Confirm => "confirm",
+            View::Updates => "updates",
         }
     }
 }
@@ -246,6 +250,7 @@ const DEFAULTS: &[(View, &str, Action)] = &[
     (View::Main, "c", Action::CancelJob),
     (View::Main, "O", Action::OpenLogFile),
     (View::Main, "H", Action::ScoreHardening),
+    (View::Main, "u", Action::Updates),
     (View::Search, "enter", Action::SearchConfirm),
     (View::Search, "esc", Action::SearchCancel),
     (View::Search, "backspace", Action::SearchBackspace),
@@ -307,6 +312,23 @@ const DEFAULTS: &[(View, &str, Action)] = &[
     (View::Jobs, "B", Action::BuildShown),
     (View::Jobs, "?", Action::Help),
     (View::Jobs, "ctrl-c", Action::ForceQuit),
+    (View::Updates, "esc", Action::CloseOverlay),
+    (View::Updates, "q", Action::CloseOverlay),
+    (View::Updates, "j", Action::MoveDown),
+    (View::Updates, "down", Action::MoveDown),
+    (View::Updates, "k", Action::MoveUp),
+    (View::Updates, "up", Action::MoveUp),
+    (View::Updates, "pagedown", Action::PageDown),
+    (View::Updates, "pageup", Action::PageUp),
+    (View::Updates, "g", Action::Top),
+    (View::Updates, "G", Action::Bottom),
+    (View::Updates, "enter", Action::Bump),
+    (View::Updates, "/", Action::Search),
+    (View::Updates, "s", Action::CycleSort),
+    (View::Updates, "o", Action::ToggleOutdatedOnly),
+    (View::Updates, "r", Action::Updates),
+    (View::Updates, "?", Action::Help),
+    (View::Updates, "ctrl-c", Action::ForceQuit),
     (View::Confirm, "y", Action::Confirm),
     (View::Confirm, "enter", Action::Confirm),
     (View::Confirm, "n", Action::CloseOverlay),

@@ -34,6 +34,7 @@ pub mod logview;
 pub mod runtime;
 pub(crate) mod theme;
 pub mod update;
+pub mod updates;
 pub mod views;
 
 #[cfg(test)]

@@ -490,6 +490,9 @@ fn execute(app: &App, effects: &Effects, command: Command) -> Flow {
         Command::SeekLog { source, seek } => effects.seek_log(source, seek),
         Command::RefreshStatus(names) => effects.refresh_statuses(names),
         Command::ScoreHardening => effects.score_hardening(),
+        Command::CheckUpstream { check, queries } => effects.check_upstream(check, queries),
+        Command::PlanBump { package, to } => effects.plan_bump(package, to),
+        Command::WriteBump(package) => effects.write_bump(package),
     }
     Flow::Continue
 }

@@ -12,6 +12,7 @@ mod events;
 mod jobs;
 mod log;
 mod main;
+mod updates;
 
 use super::action::{Action, Command};
 use super::app::{App, Mode, Overlay};
@@ -52,6 +53,9 @@ fn apply(app: &mut App, action: Action) -> Vec<Command> {
         Action::CloseOverlay => {
             app.overlays.pop();
         }
+        Action::Updates if app.overlays.is_empty() && app.mode == Mode::Normal => {
+            return updates::open(app);
+        }
         _ if !app.overlays.is_empty() => return overlay_action(app, action),
         _ if app.mode == Mode::Normal => match builds::main_action(app, action) {
             Some(commands) => return commands,
@@ -68,6 +72,8 @@ fn overlay_action(app: &mut App, action: Action) -> Vec<Command> {
         Some(Overlay::Log(_)) => log::log_action(app, action),
         Some(Overlay::Jobs { .. }) => jobs::jobs_action(app, action),
         Some(Overlay::Confirm { .. }) => dialogs::confirm_action(app, action),
+        Some(Overlay::Updates(_)) => updates::updates_action(app, action),
+        Some(Overlay::BumpPreview { .. }) => updates::preview_action(app, action),
         Some(Overlay::Prompt { .. }) => dialogs::prompt_action(app, action),
         Some(Overlay::Help { .. }) => {
             help_action(app, action);

@@ -8,6 +8,7 @@ pub(crate) mod jobs_strip;
 pub(crate) mod log;
 pub(crate) mod status;
 pub(crate) mod tree;
+pub(crate) mod updates;
 pub(crate) mod wrap;
 
 #[cfg(test)]
@@ -43,6 +44,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Overlay::Jobs { selected } => jobs::draw(frame, app, *selected),
             Overlay::Confirm { message, .. } => dialog::confirm(frame, app, message),
             Overlay::Prompt { label, text } => dialog::prompt(frame, app, label, text),
+            Overlay::Updates(v) => updates::draw(frame, app, v),
+            Overlay::BumpPreview { package, preview } => {
+                updates::preview(frame, app, package, preview);
+            }
         }
     }
     if app.theme.glyphs.ascii {
