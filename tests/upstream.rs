@@ -372,3 +372,101 @@ fn github_release_notes_and_every_api_failure_are_per_package() {
     assert_eq!(r["valid"]["problems"], serde_json::json!([]));
     assert_eq!(r["valid"]["release"], serde_json::Value::Null);
 }
+
+/// git's smart HTTP protocol served by `git upload-pack --stateless-rpc`, as git http-backend
+/// does: what atwb's own http(s) transport speaks to GitHub and Tangled.
+fn smart_http(repo: PathBuf) -> http_stub::Stub {
+    serve(move |req| {
+        let run = |args: &[&str], input: &[u8]| {
+            use std::io::Write;
+            let mut child = Command::new("git")
+                .args(args)
+                .arg(&repo)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            child.stdin.take().unwrap().write_all(input).unwrap();
+            child.wait_with_output().unwrap().stdout
+        };
+        if !req.path.starts_with("/up.git/") {
+            Response::json(404, "{}")
+        } else if req.path.ends_with("/info/refs?service=git-upload-pack") {
+            let mut body = b"001e# service=git-upload-pack\n0000".to_vec();
+            body.extend(run(
+                &["upload-pack", "--stateless-rpc", "--advertise-refs"],
+                b"",
+            ));
+            Response {
+                status: 200,
+                headers: vec![(
+                    "Content-Type".into(),
+                    "application/x-git-upload-pack-advertisement".into(),
+                )],
+                body,
+                delay: Duration::ZERO,
+            }
+        } else if req.method == "POST" && req.path.ends_with("/git-upload-pack") {
+            Response {
+                status: 200,
+                headers: vec![(
+                    "Content-Type".into(),
+                    "application/x-git-upload-pack-result".into(),
+                )],
+                body: run(&["upload-pack", "--stateless-rpc"], &req.body),
+                delay: Duration::ZERO,
+            }
+        } else {
+            Response::json(404, "{}")
+        }
+    })
+}
+
+#[test]
+fn http_remotes_are_listed_and_fetched_by_atwbs_own_transport() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, [c1, _, c3]) = upstream(&tmp.path().join("up"));
+    let server = smart_http(repo.clone());
+    let catalog = tmp.path().join("catalog");
+    let src = format!("host = \"git\"\nurl = \"{}/up.git\"", server.base);
+    add_package(
+        &catalog,
+        "web",
+        &package_toml("web", "0-unstable-2024-02-29", &src, &c1),
+    );
+    let missing = format!("host = \"git\"\nurl = \"{}/missing.git\"", server.base);
+    add_package(
+        &catalog,
+        "nothere",
+        &package_toml("nothere", "0-unstable-2024-02-29", &missing, &c1),
+    );
+
+    let out = atwb(tmp.path(), &catalog, &["outdated", "--json"], &[]);
+    let (r, _) = rows(&out);
+    assert_eq!(r.len(), 2, "{}", stderr(&out));
+    let web = &r["web"];
+    assert_eq!(web["head"], c3.as_str(), "{web}");
+    assert_eq!(web["newest_tag_rev"], c1.as_str());
+    // Counting needs the objects: the fetch went over HTTP too.
+    assert_eq!(web["behind"], 2, "{web}");
+    assert_eq!(web["problems"], serde_json::json!([]));
+    let reason = r["nothere"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&format!(
+            "{}/missing.git/info/refs?service=git-upload-pack: HTTP 404",
+            server.base
+        )),
+        "{reason}"
+    );
+    let posts = server
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|q| q.method == "POST")
+        .count();
+    assert!(
+        posts >= 1,
+        "the pack was negotiated with POST /git-upload-pack"
+    );
+}

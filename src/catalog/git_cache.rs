@@ -49,6 +49,7 @@ pub fn clone_or_fetch(
     dir: &Path,
     cancel: Option<Arc<AtomicBool>>,
 ) -> Result<(), git2::Error> {
+    super::git_http::register();
     let fetch_url = effective_url(url);
     let mut options = git2::FetchOptions::new();
     let mut callbacks = git2::RemoteCallbacks::new();
@@ -73,26 +74,18 @@ pub fn clone_or_fetch(
         .map(|_| ())
 }
 
-/// The clone error in words, with what to do when git2 lacks the URL's transport.
+/// The clone error in words, with what to do when git2 has no transport for the URL (ssh:
+/// atwb speaks git over http(s) and local paths only).
 pub fn explain_clone_error(url: &str, e: &git2::Error) -> anyhow::Error {
-    let remote = ["https://", "http://", "ssh://", "git@"]
-        .iter()
-        .any(|p| url.starts_with(p));
-    if remote
-        && matches!(
-            e.class(),
-            git2::ErrorClass::Net
-                | git2::ErrorClass::Ssl
-                | git2::ErrorClass::Http
-                | git2::ErrorClass::Ssh
-        )
-    {
+    let ssh = url.starts_with("ssh://") || url.starts_with("git@");
+    if ssh {
         anyhow::anyhow!(
-            "cloning {url}: {e}\natwb was built without https support in git2; clone it yourself \
-             (`git clone --bare {url} DIR`) and pass the path"
+            "cloning {url}: {}\natwb fetches over https and local paths, not ssh; use the https \
+             URL, or clone it yourself (`git clone --bare {url} DIR`) and pass the path",
+            e.message()
         )
     } else {
-        anyhow::anyhow!("cloning {url}: {e}")
+        anyhow::anyhow!("cloning {url}: {}", e.message())
     }
 }
 

@@ -4,6 +4,7 @@ pub mod bump;
 pub mod diagnostic;
 pub mod edit;
 pub mod git_cache;
+pub mod git_http;
 pub mod load;
 pub mod model;
 pub mod position;

@@ -17,6 +17,7 @@ pub struct RemoteRefs {
 
 /// Lists `url`'s refs: `Remote::create_detached` + connect + list, nothing fetched.
 pub fn ls_remote(url: &str) -> Result<RemoteRefs, git2::Error> {
+    crate::catalog::git_http::register();
     let mut remote = git2::Remote::create_detached(url)?;
     remote.connect(git2::Direction::Fetch)?;
     let default_ref = remote
