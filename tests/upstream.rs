@@ -389,6 +389,13 @@ fn smart_http(repo: PathBuf) -> http_stub::Stub {
             child.stdin.take().unwrap().write_all(input).unwrap();
             child.wait_with_output().unwrap().stdout
         };
+        if req.path.starts_with("/stalled.git/") {
+            // Accepts the connection, answers long after any timeout.
+            return Response {
+                delay: Duration::from_secs(30),
+                ..Response::json(500, "{}")
+            };
+        }
         if !req.path.starts_with("/up.git/") {
             Response::json(404, "{}")
         } else if req.path.ends_with("/info/refs?service=git-upload-pack") {
@@ -441,9 +448,34 @@ fn http_remotes_are_listed_and_fetched_by_atwbs_own_transport() {
         &package_toml("nothere", "0-unstable-2024-02-29", &missing, &c1),
     );
 
-    let out = atwb(tmp.path(), &catalog, &["outdated", "--json"], &[]);
-    let (r, _) = rows(&out);
-    assert_eq!(r.len(), 2, "{}", stderr(&out));
+    let stalled = format!("host = \"git\"\nurl = \"{}/stalled.git\"", server.base);
+    add_package(
+        &catalog,
+        "stalled",
+        &package_toml("stalled", "0-unstable-2024-02-29", &stalled, &c1),
+    );
+
+    let started = Instant::now();
+    let out = atwb(
+        tmp.path(),
+        &catalog,
+        &["outdated", "--json", "--timeout", "2"],
+        &[],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "a stalled server cannot hold the run"
+    );
+    let (r, order) = rows(&out);
+    assert_eq!(r.len(), 3, "{}", stderr(&out));
+    assert_eq!(order.last().map(String::as_str), Some("stalled"));
+    assert_eq!(
+        r["stalled"]["reason"],
+        format!(
+            "listing refs of {}/stalled.git: no answer within 2s",
+            server.base
+        )
+    );
     let web = &r["web"];
     assert_eq!(web["head"], c3.as_str(), "{web}");
     assert_eq!(web["newest_tag_rev"], c1.as_str());

@@ -101,6 +101,9 @@ pub fn run(args: &OutdatedArgs, root: &Path) -> Result<ExitCode> {
         }
         anyhow::Ok(unreachable)
     })?;
+    // A timed-out listing or fetch may still sit in a blocking thread (until its socket gives
+    // up): its row is printed, so do not wait for it.
+    runtime.shutdown_background();
     Ok(if unreachable == 0 {
         ExitCode::SUCCESS
     } else {
