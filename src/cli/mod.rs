@@ -3,6 +3,7 @@
 //! live in its own file; this one only parses and dispatches.
 
 mod build;
+mod bump;
 mod check;
 mod completions;
 mod debug;
@@ -11,6 +12,7 @@ mod list;
 mod log;
 mod new;
 mod options;
+mod outdated;
 mod output;
 mod prefetch;
 mod set;
@@ -24,6 +26,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 pub use build::BuildArgs;
+pub use bump::BumpArgs;
 pub use check::CheckArgs;
 pub use completions::CompletionsArgs;
 pub use debug::DebugCommand;
@@ -32,6 +35,7 @@ pub use list::ListArgs;
 pub use log::LogArgs;
 pub use new::NewArgs;
 pub use options::OptionsArgs;
+pub use outdated::OutdatedArgs;
 pub use prefetch::PrefetchArgs;
 pub use set::SetArgs;
 pub use show::ShowArgs;
@@ -78,6 +82,11 @@ pub enum Command {
     Hash(HashArgs),
     /// Scaffold packages from an upstream repository (detects build, license, services, hashes).
     New(NewArgs),
+
+    /// Where upstream moved: head, newest tag, commits behind, release notes (streamed).
+    Outdated(OutdatedArgs),
+    /// Move a package to a new upstream commit or tag, hashes recomputed; --write writes it.
+    Bump(BumpArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Entry points for benchmarks and debugging.
@@ -116,6 +125,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         // --lockfile needs no catalog, so `hash` looks it up itself.
         Some(Command::Hash(a)) => hash::run(a, flag),
         Some(Command::New(a)) => new::run(a, &catalog()?),
+
+        Some(Command::Outdated(a)) => outdated::run(a, &catalog()?),
+        Some(Command::Bump(a)) => bump::run(a, flag),
         Some(Command::Debug(d)) => debug::run(d, catalog),
     }
 }

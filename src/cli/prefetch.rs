@@ -8,10 +8,9 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
 use super::output::{Mode, with_stdout};
+use crate::catalog::git_cache::open_or_clone;
+use crate::catalog::rehash::semantics_name;
 use crate::nix::fetcher::{FetchArgs, Fetcher, PrefetchResult, Rev, prefetch};
-// The clone cache lives in nix/ so that layers below cli (the scaffold) use the same clones.
-pub use crate::nix::git_clone::{cache_dir, open_or_clone};
-use crate::nix::git_tree::Semantics;
 use crate::nix::submodules::LocalRepos;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -79,14 +78,6 @@ fn write_text(out: &mut dyn std::io::Write, pin: &PrefetchResult) -> std::io::Re
     writeln!(out, "date     {}", pin.commit_date)?;
     writeln!(out, "version  {}", pin.version)?;
     writeln!(out, "fetcher  {}", semantics_name(pin.semantics))
-}
-
-pub fn semantics_name(s: Semantics) -> &'static str {
-    match s {
-        Semantics::Archive => "fetchFromGitHub (git archive)",
-        Semantics::Checkout { submodules: true } => "fetchgit (checkout, with submodules)",
-        Semantics::Checkout { submodules: false } => "fetchgit (checkout)",
-    }
 }
 
 fn to_json(pin: &PrefetchResult, repo: &Path) -> serde_json::Value {

@@ -38,6 +38,7 @@ pub mod logstore;
 pub mod process;
 pub mod spec;
 pub mod store;
+pub mod upstream;
 
 pub use engine::{Engine, EngineConfig, EngineHandle, JobInfo, JobState};
 pub use logstore::{LogPager, LogRing};

@@ -10,7 +10,6 @@ pub mod failure_summary;
 pub mod fetcher;
 pub mod git_attrs;
 pub mod git_blobs;
-pub mod git_clone;
 pub mod git_filters;
 pub mod git_objects;
 pub mod git_tree;

@@ -48,11 +48,12 @@ pub fn open(source: &str) -> Result<Opened, ScaffoldError> {
     if !source.contains("://") && !source.contains('@') {
         return Err(ScaffoldError::NoSuchPath(source.to_string()));
     }
-    let path =
-        crate::nix::git_clone::open_or_clone(source).map_err(|e| ScaffoldError::Unreachable {
+    let path = crate::catalog::git_cache::open_or_clone(source).map_err(|e| {
+        ScaffoldError::Unreachable {
             url: source.to_string(),
             reason: format!("{e:#}"),
-        })?;
+        }
+    })?;
     Ok(Opened {
         path,
         url: Some(source.to_string()),

@@ -145,6 +145,15 @@ actions! {
         MessageHistory => "message history",
         /// Read every package file again.
         ReloadCatalog => "reload the catalog",
+
+        /// The updates view: upstream heads, tags and commits behind (in it: check again).
+        Updates => "updates view (upstream)",
+        /// Updates view: bump the selected package (shows the diff, then writes).
+        Bump => "bump to upstream (diff first)",
+        /// Updates view: sort by status, name or commits behind.
+        CycleSort => "cycle sort order",
+        /// Updates view: show only outdated packages, or all.
+        ToggleOutdatedOnly => "only outdated / all",
     }
     runtime {
         /// Typed character while searching (or into a prompt).
@@ -229,6 +238,19 @@ pub enum Command {
     },
     /// Write the wizard's accepted proposal into the catalog, then reload it.
     WritePackage(Box<crate::scaffold::Proposal>),
+
+    /// Ask upstream about these packages; rows come back as `Feedback::Upstream`.
+    CheckUpstream {
+        check: u64,
+        queries: Vec<crate::jobs::upstream::UpstreamQuery>,
+    },
+    /// Compute (not write) the bump of `package` to `to` (None: its default target).
+    PlanBump {
+        package: String,
+        to: Option<String>,
+    },
+    /// Write the bump planned for this package.
+    WriteBump(String),
 }
 
 /// What the runtime reports back after performing a command or a background task; folded into
@@ -281,6 +303,21 @@ pub enum Feedback {
     },
     /// The packages written, by name.
     WizardWritten(Result<Vec<String>, String>),
+
+    /// One package's upstream row of check `check`.
+    Upstream {
+        check: u64,
+        row: crate::jobs::upstream::UpstreamRow,
+    },
+    BumpPlanned {
+        package: String,
+        result: Result<super::updates::BumpPreview, String>,
+    },
+    /// The packages a bump wrote, or why it wrote nothing.
+    BumpWritten {
+        package: String,
+        result: Result<Vec<String>, String>,
+    },
 }
 
 /// Where a log view's lines come from.

@@ -45,6 +45,13 @@ pub enum Overlay {
         message: String,
         on_yes: OnYes,
     },
+    /// The updates view: upstream rows as they stream in.
+    Updates(Box<super::updates::UpdatesView>),
+    /// A bump's diff, for a yes (write it) or no.
+    BumpPreview {
+        package: String,
+        preview: Box<super::updates::BumpPreview>,
+    },
     /// A one-line text prompt (the path of a log file to open).
     Prompt {
         label: String,
@@ -275,6 +282,9 @@ pub struct App {
     pub unix_now: u64,
     /// A package to select once the catalog has been reloaded (the wizard wrote it).
     pub select_after_reload: Option<String>,
+
+    /// Upstream checks started (each updates view's rows carry their check's number).
+    pub upstream_checks: u64,
 }
 
 impl App {
@@ -323,6 +333,8 @@ impl App {
             now: Instant::now(),
             unix_now: 0,
             select_after_reload: None,
+
+            upstream_checks: 0,
         };
         app.refilter();
         // Start on the first package rather than on a group header.
@@ -343,7 +355,9 @@ impl App {
             Some(Overlay::Log(l)) if l.typing.is_some() => View::Search,
             Some(Overlay::Log(_)) => View::Log,
             Some(Overlay::Jobs { .. }) => View::Jobs,
-            Some(Overlay::Confirm { .. }) => View::Confirm,
+            Some(Overlay::Confirm { .. } | Overlay::BumpPreview { .. }) => View::Confirm,
+            Some(Overlay::Updates(u)) if u.typing => View::Search,
+            Some(Overlay::Updates(_)) => View::Updates,
             Some(Overlay::Prompt { .. } | Overlay::Wizard(_)) => View::Search,
             Some(Overlay::Problems { .. }) => View::Problems,
             Some(Overlay::Messages { .. }) => View::Messages,

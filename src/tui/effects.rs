@@ -4,6 +4,8 @@
 //! Anything slow (files, nix) runs on a blocking thread and reports back as `Feedback`. Only
 //! the dispatch lives here: how log pages are read, sought and saved is `jobs::logpage`.
 
+mod upstream;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,6 +32,8 @@ pub struct Effects {
     pub flake: Result<String, String>,
     pub system: String,
     pub feedback: UnboundedSender<Feedback>,
+    /// Bump plans shown in the updates view, waiting for their yes.
+    pub bumps: upstream::PendingBumps,
 }
 
 impl Effects {
@@ -47,6 +51,7 @@ impl Effects {
             flake,
             system: current_system(),
             feedback,
+            bumps: upstream::PendingBumps::default(),
         }
     }
 

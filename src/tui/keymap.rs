@@ -29,10 +29,12 @@ pub enum View {
     Problems,
     /// The message history.
     Messages,
+    /// The updates view (upstream heads and tags).
+    Updates,
 }
 
 impl View {
-    pub const ALL: [View; 8] = [
+    pub const ALL: [View; 9] = [
         View::Main,
         View::Search,
         View::Help,
@@ -41,6 +43,7 @@ impl View {
         View::Confirm,
         View::Problems,
         View::Messages,
+        View::Updates,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +56,8 @@ impl View {
             View::Confirm => "confirm",
             View::Problems => "problems",
             View::Messages => "messages",
+
+            View::Updates => "updates",
         }
     }
 }
@@ -258,6 +263,7 @@ const DEFAULTS: &[(View, &str, Action)] = &[
     (View::Main, "!", Action::Problems),
     (View::Main, "M", Action::MessageHistory),
     (View::Main, "ctrl-r", Action::ReloadCatalog),
+    (View::Main, "u", Action::Updates),
     (View::Search, "enter", Action::SearchConfirm),
     (View::Search, "esc", Action::SearchCancel),
     (View::Search, "backspace", Action::SearchBackspace),
@@ -319,6 +325,23 @@ const DEFAULTS: &[(View, &str, Action)] = &[
     (View::Jobs, "B", Action::BuildShown),
     (View::Jobs, "?", Action::Help),
     (View::Jobs, "ctrl-c", Action::ForceQuit),
+    (View::Updates, "esc", Action::CloseOverlay),
+    (View::Updates, "q", Action::CloseOverlay),
+    (View::Updates, "j", Action::MoveDown),
+    (View::Updates, "down", Action::MoveDown),
+    (View::Updates, "k", Action::MoveUp),
+    (View::Updates, "up", Action::MoveUp),
+    (View::Updates, "pagedown", Action::PageDown),
+    (View::Updates, "pageup", Action::PageUp),
+    (View::Updates, "g", Action::Top),
+    (View::Updates, "G", Action::Bottom),
+    (View::Updates, "enter", Action::Bump),
+    (View::Updates, "/", Action::Search),
+    (View::Updates, "s", Action::CycleSort),
+    (View::Updates, "o", Action::ToggleOutdatedOnly),
+    (View::Updates, "r", Action::Updates),
+    (View::Updates, "?", Action::Help),
+    (View::Updates, "ctrl-c", Action::ForceQuit),
     (View::Confirm, "y", Action::Confirm),
     (View::Confirm, "enter", Action::Confirm),
     (View::Confirm, "n", Action::CloseOverlay),

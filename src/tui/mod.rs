@@ -39,6 +39,7 @@ pub mod messages;
 pub mod runtime;
 pub(crate) mod theme;
 pub mod update;
+pub mod updates;
 pub mod views;
 pub mod wizard;
 mod wizard_effects;

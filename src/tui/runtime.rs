@@ -505,6 +505,10 @@ fn execute(app: &App, effects: &Effects, command: Command) -> Flow {
         Command::ScoreHardening => effects.score_hardening(),
         Command::DetectPackage { source } => effects.detect_package(source),
         Command::WritePackage(proposal) => effects.write_package(*proposal),
+
+        Command::CheckUpstream { check, queries } => effects.check_upstream(check, queries),
+        Command::PlanBump { package, to } => effects.plan_bump(package, to),
+        Command::WriteBump(package) => effects.write_bump(package),
     }
     Flow::Continue
 }

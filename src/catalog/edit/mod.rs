@@ -123,6 +123,11 @@ impl PackageFile {
         self.item(field)?.as_str()
     }
 
+    /// A boolean field by dotted path (`source.verified`).
+    pub fn get_bool(&self, field: &str) -> Option<bool> {
+        self.item(field)?.as_bool()
+    }
+
     /// Set an existing value or create it in an existing table, keeping the key's comments and
     /// the value's trailing comment.
     pub fn set(&mut self, field: &str, value: impl Into<Value>) -> Result<(), EditError> {

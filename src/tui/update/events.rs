@@ -11,7 +11,7 @@ use crate::tui::action::{Command, Feedback, LogSource};
 use crate::tui::app::{App, Overlay};
 use crate::tui::jobs::{JobPhase, JobView, short_duration};
 
-use super::{builds, log, problems};
+use super::{builds, log, problems, updates};
 
 /// Folds one engine event into the state. Log lines mark the frame dirty only when the log view
 /// showing them is on top, so a chatty build does not redraw an unrelated screen.
@@ -185,6 +185,11 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
         Feedback::LibChanged => return problems::on_lib_changed(app),
         // Through `notify`, so the message history keeps it.
         Feedback::Notice(n) => app.notify(n.text, n.error),
+        Feedback::Upstream { check, row } => updates::on_row(app, check, row),
+        Feedback::BumpPlanned { package, result } => updates::on_planned(app, package, result),
+        Feedback::BumpWritten { package, result } => {
+            return updates::on_written(app, package, result);
+        }
     }
     Vec::new()
 }

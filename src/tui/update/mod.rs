@@ -16,6 +16,8 @@ mod wizard;
 
 mod problems;
 
+mod updates;
+
 use super::action::{Action, Command};
 use super::app::{App, Mode, Overlay};
 use super::views::help;
@@ -61,6 +63,9 @@ fn apply(app: &mut App, action: Action) -> Vec<Command> {
         Action::CloseOverlay => {
             app.overlays.pop();
         }
+        Action::Updates if app.overlays.is_empty() && app.mode == Mode::Normal => {
+            return updates::open(app);
+        }
         _ if !app.overlays.is_empty() => return overlay_action(app, action),
         Action::NewPackage => wizard::open(app),
         _ if app.mode == Mode::Normal => {
@@ -80,6 +85,8 @@ fn overlay_action(app: &mut App, action: Action) -> Vec<Command> {
         Some(Overlay::Log(_)) => log::log_action(app, action),
         Some(Overlay::Jobs { .. }) => jobs::jobs_action(app, action),
         Some(Overlay::Confirm { .. }) => dialogs::confirm_action(app, action),
+        Some(Overlay::Updates(_)) => updates::updates_action(app, action),
+        Some(Overlay::BumpPreview { .. }) => updates::preview_action(app, action),
         Some(Overlay::Prompt { .. }) => dialogs::prompt_action(app, action),
         Some(Overlay::Wizard(_)) => wizard::wizard_action(app, action),
 

@@ -10,6 +10,8 @@ pub(crate) mod problems;
 pub(crate) mod status;
 pub(crate) mod tree;
 pub(crate) mod wizard;
+
+pub(crate) mod updates;
 pub(crate) mod wrap;
 
 #[cfg(test)]
@@ -49,6 +51,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
 
             Overlay::Problems { selected } => problems::draw_problems(frame, app, *selected),
             Overlay::Messages { scroll } => problems::draw_messages(frame, app, *scroll),
+
+            Overlay::Updates(v) => updates::draw(frame, app, v),
+            Overlay::BumpPreview { package, preview } => {
+                updates::preview(frame, app, package, preview);
+            }
         }
     }
     if app.theme.glyphs.ascii {
