@@ -134,6 +134,43 @@ actions! {
         SaveLog => "save log to a file",
         /// Answer yes in a confirm dialog.
         Confirm => "yes",
+        /// The selected package's metadata form.
+        MetadataForm => "metadata form",
+        /// The selected package's service options form (asks which service if several).
+        ServiceForm => "service options form",
+        /// Form: edit the focused field (a pick list for a choice, toggle a boolean).
+        FormEdit => "edit / pick / toggle field",
+        /// Form: toggle a boolean field.
+        FormToggle => "toggle a boolean",
+        /// Form: write the file (refused while a field is invalid).
+        FormSave => "save the form",
+        FormUndo => "undo in the form",
+        FormRedo => "redo in the form",
+        /// Form: add an item to the focused list (after the focused item).
+        FormAddItem => "add a list item",
+        FormRemoveItem => "remove the list item",
+        FormItemUp => "move the list item up",
+        FormItemDown => "move the list item down",
+        /// Service form: add an option to the service (asks its name).
+        FormAddOption => "add a service option",
+        /// Service form: remove the option the focus is in.
+        FormRemoveOption => "remove the service option",
+        /// Service form: add a service to the package (asks its name).
+        FormAddService => "add a service",
+        /// Service form: remove the service shown.
+        FormRemoveService => "remove the service",
+        /// Form editor: finish editing the field (the value stays; undo reverts it).
+        FormEditDone => "finish editing / cancel pick",
+        /// Form editor: a newline in multi-line text, else finish / choose.
+        FormEditEnter => "newline / done / choose",
+        /// Leaving a form with unsaved changes: drop them.
+        FormDiscard => "discard changes and leave",
+        /// Conflict view: keep the form's value of the selected field.
+        FormKeepMine => "keep my value",
+        /// Conflict view: take the value the file on disk holds.
+        FormTakeDisk => "take the disk's value",
+        /// Conflict view: drop the form's edits and open the file as it is on disk.
+        FormReopen => "re-open from disk",
     }
     runtime {
         /// Typed character while searching (or into a prompt).
@@ -146,6 +183,8 @@ actions! {
         Scroll { column: u16, row: u16, down: bool } => "scroll",
         /// Periodic timer (spinners, elapsed times once jobs exist).
         Tick => "tick",
+        /// A key typed into a form's field editor.
+        FormKey(crate::tui::forms::EditKey) => "type into a form field",
     }
 }
 
@@ -206,6 +245,17 @@ pub enum Command {
         source: LogSource,
         seek: LogSeek,
     },
+    /// Read `path` for a form on `package`.
+    OpenForm {
+        package: String,
+        path: PathBuf,
+        kind: crate::tui::forms::FormKind,
+    },
+    /// Write a form's draft (refused when the file changed on disk), then reload the catalog.
+    SaveForm {
+        package: String,
+        draft: Box<crate::tui::forms::Draft>,
+    },
 }
 
 /// What the runtime reports back after performing a command or a background task; folded into
@@ -238,6 +288,20 @@ pub enum Feedback {
         invalid: usize,
     },
     Notice(super::app::Notice),
+    /// The file of a form, read (`Command::OpenForm`).
+    FormOpened {
+        package: String,
+        kind: crate::tui::forms::FormKind,
+        result: Result<crate::tui::forms::Draft, String>,
+    },
+    /// A form's save: what was written, or why not (a conflict carries the disk's file).
+    FormSaved {
+        package: String,
+        result: Result<crate::tui::forms::Draft, crate::tui::forms::SaveError>,
+    },
+    /// A package file changed on disk (the reload code saw it): a form open on it must not
+    /// overwrite that change.
+    PackageFileChanged(PathBuf),
 }
 
 /// Where a log view's lines come from.

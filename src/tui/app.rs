@@ -48,6 +48,8 @@ pub enum Overlay {
         label: String,
         text: String,
     },
+    /// A metadata or service options form.
+    Form(Box<super::forms::Form>),
 }
 
 /// What a confirm dialog does when answered yes.
@@ -293,6 +295,9 @@ impl App {
             Some(Overlay::Jobs { .. }) => View::Jobs,
             Some(Overlay::Confirm { .. }) => View::Confirm,
             Some(Overlay::Prompt { .. }) => View::Search,
+            Some(Overlay::Form(f)) if f.dialog.is_some() => View::FormDialog,
+            Some(Overlay::Form(f)) if f.editing.is_some() => View::FormEdit,
+            Some(Overlay::Form(_)) => View::Form,
             None if self.mode == Mode::Search => View::Search,
             None => View::Main,
         }

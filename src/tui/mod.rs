@@ -27,6 +27,7 @@ pub(crate) mod ansi;
 pub mod app;
 pub(crate) mod debug;
 pub mod effects;
+pub mod forms;
 pub(crate) mod jobs;
 pub mod keymap;
 pub mod layout;

@@ -77,6 +77,10 @@ pub fn event_to_action(app: &App, event: &Event) -> Option<Action> {
                 {
                     Some(Action::SearchInput(c))
                 }
+                // A form's editor gets every key its keymap leaves free.
+                (super::keymap::View::FormEdit, code) => {
+                    super::forms::EditKey::from_crossterm(code, k.ctrl, k.alt).map(Action::FormKey)
+                }
                 _ => None,
             }
         }
@@ -490,6 +494,12 @@ fn execute(app: &App, effects: &Effects, command: Command) -> Flow {
         Command::SeekLog { source, seek } => effects.seek_log(source, seek),
         Command::RefreshStatus(names) => effects.refresh_statuses(names),
         Command::ScoreHardening => effects.score_hardening(),
+        Command::OpenForm {
+            package,
+            path,
+            kind,
+        } => effects.open_form(package, path, kind),
+        Command::SaveForm { package, draft } => effects.save_form(package, *draft),
     }
     Flow::Continue
 }

@@ -168,6 +168,15 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
             main::keep_selection_visible(app);
         }
         Feedback::Notice(n) => app.notice = Some(n),
+        Feedback::FormOpened {
+            package,
+            kind,
+            result,
+        } => super::forms::on_opened(app, package, kind, result),
+        Feedback::FormSaved { package, result } => {
+            return super::forms::on_saved(app, &package, result);
+        }
+        Feedback::PackageFileChanged(path) => super::forms::on_file_changed(app, &path),
     }
     Vec::new()
 }

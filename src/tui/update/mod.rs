@@ -9,6 +9,7 @@
 mod builds;
 mod dialogs;
 mod events;
+pub mod forms;
 mod jobs;
 mod log;
 mod main;
@@ -49,10 +50,17 @@ fn apply(app: &mut App, action: Action) -> Vec<Command> {
         Action::Click { column, row } => main::click(app, column, row),
         Action::Scroll { column, row, down } => main::scroll(app, column, row, down),
         Action::Help => app.overlays.push(Overlay::Help { scroll: 0 }),
+        // A form decides itself what closing means (it asks first when changes are unsaved).
+        _ if matches!(app.overlays.last(), Some(Overlay::Form(_))) => {
+            return forms::form_action(app, action);
+        }
         Action::CloseOverlay => {
             app.overlays.pop();
         }
         _ if !app.overlays.is_empty() => return overlay_action(app, action),
+        Action::MetadataForm | Action::ServiceForm if app.mode == Mode::Normal => {
+            return forms::open(app, action == Action::ServiceForm);
+        }
         _ if app.mode == Mode::Normal => match builds::main_action(app, action) {
             Some(commands) => return commands,
             None => main::navigation(app, action),
@@ -69,6 +77,7 @@ fn overlay_action(app: &mut App, action: Action) -> Vec<Command> {
         Some(Overlay::Jobs { .. }) => jobs::jobs_action(app, action),
         Some(Overlay::Confirm { .. }) => dialogs::confirm_action(app, action),
         Some(Overlay::Prompt { .. }) => dialogs::prompt_action(app, action),
+        Some(Overlay::Form(_)) => forms::form_action(app, action),
         Some(Overlay::Help { .. }) => {
             help_action(app, action);
             Vec::new()

@@ -2,6 +2,8 @@
 
 pub mod detail;
 pub(crate) mod dialog;
+pub(crate) mod form;
+pub(crate) mod form_dialogs;
 pub(crate) mod help;
 pub(crate) mod jobs;
 pub(crate) mod jobs_strip;
@@ -43,6 +45,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Overlay::Jobs { selected } => jobs::draw(frame, app, *selected),
             Overlay::Confirm { message, .. } => dialog::confirm(frame, app, message),
             Overlay::Prompt { label, text } => dialog::prompt(frame, app, label, text),
+            Overlay::Form(f) => form::draw(frame, app, f),
         }
     }
     if app.theme.glyphs.ascii {
