@@ -2,6 +2,7 @@
 
 pub mod diagnostic;
 pub mod edit;
+pub mod fields;
 pub mod load;
 pub mod model;
 pub mod position;

@@ -14,7 +14,7 @@ mod syntax;
 mod checks;
 mod examples;
 mod ports;
-mod secrets;
+pub(crate) mod secrets;
 mod toolchain;
 
 use std::collections::BTreeMap;
@@ -132,6 +132,12 @@ pub fn key_offset(text: &str, path: &[&str]) -> Option<usize> {
     }
     let (key, _) = table.get_key_value(last)?;
     Some(key.span.start as usize)
+}
+
+/// Whether `text` nests arrays or inline tables deeper than the validator reads (parsing it
+/// would recurse that deep): callers that parse package text themselves ask first.
+pub fn too_nested(text: &str) -> bool {
+    depth::value_nesting(text).is_some()
 }
 
 /// Parse and check one package file.

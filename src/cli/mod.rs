@@ -12,6 +12,7 @@ mod log;
 mod options;
 mod output;
 mod prefetch;
+mod set;
 mod show;
 mod unit;
 
@@ -30,6 +31,7 @@ pub use list::ListArgs;
 pub use log::LogArgs;
 pub use options::OptionsArgs;
 pub use prefetch::PrefetchArgs;
+pub use set::SetArgs;
 pub use show::ShowArgs;
 pub use unit::UnitArgs;
 
@@ -58,6 +60,8 @@ pub enum Command {
     List(ListArgs),
     /// Show one package.
     Show(ShowArgs),
+    /// Set one field of a package.toml (validated, format-preserving, atomic); exit 1 if invalid.
+    Set(SetArgs),
     /// The NixOS options of a package's services (a reference: --markdown).
     Options(OptionsArgs),
     /// Print the systemd [Service] section a service's module would produce.
@@ -98,6 +102,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Check(a)) => check::run(a, &catalog()?),
         Some(Command::List(a)) => list::run(a, &catalog()?),
         Some(Command::Show(a)) => show::run(a, &catalog()?),
+        Some(Command::Set(a)) => set::run(a, &catalog()?),
         Some(Command::Options(a)) => options::run(a, &catalog()?),
         Some(Command::Unit(a)) => unit::run(a, &catalog()?),
         // With --flake the catalog is optional, so `build` looks it up itself.

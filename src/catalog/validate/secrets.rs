@@ -53,6 +53,79 @@ pub fn url_with_password(s: &str) -> Option<String> {
     ))
 }
 
+/// Token prefixes that name what a credential is (GitHub, GitLab, Slack, AWS, OpenAI-style keys).
+const TOKEN_PREFIXES: &[(&str, &str)] = &[
+    ("ghp_", "a GitHub personal access token"),
+    ("gho_", "a GitHub OAuth token"),
+    ("ghu_", "a GitHub user token"),
+    ("ghs_", "a GitHub server token"),
+    ("ghr_", "a GitHub refresh token"),
+    ("github_pat_", "a GitHub fine-grained token"),
+    ("glpat-", "a GitLab token"),
+    ("xoxb-", "a Slack bot token"),
+    ("xoxp-", "a Slack user token"),
+    ("AKIA", "an AWS access key id"),
+    ("sk-", "an API secret key"),
+];
+
+/// Why `s` looks like a secret itself rather than a path or a name: a PEM block, a known token
+/// prefix, a JWT, or a long run of hex or base64 with high entropy. None when it does not.
+/// Paths with a `/` and placeholder text (`{data_dir}/key`) are never long random runs, so
+/// real paths pass.
+pub fn looks_like_secret(s: &str) -> Option<String> {
+    let t = s.trim();
+    if t.contains("-----BEGIN") {
+        return Some("it holds a PEM block (`-----BEGIN ...`), i.e. a key or certificate".into());
+    }
+    if let Some((_, what)) = TOKEN_PREFIXES
+        .iter()
+        .find(|(p, _)| t.starts_with(p) && t.len() >= p.len() + 16)
+    {
+        return Some(format!("it starts like {what}"));
+    }
+    if t.starts_with("eyJ") && t.split('.').count() == 3 && t.len() > 30 {
+        return Some("it is a JSON web token".into());
+    }
+    // Store paths name a hash of their inputs, not a secret.
+    if t.starts_with("/nix/store/") {
+        return None;
+    }
+    let run = t
+        .split(|c: char| !(c.is_ascii_alphanumeric() || "+=_-".contains(c)))
+        .max_by_key(|w| w.len())
+        .unwrap_or_default();
+    if run.len() >= 32 && run.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Some(format!("it holds {} hex digits, like a key", run.len()));
+    }
+    let mixed = run.bytes().any(|b| b.is_ascii_uppercase())
+        && run.bytes().any(|b| b.is_ascii_lowercase())
+        && run.bytes().any(|b| b.is_ascii_digit());
+    if run.len() >= 24 && mixed && entropy_bits_per_char(run) >= 4.0 {
+        return Some(format!(
+            "it holds a {}-character random-looking string (high entropy), like a key or token",
+            run.len()
+        ));
+    }
+    None
+}
+
+/// Shannon entropy of the characters of `s`, in bits per character.
+fn entropy_bits_per_char(s: &str) -> f64 {
+    let mut counts = [0usize; 256];
+    for b in s.bytes() {
+        counts[usize::from(b)] += 1;
+    }
+    let n = s.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
 /// What is wrong with one string value of an option whose variable is `name`.
 fn string_problem(text: &str, key: &str, name: Option<&str>) -> Option<Problem> {
     if let Some(masked) = url_with_password(text) {
@@ -168,6 +241,34 @@ mod tests {
             "PDS_BYPASS",
         ] {
             assert_eq!(credential_name(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn secrets_themselves_are_recognised_and_paths_are_not() {
+        for secret in [
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nabc",
+            "ghp_0123456789abcdefABCDEF0123456789abcd",
+            "github_pat_11ABCDEFG0123456789_abcdefghijklmnop",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2lnbmF0dXJl",
+            "3f2a9c1b7e4d8a6f0b5c2e9d1a7f3b8c",
+            "q8Zt3Lp0Xw9Vr2Nk5Hs7Jd4Fb6Gm1Cy8",
+            "c3VwZXJzZWNyZXRwYXNzd29yZDEyMzQ1Njc4OTA=",
+        ] {
+            assert!(looks_like_secret(secret).is_some(), "{secret}");
+        }
+        for path in [
+            "/run/secrets/pds-jwt",
+            "{data_dir}/signing.key",
+            "/var/lib/atproto/knot/keys/server_ed25519",
+            "secrets/admin-password.txt",
+            "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-x",
+            "pds.example.com",
+            "did:plc:ewvi7nxzyoun6zhxrhs64oiz",
+            "PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX",
+            "",
+        ] {
+            assert_eq!(looks_like_secret(path), None, "{path}");
         }
     }
 
