@@ -161,10 +161,16 @@ impl Effects {
     }
 
     /// Reads a form's file in the background.
-    pub fn open_form(&self, package: String, path: PathBuf, kind: crate::tui::forms::FormKind) {
+    pub fn open_form(
+        &self,
+        package: String,
+        path: PathBuf,
+        kind: crate::tui::forms::FormKind,
+        context: crate::catalog::fields::Context,
+    ) {
         let tx = self.feedback.clone();
         tokio::task::spawn_blocking(move || {
-            let result = crate::tui::forms::Draft::read(&path);
+            let result = crate::tui::forms::Draft::read(&path, context);
             let _ = tx.send(Feedback::FormOpened {
                 package,
                 kind,

@@ -498,7 +498,10 @@ fn execute(app: &App, effects: &Effects, command: Command) -> Flow {
             package,
             path,
             kind,
-        } => effects.open_form(package, path, kind),
+        } => {
+            let context = super::forms::Draft::context(&app.catalog, &path);
+            effects.open_form(package, path, kind, context);
+        }
         Command::SaveForm { package, draft } => effects.save_form(package, *draft),
     }
     Flow::Continue

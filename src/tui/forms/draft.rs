@@ -1,13 +1,16 @@
-//! The one place the forms meet the catalog's field layer: which fields a form shows, their
-//! values, validation, structural edits and the save. Everything here is a thin adapter; the
-//! rules themselves are the catalog's (`catalog::validate`), never repeated in the UI.
+//! The one place the forms meet the catalog's field layer (`catalog::fields`): which fields a
+//! form shows, their values as the editors hold them, setting them (a value that is not of the
+//! field's kind is refused there), structural edits, validation and the save with its conflict.
+//! A thin adapter: every rule is the catalog's, none is repeated in the UI.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use toml_edit::{Array, DocumentMut, Item, Table, Value};
-
-use crate::catalog::validate::{self, PackageFile};
+use crate::catalog::fields::{
+    self, Change, Context, FieldPath, Group, Resolution, Structural, parse_input, render_value,
+};
+pub use crate::catalog::fields::{Choice, FieldKind};
+use crate::catalog::model::OptionType;
 
 /// Which form: a package's metadata, or the options of one of its services.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,30 +19,8 @@ pub enum FormKind {
     Service(String),
 }
 
-/// What kind of editor a field gets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FieldKind {
-    Text,
-    MultiLineText,
-    /// One of these values (a pick list with type-to-filter).
-    Enum(Vec<String>),
-    Integer {
-        min: i64,
-        max: i64,
-    },
-    Port,
-    Bool,
-    /// A list of strings; `choices` makes each item a pick (license ids).
-    List {
-        choices: Option<Vec<String>>,
-    },
-    Path,
-    /// The path of a file holding a secret, never the secret itself.
-    SecretFile,
-}
-
-/// A field's value as the form edits it. Numbers stay text while typed, so `30` on the way to
-/// `3000` is a value the validator can judge.
+/// A field's value as the editors hold it: text (numbers too, as typed), a boolean, the items
+/// of a list as text, or nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldValue {
     Absent,
@@ -58,367 +39,225 @@ impl FieldValue {
             FieldValue::List(items) => format!("[{}]", items.join(", ")),
         }
     }
+
+    fn of(v: Option<&toml::Value>) -> FieldValue {
+        match v {
+            None => FieldValue::Absent,
+            Some(toml::Value::Boolean(b)) => FieldValue::Bool(*b),
+            Some(toml::Value::Array(items)) => FieldValue::List(items.iter().map(plain).collect()),
+            Some(other) => FieldValue::Text(plain(other)),
+        }
+    }
+}
+
+/// A value as a person types it: strings without quotes, the rest as TOML.
+fn plain(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => render_value(other),
+    }
 }
 
 /// One row's field.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FieldDesc {
-    /// Dotted path in the file (`services.pds.ports.http`).
+    /// Dotted path in the file (`services.pds.ports.http`), as diagnostics name it.
     pub path: String,
     pub label: String,
     pub kind: FieldKind,
+    pub required: bool,
     pub value: FieldValue,
-    /// The option section the field belongs to (service form), for the section headers.
+    /// The section header the field is under (`build`, `option log_level`).
     pub section: Option<String>,
+    /// One line of documentation.
+    pub doc: &'static str,
+    /// What leaving an optional field out means (`false`, `none`).
+    pub absent_means: Option<String>,
 }
 
-/// A field the file and the form disagree on after the file changed on disk.
+// Kinds hold TOML values (choices), compared as values; a form never holds a NaN.
+impl Eq for FieldDesc {}
+
+/// A field the form, the file as read and the file on disk now disagree on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConflictField {
     pub path: String,
-    pub label: String,
     pub base: FieldValue,
     pub ours: FieldValue,
     pub theirs: FieldValue,
+    /// Both sides changed it, to different values: the user chooses.
+    pub both_changed: bool,
+}
+
+/// The catalog's conflict, kept whole for the resolution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawConflict(fields::Conflict);
+
+impl Eq for RawConflict {}
+
+impl RawConflict {
+    pub fn fields(&self) -> Vec<ConflictField> {
+        self.0
+            .fields
+            .iter()
+            .map(|f| ConflictField {
+                path: f.field.to_string(),
+                base: FieldValue::of(f.base.as_ref()),
+                ours: FieldValue::of(f.ours.as_ref()),
+                theirs: FieldValue::of(f.theirs.as_ref()),
+                both_changed: f.is_both_changed(),
+            })
+            .collect()
+    }
 }
 
 /// Why a save did not happen.
 #[derive(Debug, Clone)]
 pub enum SaveError {
-    /// The file changed on disk since the form read it: `disk` is what it holds now.
-    Conflict {
-        disk: Box<Draft>,
-    },
+    /// The file changed on disk since the form read it.
+    Conflict(Box<RawConflict>),
     Failed(String),
 }
 
-/// An edited `package.toml`: the document, and the fingerprint of the bytes it was read from.
+/// An edited `package.toml` (the catalog's draft: the bytes it was read from and the changes).
 #[derive(Debug, Clone)]
-pub struct Draft {
-    pub path: PathBuf,
-    doc: DocumentMut,
-    read: Vec<u8>,
+pub struct Draft(fields::Draft);
+
+/// Two drafts are equal when they hold the same text based on the same bytes of the same file.
+impl PartialEq for Draft {
+    fn eq(&self, other: &Draft) -> bool {
+        self.0.path() == other.0.path()
+            && self.0.base_bytes() == other.0.base_bytes()
+            && self.0.text() == other.0.text()
+    }
 }
 
-const SPDX: &str = include_str!("spdx_ids.txt");
+impl Eq for Draft {}
 
-/// SPDX license ids offered by the license pick list (the common ones; the validator accepts any
-/// well-formed id, typed in with the filter when it is not in the list).
-pub fn spdx_ids() -> Vec<String> {
-    SPDX.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect()
+fn path_of(dotted: &str) -> Result<FieldPath, String> {
+    FieldPath::parse(dotted).ok_or_else(|| format!("`{dotted}` is not a field path"))
 }
 
-fn strings(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| (*s).to_owned()).collect()
+fn message(d: &crate::catalog::Diagnostic) -> String {
+    match &d.hint {
+        Some(h) => format!("{} (hint: {h})", d.message),
+        None => d.message.clone(),
+    }
 }
 
 impl Draft {
-    pub fn read(path: &Path) -> Result<Draft, String> {
-        let read = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-        let text = std::str::from_utf8(&read)
-            .map_err(|e| format!("{} is not UTF-8: {e}", path.display()))?;
-        let doc = text
-            .parse::<DocumentMut>()
-            .map_err(|e| format!("{} is not valid TOML: {e}", path.display()))?;
-        Ok(Draft {
-            path: path.into(),
-            doc,
-            read,
-        })
+    /// Reads `path`; `context` holds the rest of the catalog for the catalog-wide rules.
+    pub fn read(path: &Path, context: Context) -> Result<Draft, String> {
+        fields::Draft::open(path, context)
+            .map(Draft)
+            .map_err(|e| e.to_string())
     }
 
-    pub fn render(&self) -> String {
-        self.doc.to_string()
+    /// The context of `path` in `catalog` (its other packages).
+    pub fn context(catalog: &crate::catalog::Catalog, path: &Path) -> Context {
+        Context::from_catalog(catalog, path)
     }
 
-    /// Whether the document differs from the bytes it was read from.
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    /// Whether the document differs from the bytes it is based on.
     pub fn changed(&self) -> bool {
-        self.render().as_bytes() != self.read.as_slice()
+        self.0.is_dirty()
     }
 
-    fn item(&self, path: &str) -> Option<&Item> {
-        let mut item = self.doc.as_item();
-        for key in path.split('.') {
-            item = item.get(key)?;
-        }
-        Some(item)
-    }
-
-    /// The value at `path` as the form shows it.
     pub fn value(&self, path: &str) -> FieldValue {
-        match self.item(path).and_then(Item::as_value) {
-            None => FieldValue::Absent,
-            Some(Value::String(s)) => FieldValue::Text(s.value().clone()),
-            Some(Value::Integer(i)) => FieldValue::Text(i.value().to_string()),
-            Some(Value::Boolean(b)) => FieldValue::Bool(*b.value()),
-            Some(Value::Array(a)) => FieldValue::List(
-                a.iter()
-                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-                    .collect(),
-            ),
-            Some(other) => FieldValue::Text(other.to_string().trim().to_owned()),
-        }
+        FieldPath::parse(path).map_or(FieldValue::Absent, |p| {
+            FieldValue::of(self.0.value(&p).as_ref())
+        })
     }
 
     /// The service names, in file order.
     pub fn services(&self) -> Vec<String> {
-        self.doc
-            .get("services")
-            .and_then(Item::as_table_like)
-            .map(|t| t.iter().map(|(k, _)| k.to_owned()).collect())
-            .unwrap_or_default()
+        self.0.service_names()
     }
 
-    fn table(&self, path: &str) -> Option<&dyn toml_edit::TableLike> {
-        self.item(path).and_then(Item::as_table_like)
-    }
-
-    /// The rows of a form, in the order they are shown.
+    /// The rows of a form, in the order the format documents them.
     pub fn fields(&self, kind: &FormKind) -> Vec<FieldDesc> {
-        match kind {
-            FormKind::Metadata => self.metadata_fields(),
-            FormKind::Service(s) => self.service_fields(s),
-        }
-    }
-
-    fn desc(&self, path: String, label: &str, kind: FieldKind, section: Option<&str>) -> FieldDesc {
-        FieldDesc {
-            value: self.value(&path),
-            path,
-            label: label.to_owned(),
-            kind,
-            section: section.map(str::to_owned),
-        }
-    }
-
-    fn metadata_fields(&self) -> Vec<FieldDesc> {
-        use FieldKind as K;
-        let rows: Vec<(&str, &str, FieldKind)> = vec![
-            ("version", "version", K::Text),
-            ("tier", "tier", K::Enum(strings(&["1", "2", "3"]))),
-            (
-                "category",
-                "category",
-                K::Enum(strings(&[
-                    "infrastructure",
-                    "application",
-                    "utility",
-                    "library",
-                ])),
-            ),
-            ("description", "description", K::Text),
-            ("long_description", "long description", K::MultiLineText),
-            ("homepage", "homepage", K::Text),
-            (
-                "license",
-                "license",
-                K::List {
-                    choices: Some(spdx_ids()),
-                },
-            ),
-            ("maintainers", "maintainers", K::List { choices: None }),
-            ("platforms", "platforms", K::List { choices: None }),
-            ("main_program", "main program", K::Text),
-            (
-                "build.builder",
-                "builder",
-                K::Enum(
-                    crate::catalog::Builder::ALL
-                        .iter()
-                        .map(|b| b.as_str().to_owned())
-                        .collect(),
-                ),
-            ),
-        ];
-        rows.into_iter()
-            .map(|(p, l, k)| self.desc(p.to_owned(), l, k, None))
+        fields::schema_for(&self.0)
+            .into_iter()
+            .filter_map(|f| {
+                let (section, prefix) = section_of(&f.group, kind)?;
+                let path = f.path.to_string();
+                let label = f.path.keys()[prefix..].join(".");
+                Some(FieldDesc {
+                    value: FieldValue::of(f.value.as_ref()),
+                    label,
+                    path,
+                    kind: f.kind,
+                    required: f.required,
+                    section,
+                    doc: f.doc,
+                    absent_means: f.absent_means,
+                })
+            })
             .collect()
     }
 
-    fn service_fields(&self, service: &str) -> Vec<FieldDesc> {
-        use FieldKind as K;
-        let base = format!("services.{service}");
-        let mut out = vec![self.desc(
-            format!("{base}.exec"),
-            "exec",
-            K::List { choices: None },
-            None,
-        )];
-        if let Some(ports) = self.table(&format!("{base}.ports")) {
-            for (name, _) in ports.iter() {
-                out.push(self.desc(
-                    format!("{base}.ports.{name}"),
-                    &format!("port {name}"),
-                    K::Port,
-                    None,
-                ));
-            }
-        }
-        out.push(self.desc(
-            format!("{base}.public_ports"),
-            "public ports",
-            K::List { choices: None },
-            None,
-        ));
-        out.push(self.desc(
-            format!("{base}.fixed_listener"),
-            "fixed listener",
-            K::Bool,
-            None,
-        ));
-        let db = strings(&["none", "postgresql", "sqlite", "rocksdb"]);
-        out.push(self.desc(format!("{base}.database"), "database", K::Enum(db), None));
-        out.push(self.desc(format!("{base}.health_path"), "health path", K::Path, None));
-        out.push(self.desc(format!("{base}.jit"), "jit", K::Bool, None));
-        for option in self.options(service) {
-            out.extend(self.option_fields(service, &option));
-        }
-        out
-    }
-
-    /// The option names of `service`, in file order.
-    pub fn options(&self, service: &str) -> Vec<String> {
-        self.table(&format!("services.{service}.options"))
-            .map(|t| t.iter().map(|(k, _)| k.to_owned()).collect())
-            .unwrap_or_default()
-    }
-
-    fn option_fields(&self, service: &str, option: &str) -> Vec<FieldDesc> {
-        use FieldKind as K;
-        let base = format!("services.{service}.options.{option}");
-        let section = Some(option);
-        let ty = match self.value(&format!("{base}.type")) {
-            FieldValue::Text(t) => t,
-            _ => String::new(),
-        };
-        let types = strings(&[
-            "str",
-            "int",
-            "port",
-            "bool",
-            "enum",
-            "path",
-            "secret-file",
-            "list",
-        ]);
-        let mut out = vec![self.desc(format!("{base}.type"), "type", K::Enum(types), section)];
-        let values = match self.value(&format!("{base}.values")) {
-            FieldValue::List(v) => v,
-            _ => Vec::new(),
-        };
-        let default_kind = match ty.as_str() {
-            "int" => Some(K::Integer {
-                min: i64::MIN,
-                max: i64::MAX,
-            }),
-            "port" => Some(K::Port),
-            "bool" => Some(K::Bool),
-            "enum" => Some(K::Enum(values)),
-            "path" => Some(K::Path),
-            "list" => Some(K::List { choices: None }),
-            "secret-file" => None,
-            _ => Some(K::Text),
-        };
-        if let Some(k) = default_kind {
-            out.push(self.desc(format!("{base}.default"), "default", k, section));
-        }
-        out.push(self.desc(
-            format!("{base}.description"),
-            "description",
-            K::Text,
-            section,
-        ));
-        out.push(self.desc(format!("{base}.env"), "env", K::Text, section));
-        if ty == "enum" {
-            out.push(self.desc(
-                format!("{base}.values"),
-                "values",
-                K::List { choices: None },
-                section,
-            ));
-        }
-        if ty == "secret-file" {
-            out.push(self.desc(
-                format!("{base}.example"),
-                "example file",
-                K::SecretFile,
-                section,
-            ));
-        }
-        out
-    }
-
-    /// Writes `value` at `path` as the field's kind asks (a number as an integer when it is one),
-    /// keeping the key's comments. Absent removes the key.
+    /// Sets the field at `path` to `value` typed for `kind`. Refused (the reason) when the value
+    /// is not of the field's kind; a value the catalog rules refuse is set, and `problems` says
+    /// why. An empty optional text is removed from the file.
     pub fn set(&mut self, path: &str, kind: &FieldKind, value: &FieldValue) -> Result<(), String> {
-        let (parent, key) = path.rsplit_once('.').unwrap_or(("", path));
-        let table = self.table_mut(parent)?;
-        let new: Value = match value {
-            FieldValue::Absent => {
-                table.remove(key);
-                return Ok(());
+        let p = path_of(path)?;
+        let v = match (value, kind) {
+            (FieldValue::Absent, _) => {
+                return self.0.unset(&p).map_err(|d| message(&d));
             }
-            FieldValue::Bool(b) => (*b).into(),
-            FieldValue::List(items) => items.iter().map(String::as_str).collect::<Array>().into(),
-            FieldValue::Text(t) => match kind {
-                FieldKind::Integer { .. } | FieldKind::Port => match t.parse::<i64>() {
-                    Ok(n) => n.into(),
-                    Err(_) => t.as_str().into(),
-                },
-                FieldKind::Enum(_) if path == "tier" => match t.parse::<i64>() {
-                    Ok(n) => n.into(),
-                    Err(_) => t.as_str().into(),
-                },
-                _ => t.as_str().into(),
-            },
+            (FieldValue::Bool(b), _) => toml::Value::Boolean(*b),
+            (FieldValue::List(items), FieldKind::List { item }) => toml::Value::Array(
+                items
+                    .iter()
+                    .map(|i| {
+                        parse_input(item, i).map_err(|e| format!("{} ({})", e.message, e.hint))
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            (FieldValue::List(items), _) => {
+                toml::Value::Array(items.iter().cloned().map(toml::Value::String).collect())
+            }
+            (FieldValue::Text(t), k) => {
+                parse_input(k, t).map_err(|e| format!("{} (hint: {})", e.message, e.hint))?
+            }
         };
-        set_keeping_decor(table, key, new);
-        Ok(())
+        self.0.set(&p, v).map_err(|d| message(&d))
     }
 
-    fn table_mut(&mut self, path: &str) -> Result<&mut dyn toml_edit::TableLike, String> {
-        let mut table = self.doc.as_table_mut() as &mut dyn toml_edit::TableLike;
-        if path.is_empty() {
-            return Ok(table);
-        }
-        for part in path.split('.') {
-            table = table
-                .get_mut(part)
-                .and_then(Item::as_table_like_mut)
-                .ok_or_else(|| format!("there is no [{path}] table"))?;
-        }
-        Ok(table)
+    fn structural(&mut self, s: Structural) -> Result<(), String> {
+        self.0.apply(Change::Structural(s)).map_err(|d| message(&d))
     }
 
-    /// A new option `name` of `service` (a `str` with a description to fill in).
+    /// Moves item `from` of the list at `path` to `to`.
+    pub fn move_item(&mut self, path: &str, from: usize, to: usize) -> Result<(), String> {
+        let list = path_of(path)?;
+        self.structural(Structural::ListMove { list, from, to })
+    }
+
+    pub fn remove_item(&mut self, path: &str, index: usize) -> Result<(), String> {
+        let list = path_of(path)?;
+        self.structural(Structural::ListRemove { list, index })
+    }
+
+    /// A new option `name` of `service` (a `str`; its description is to be filled in).
     pub fn add_option(&mut self, service: &str, name: &str) -> Result<(), String> {
-        let svc = self.table_mut(&format!("services.{service}"))?;
-        if svc.get("options").is_none() {
-            let mut t = Table::new();
-            t.set_implicit(true);
-            svc.insert("options", Item::Table(t));
-        }
-        let options = self.table_mut(&format!("services.{service}.options"))?;
-        if options.contains_key(name) {
-            return Err(format!("service {service} already has an option `{name}`"));
-        }
-        let mut t = Table::new();
-        t.insert("type", toml_edit::value("str"));
-        t.insert("description", toml_edit::value(""));
-        options.insert(name, Item::Table(t));
-        Ok(())
+        self.structural(Structural::AddOption {
+            service: service.into(),
+            name: name.into(),
+            ty: OptionType::Str,
+            description: String::new(),
+        })
     }
 
     pub fn remove_option(&mut self, service: &str, name: &str) -> Result<(), String> {
-        let options = self.table_mut(&format!("services.{service}.options"))?;
-        options
-            .remove(name)
-            .map(|_| ())
-            .ok_or_else(|| format!("service {service} has no option `{name}`"))
+        self.structural(Structural::RemoveOption {
+            service: service.into(),
+            name: name.into(),
+        })
     }
 
     /// A new service `name` running the package's main program.
@@ -427,107 +266,110 @@ impl Draft {
             FieldValue::Text(p) => p,
             _ => name.to_owned(),
         };
-        if self.doc.get("services").is_none() {
-            let mut t = Table::new();
-            t.set_implicit(true);
-            self.doc.insert("services", Item::Table(t));
-        }
-        let services = self.table_mut("services")?;
-        if services.contains_key(name) {
-            return Err(format!("there is already a service `{name}`"));
-        }
-        let mut t = Table::new();
-        t.insert(
-            "exec",
-            toml_edit::value(Array::from_iter([program.as_str()])),
-        );
-        t.insert("database", toml_edit::value("none"));
-        services.insert(name, Item::Table(t));
-        Ok(())
+        self.structural(Structural::AddService {
+            name: name.into(),
+            exec: vec![program],
+        })
     }
 
     pub fn remove_service(&mut self, name: &str) -> Result<(), String> {
-        self.table_mut("services")?
-            .remove(name)
-            .map(|_| ())
-            .ok_or_else(|| format!("there is no service `{name}`"))
+        self.structural(Structural::RemoveService { name: name.into() })
     }
 
-    /// Problems of the edited document per field path, in the validator's own words (message,
-    /// then its hint). Problems not tied to a field are under "".
+    /// The validator's problems per field path ("" for the file as a whole), message and hint.
     pub fn problems(&self) -> BTreeMap<String, String> {
-        let text = self.render();
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let folder = dir.file_name().and_then(|f| f.to_str()).unwrap_or_default();
-        let org = dir
-            .parent()
-            .and_then(Path::file_name)
-            .and_then(|f| f.to_str())
-            .unwrap_or_default();
-        let checked = validate::check(&PackageFile {
-            file: &self.path,
-            dir,
-            org,
-            folder,
-            text: &text,
-            extra_files: crate::catalog::ExtraFiles {
-                package_nix: dir.join("package.nix").is_file(),
-                module_nix: dir.join("module.nix").is_file(),
-                test_nix: dir.join("test.nix").is_file(),
-            },
-        });
         let mut out = BTreeMap::new();
-        for d in checked.diagnostics {
-            let text = match &d.hint {
-                Some(h) => format!("{} (hint: {h})", d.message),
-                None => d.message.clone(),
-            };
-            out.entry(d.field).or_insert(text);
+        for d in fields::validate_all(&self.0) {
+            out.entry(d.field.clone()).or_insert_with(|| message(&d));
         }
         out
     }
 
-    /// Writes the document atomically, refusing (with what the disk holds now) when the file
-    /// changed since it was read.
+    /// Writes the draft (atomic; refused when invalid or when the file changed on disk). The
+    /// draft is then based on what was written.
     pub fn save(&mut self) -> Result<(), SaveError> {
-        let now = std::fs::read(&self.path)
-            .map_err(|e| SaveError::Failed(format!("reading {}: {e}", self.path.display())))?;
-        if now != self.read {
-            let disk = Draft::read(&self.path).map_err(SaveError::Failed)?;
-            return Err(SaveError::Conflict {
-                disk: Box::new(disk),
-            });
+        match self.0.save() {
+            Ok(_) => Ok(()),
+            Err(fields::SaveError::Conflict(c)) => {
+                Err(SaveError::Conflict(Box::new(RawConflict(*c))))
+            }
+            Err(e) => Err(SaveError::Failed(e.to_string())),
         }
-        let text = self.render();
-        crate::catalog::edit::write_atomic(&self.path, text.as_bytes())
-            .map_err(|e| SaveError::Failed(e.to_string()))?;
-        self.read = text.into_bytes();
-        Ok(())
     }
 
-    /// This document rebased on `disk`: it will be saved over what the disk holds now.
-    pub fn rebase_on(&mut self, disk: &Draft) {
-        self.read.clone_from(&disk.read);
+    /// The file on disk with this draft's changes on top, except those to the fields in
+    /// `disk_wins`; `reopen`: the file on disk alone.
+    pub fn resolve(
+        &self,
+        conflict: &RawConflict,
+        disk_wins: &[String],
+        reopen: bool,
+    ) -> Result<Draft, String> {
+        let c = &conflict.0;
+        let err = |d: crate::catalog::Diagnostic| message(&d);
+        if reopen {
+            return self
+                .0
+                .resolve(c, Resolution::Reopen)
+                .map(Draft)
+                .map_err(err);
+        }
+        let both: Vec<String> = conflict
+            .fields()
+            .into_iter()
+            .filter(|f| f.both_changed)
+            .map(|f| f.path)
+            .collect();
+        if disk_wins.is_empty() {
+            return self
+                .0
+                .resolve(c, Resolution::KeepMine)
+                .map(Draft)
+                .map_err(err);
+        }
+        if both.iter().all(|p| disk_wins.contains(p)) {
+            return self
+                .0
+                .resolve(c, Resolution::TakeDisk)
+                .map(Draft)
+                .map_err(err);
+        }
+        // A choice per field: the disk's file, then each change of ours not about a field
+        // the disk keeps (as the catalog's TakeDisk does for all of them).
+        let wins: Vec<FieldPath> = disk_wins
+            .iter()
+            .filter_map(|p| FieldPath::parse(p))
+            .collect();
+        let mut next = self.0.resolve(c, Resolution::Reopen).map_err(err)?;
+        for change in self.0.changes() {
+            let path = change.path();
+            if !wins
+                .iter()
+                .any(|w| w.starts_with(&path) || path.starts_with(w))
+            {
+                next.apply(change.clone()).map_err(err)?;
+            }
+        }
+        Ok(Draft(next))
     }
 }
 
-fn set_keeping_decor(table: &mut dyn toml_edit::TableLike, key: &str, mut new: Value) {
-    match table.get_mut(key) {
-        Some(Item::Value(old)) => {
-            *new.decor_mut() = old.decor().clone();
-            *old = new;
+/// The section header of a field in form `kind` and how many keys of its path the label drops;
+/// None when the field is not on that form.
+fn section_of(group: &Group, kind: &FormKind) -> Option<(Option<String>, usize)> {
+    match (group, kind) {
+        (Group::Package, FormKind::Metadata) => Some((None, 0)),
+        (Group::Source, FormKind::Metadata) => Some((Some("source".into()), 1)),
+        (Group::Build, FormKind::Metadata) => Some((Some("build".into()), 1)),
+        (Group::Check, FormKind::Metadata) => Some((Some("check".into()), 1)),
+        (Group::Atproto, FormKind::Metadata) => Some((Some("atproto".into()), 1)),
+        (Group::Service { service }, FormKind::Service(s)) if service == s => Some((None, 2)),
+        (Group::ServiceOption { service, option }, FormKind::Service(s)) if service == s => {
+            Some((Some(format!("option {option}")), 4))
         }
-        _ => {
-            table.insert(key, Item::Value(new));
+        (Group::Hardening { service, setting }, FormKind::Service(s)) if service == s => {
+            Some((Some(format!("hardening {setting}")), 4))
         }
+        _ => None,
     }
 }
-
-/// Two drafts are equal when they hold the same text read from the same bytes of the same file.
-impl PartialEq for Draft {
-    fn eq(&self, other: &Draft) -> bool {
-        self.path == other.path && self.read == other.read && self.render() == other.render()
-    }
-}
-
-impl Eq for Draft {}

@@ -189,6 +189,9 @@ pub struct Picker {
     pub filter: String,
     /// Index into `visible()`.
     pub selected: usize,
+    /// Values outside the choices are allowed (licenses: any SPDX id): a filter matching
+    /// nothing is kept, and Enter takes it as typed.
+    pub open: bool,
 }
 
 impl Picker {
@@ -199,6 +202,25 @@ impl Picker {
             choices,
             filter: String::new(),
             selected,
+            open: false,
+        }
+    }
+
+    /// An open pick list (see `open`).
+    #[must_use]
+    pub fn open(mut self, open: bool) -> Picker {
+        self.open = open;
+        self
+    }
+
+    /// What Enter takes: the highlighted choice, or the filter as typed in an open list.
+    pub fn chosen(&self) -> Option<String> {
+        match self.current() {
+            Some(c) => Some(c.to_owned()),
+            None if self.open && !self.filter.trim().is_empty() => {
+                Some(self.filter.trim().to_owned())
+            }
+            None => None,
         }
     }
 
@@ -231,7 +253,7 @@ impl Picker {
             EditCode::Char(c) if !key.ctrl && !key.alt => {
                 self.filter.push(c);
                 self.selected = 0;
-                if self.visible().is_empty() {
+                if self.visible().is_empty() && !self.open {
                     self.filter.pop();
                     return Outcome::Refused(format!("no choice contains `{}{c}`", self.filter));
                 }
@@ -367,6 +389,13 @@ mod tests {
         }
         p.input(EditKey::char('m'));
         assert_eq!(p.visible(), ["MIT", "MIT-0"]);
+        // An open list keeps a filter matching nothing, and takes it as typed.
+        let mut open = Picker::new(vec!["MIT".into()], "").open(true);
+        for c in "EUPL-1.1".chars() {
+            open.input(EditKey::char(c));
+        }
+        assert_eq!(open.chosen().as_deref(), Some("EUPL-1.1"));
+        assert_eq!(p.chosen().as_deref(), Some("MIT"));
     }
 
     #[test]

@@ -10,7 +10,10 @@ mod state;
 #[cfg(test)]
 mod tests;
 
-pub use draft::{ConflictField, Draft, FieldDesc, FieldKind, FieldValue, FormKind, SaveError};
+pub use draft::{
+    Choice, ConflictField, Draft, FieldDesc, FieldKind, FieldValue, FormKind, RawConflict,
+    SaveError,
+};
 pub use editors::{Charset, EditCode, EditKey, Outcome, Picker, TextState};
 pub use state::{Conflict, Dialog, Editing, NewName, Row, Side};
 
@@ -29,6 +32,9 @@ pub struct Form {
     pub fields: Vec<FieldDesc>,
     /// Derived from `draft`: the validator's problems per field path ("" for the file as a whole).
     pub problems: BTreeMap<String, String>,
+    /// Values typed that are not of their field's kind (a port of 300000, `12a`): kept here
+    /// with the reason, never in the draft, so the row shows what was typed.
+    pub pending: BTreeMap<String, (FieldValue, String)>,
     /// Derived: the visible lines (section headers, fields, list items).
     pub rows: Vec<Row>,
     /// Index into `rows`.
@@ -53,6 +59,7 @@ pub struct Form {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Snapshot {
     draft: Draft,
+    pending: BTreeMap<String, (FieldValue, String)>,
     kind: FormKind,
     focus: usize,
 }
@@ -66,6 +73,7 @@ impl Form {
             draft,
             fields: Vec::new(),
             problems: BTreeMap::new(),
+            pending: BTreeMap::new(),
             rows: Vec::new(),
             focus: 0,
             scroll: 0,
@@ -90,6 +98,11 @@ impl Form {
     /// Re-derives fields, problems and rows from the draft (after every change).
     pub fn refresh(&mut self) {
         self.fields = self.draft.fields(&self.kind);
+        for f in &mut self.fields {
+            if let Some((typed, _)) = self.pending.get(&f.path) {
+                f.value = typed.clone();
+            }
+        }
         self.problems = self.draft.problems();
         self.rows = state::rows(&self.fields);
         self.focus = self.focus.min(self.rows.len().saturating_sub(1));
@@ -134,6 +147,9 @@ impl Form {
     /// (`license[0]`, `services.pds.ports.http`).
     pub fn problem_of(&self, i: usize) -> Option<&str> {
         let path = &self.fields.get(i)?.path;
+        if let Some((_, why)) = self.pending.get(path) {
+            return Some(why);
+        }
         self.problems
             .iter()
             .find(|(p, _)| {
@@ -159,6 +175,11 @@ impl Form {
             .collect()
     }
 
+    /// Anything that keeps a save from happening.
+    pub fn invalid(&self) -> bool {
+        !self.problems.is_empty() || !self.pending.is_empty()
+    }
+
     /// The row of the first field with a problem.
     pub fn first_invalid_row(&self) -> Option<usize> {
         let field = (0..self.fields.len()).find(|&i| self.problem_of(i).is_some())?;
@@ -172,6 +193,7 @@ impl Form {
         }
         self.undo.push(Snapshot {
             draft: self.draft.clone(),
+            pending: self.pending.clone(),
             kind: self.kind.clone(),
             focus: self.focus,
         });
@@ -209,6 +231,7 @@ impl Form {
         };
         to.push(Snapshot {
             draft: std::mem::replace(&mut self.draft, snap.draft),
+            pending: std::mem::replace(&mut self.pending, snap.pending),
             kind: std::mem::replace(&mut self.kind, snap.kind),
             focus: self.focus,
         });
@@ -217,7 +240,8 @@ impl Form {
         true
     }
 
-    /// Sets field `i` (or item `item` of the list field `i`) and re-validates.
+    /// Sets field `i` (or item `item` of the list field `i`) and re-validates. A value not of
+    /// the field's kind stays pending with the reason.
     pub fn set_value(&mut self, i: usize, item: Option<usize>, value: FieldValue) {
         let Some(f) = self.fields.get(i) else { return };
         let (path, kind) = (f.path.clone(), f.kind.clone());
@@ -231,43 +255,24 @@ impl Form {
             }
             _ => value,
         };
-        if let Err(e) = self.draft.set(&path, &kind, &value) {
-            self.problems.insert(path, e);
-            return;
+        match self.draft.set(&path, &kind, &value) {
+            Ok(()) => {
+                self.pending.remove(&path);
+            }
+            Err(why) => {
+                self.pending.insert(path, (value, why));
+            }
         }
         self.refresh();
     }
 
     /// After a save: what was written is the new base.
     pub fn saved(&mut self, written: Draft) {
+        self.pending.clear();
         self.base = written.clone();
         self.draft = written;
         self.saving = false;
         self.changed_on_disk = false;
         self.refresh();
-    }
-
-    /// The fields that differ between the form and `disk`, with the value at open as base:
-    /// what the conflict view lists.
-    pub fn conflicts_with(&self, disk: &Draft) -> Vec<ConflictField> {
-        let theirs: BTreeMap<String, FieldValue> = disk
-            .fields(&self.kind)
-            .into_iter()
-            .map(|f| (f.path, f.value))
-            .collect();
-        self.fields
-            .iter()
-            .filter_map(|f| {
-                let theirs = theirs.get(&f.path).cloned().unwrap_or(FieldValue::Absent);
-                let base = self.base.value(&f.path);
-                (theirs != f.value && theirs != base).then(|| ConflictField {
-                    path: f.path.clone(),
-                    label: f.label.clone(),
-                    base,
-                    ours: f.value.clone(),
-                    theirs,
-                })
-            })
-            .collect()
     }
 }

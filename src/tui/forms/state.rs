@@ -1,7 +1,7 @@
 //! The parts of a form's state: its rows, the editor open on a field, and its dialogs (leave
 //! with unsaved changes, the conflict view).
 
-use super::draft::{ConflictField, Draft, FieldDesc, FieldValue};
+use super::draft::{ConflictField, FieldDesc, FieldValue, RawConflict};
 use super::editors::{Picker, TextState};
 
 /// One visible line of a form.
@@ -102,8 +102,8 @@ pub enum Side {
 /// The conflict view: the file changed on disk since the form read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
-    /// What the disk holds now.
-    pub disk: Draft,
+    /// The catalog's conflict (the disk's bytes), for the resolution.
+    pub raw: RawConflict,
     pub fields: Vec<ConflictField>,
     pub choice: Vec<Side>,
     pub selected: usize,

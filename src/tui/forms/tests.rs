@@ -82,7 +82,10 @@ impl Env {
                 } => Feedback::FormOpened {
                     package,
                     kind,
-                    result: super::Draft::read(&path),
+                    result: super::Draft::read(
+                        &path,
+                        super::Draft::context(&self.app.catalog, &path),
+                    ),
                 },
                 Command::SaveForm { package, draft } => {
                     let mut d = *draft;
@@ -342,7 +345,7 @@ fn list_items_are_added_reordered_and_removed() {
     e.focus("license");
     // License items come from the SPDX pick list, filtered by typing.
     e.act(Action::FormAddItem);
-    e.typed("apache");
+    e.typed("apache-2");
     e.act(Action::FormEditEnter);
     assert_eq!(
         e.value("license"),
@@ -452,7 +455,7 @@ fn a_change_on_disk_shows_the_conflict_and_keeping_mine_merges() {
         )
         .replace("github.com/bluesky-social/pds", "example.org/pds");
     std::fs::write(&file, &disk).unwrap();
-    super::super::update::forms::on_file_changed(&mut e.app, &file);
+    crate::tui::update::form_save::on_file_changed(&mut e.app, &file);
     assert!(e.form().changed_on_disk);
     e.act(Action::FormSave);
     assert_eq!(

@@ -174,9 +174,9 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
             result,
         } => super::forms::on_opened(app, package, kind, result),
         Feedback::FormSaved { package, result } => {
-            return super::forms::on_saved(app, &package, result);
+            return super::form_save::on_saved(app, &package, result);
         }
-        Feedback::PackageFileChanged(path) => super::forms::on_file_changed(app, &path),
+        Feedback::PackageFileChanged(path) => super::form_save::on_file_changed(app, &path),
     }
     Vec::new()
 }

@@ -2,14 +2,14 @@
 //! between fields, the editors, structural edits, save (refused while a field is invalid),
 //! undo/redo, the leave prompt and the conflict view; and the feedback of reading and writing.
 
-use std::path::Path;
-
 use crate::tui::action::{Action, Command};
 use crate::tui::app::{App, Overlay};
 use crate::tui::forms::{
-    Charset, Conflict, Dialog, Draft, EditCode, EditKey, Editing, FieldKind, FieldValue, Form,
-    FormKind, NewName, Outcome, Picker, Row, SaveError, Side, TextState,
+    Charset, Choice, Dialog, Draft, EditCode, EditKey, Editing, FieldKind, FieldValue, Form,
+    FormKind, NewName, Outcome, Picker, Row, TextState,
 };
+
+use super::form_save;
 
 /// `m` / `s` on the main view: read the selected package's file (the form opens on feedback).
 pub(super) fn open(app: &mut App, service_form: bool) -> Vec<Command> {
@@ -53,7 +53,7 @@ pub fn on_opened(app: &mut App, package: String, kind: FormKind, result: Result<
     app.overlays.push(Overlay::Form(Box::new(form)));
 }
 
-fn form_mut(app: &mut App) -> Option<&mut Form> {
+pub(super) fn form_mut(app: &mut App) -> Option<&mut Form> {
     match app.overlays.last_mut() {
         Some(Overlay::Form(f)) => Some(f),
         _ => None,
@@ -66,7 +66,7 @@ pub(super) fn form_action(app: &mut App, action: Action) -> Vec<Command> {
         return Vec::new();
     };
     if form.dialog.is_some() {
-        return dialog_action(app, action);
+        return form_save::dialog_action(app, action);
     }
     if form.editing.is_some() {
         return edit_action(app, action);
@@ -118,7 +118,7 @@ fn nav_action(app: &mut App, action: Action) -> Vec<Command> {
         }
         Action::FormRemoveOption => return remove_option(app),
         Action::FormRemoveService => return remove_service(app),
-        Action::FormSave => return save(app),
+        Action::FormSave => return form_save::save(app),
         Action::FormUndo | Action::FormRedo => undo_redo(app, action == Action::FormUndo),
         Action::CloseOverlay => {
             if form.dirty() {
@@ -132,12 +132,12 @@ fn nav_action(app: &mut App, action: Action) -> Vec<Command> {
     Vec::new()
 }
 
-fn notify(app: &mut App, text: &str) -> Vec<Command> {
+pub(super) fn notify(app: &mut App, text: &str) -> Vec<Command> {
     app.notify(text, true);
     Vec::new()
 }
 
-fn undo_redo(app: &mut App, undo: bool) {
+pub(super) fn undo_redo(app: &mut App, undo: bool) {
     let Some(form) = form_mut(app) else { return };
     let done = if undo { form.undo() } else { form.redo() };
     if !done {
@@ -169,49 +169,70 @@ fn start_edit(form: &mut Form, toggle_only: bool) {
         return;
     };
     let f = &form.fields[i];
-    match (&f.kind, item) {
+    let editing = match (&f.kind, item) {
         (FieldKind::Bool, _) => {
             let on = matches!(f.value, FieldValue::Bool(true));
             form.checkpoint(false);
-            form.set_value(i, None, FieldValue::Bool(!on));
+            return form.set_value(i, None, FieldValue::Bool(!on));
         }
-        _ if toggle_only => {}
-        (FieldKind::List { .. }, None) => add_item(form),
-        (FieldKind::List { choices }, Some(n)) => {
-            let current = list_item(&f.value, n);
-            form.editing = Some(match choices {
-                Some(c) => Editing::Pick {
-                    field: i,
-                    item: Some(n),
-                    picker: Picker::new(c.clone(), &current),
-                    refused: None,
-                },
-                None => Editing::Text {
-                    field: i,
-                    item: Some(n),
-                    state: TextState::new(&current, false, Charset::Any),
-                    refused: None,
-                },
-            });
+        _ if toggle_only => return,
+        (FieldKind::List { .. }, None) => return add_item(form),
+        (FieldKind::Map { .. }, _) => return,
+        (FieldKind::List { item: kind }, Some(n)) => {
+            editor_for(i, Some(n), kind, &list_item(&f.value, n))
         }
-        (FieldKind::Enum(choices), _) => {
-            let current = text_of(&f.value);
-            form.editing = Some(Editing::Pick {
-                field: i,
-                item: None,
-                picker: Picker::new(choices.clone(), &current),
-                refused: None,
-            });
-        }
-        (kind, _) => {
-            let multiline = matches!(kind, FieldKind::MultiLineText);
-            form.editing = Some(Editing::Text {
-                field: i,
-                item: None,
-                state: TextState::new(&text_of(&f.value), multiline, charset(kind)),
-                refused: None,
-            });
-        }
+        (kind, _) => editor_for(i, None, kind, &text_of(&f.value)),
+    };
+    form.editing = Some(editing);
+}
+
+/// The editor for a value of `kind` holding `current`: a pick list for a choice, else text.
+fn editor_for(field: usize, item: Option<usize>, kind: &FieldKind, current: &str) -> Editing {
+    if let FieldKind::Enum { choices, open } = kind {
+        let labels = choices.iter().map(|c| c.label.clone()).collect();
+        let current = choices
+            .iter()
+            .find(|c| plain_choice(c) == current)
+            .map_or(current, |c| c.label.as_str());
+        return Editing::Pick {
+            field,
+            item,
+            picker: Picker::new(labels, current).open(*open),
+            refused: None,
+        };
+    }
+    Editing::Text {
+        field,
+        item,
+        state: TextState::new(
+            current,
+            matches!(kind, FieldKind::MultiLineText),
+            charset(kind),
+        ),
+        refused: None,
+    }
+}
+
+/// A choice's value as typed (`1` for tier 1, shown as `1 foundation`).
+fn plain_choice(c: &Choice) -> String {
+    match &c.value {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The value a pick list's label stands for under `kind` (an open list's typed text as is).
+fn value_of_label(kind: &FieldKind, label: &str) -> String {
+    let kind = match kind {
+        FieldKind::List { item } => item.as_ref(),
+        k => k,
+    };
+    match kind {
+        FieldKind::Enum { choices, .. } => choices
+            .iter()
+            .find(|c| c.label == label)
+            .map_or_else(|| label.to_owned(), plain_choice),
+        _ => label.to_owned(),
     }
 }
 
@@ -247,18 +268,13 @@ fn add_item(form: &mut Form) {
     let Some((i, item)) = form.focused() else {
         return;
     };
-    let FieldKind::List { choices } = form.fields[i].kind.clone() else {
+    let FieldKind::List { item: kind } = form.fields[i].kind.clone() else {
         return;
     };
     let mut items = list_of(form, i);
     let at = item.map_or(items.len(), |n| n + 1);
-    if let Some(choices) = choices {
-        form.editing = Some(Editing::Pick {
-            field: i,
-            item: Some(at),
-            picker: Picker::new(choices, ""),
-            refused: None,
-        });
+    if matches!(*kind, FieldKind::Enum { .. }) {
+        form.editing = Some(editor_for(i, Some(at), &kind, ""));
         return;
     }
     form.checkpoint(true);
@@ -273,45 +289,43 @@ fn add_item(form: &mut Form) {
     ) {
         form.focus = r;
     }
-    form.editing = Some(Editing::Text {
-        field: i,
-        item: Some(at),
-        state: TextState::new("", false, Charset::Any),
-        refused: None,
-    });
+    form.editing = Some(editor_for(i, Some(at), &kind, ""));
 }
 
 fn remove_item(form: &mut Form) {
     let Some((i, Some(n))) = form.focused() else {
         return;
     };
-    let mut items = list_of(form, i);
-    if n >= items.len() {
-        return;
-    }
+    let path = form.fields[i].path.clone();
     form.checkpoint(false);
-    items.remove(n);
-    form.set_value(i, None, FieldValue::List(items));
+    if let Err(e) = form.draft.remove_item(&path, n) {
+        form.pending.insert(path, (form.fields[i].value.clone(), e));
+    }
+    form.refresh();
 }
 
 fn move_item(form: &mut Form, down: bool) {
     let Some((i, Some(n))) = form.focused() else {
         return;
     };
-    let mut items = list_of(form, i);
-    let Some(to) = crate::tui::forms::editors::move_item(&mut items, n, down) else {
+    let len = list_of(form, i).len();
+    let to = if down { n + 1 } else { n.wrapping_sub(1) };
+    if to >= len {
         return;
-    };
+    }
+    let path = form.fields[i].path.clone();
     form.checkpoint(false);
-    form.set_value(i, None, FieldValue::List(items));
-    if let Some(r) = row_of(
-        form,
-        &Row::Item {
-            field: i,
-            index: to,
-        },
-    ) {
-        form.focus = r;
+    if form.draft.move_item(&path, n, to).is_ok() {
+        form.refresh();
+        if let Some(r) = row_of(
+            form,
+            &Row::Item {
+                field: i,
+                index: to,
+            },
+        ) {
+            form.focus = r;
+        }
     }
 }
 
@@ -319,8 +333,11 @@ fn remove_option(app: &mut App) -> Vec<Command> {
     let Some(form) = form_mut(app) else {
         return Vec::new();
     };
-    let (FormKind::Service(service), Some(option)) = (form.kind.clone(), form.focused_section())
-    else {
+    let (FormKind::Service(service), Some(option)) = (
+        form.kind.clone(),
+        form.focused_section()
+            .and_then(|s| s.strip_prefix("option ").map(str::to_owned)),
+    ) else {
         return notify(app, "move into an option's rows to remove it");
     };
     form.checkpoint(false);
@@ -366,7 +383,7 @@ fn edit_action(app: &mut App, action: Action) -> Vec<Command> {
         Action::FormEditDone => finish(form, false),
         Action::FormSave => {
             finish(form, false);
-            return save(app);
+            return form_save::save(app);
         }
         Action::FormUndo | Action::FormRedo => {
             finish(form, false);
@@ -451,8 +468,9 @@ fn enter(app: &mut App) -> Vec<Command> {
             ..
         }) => {
             finish(form, true);
-            if let Some(choice) = picker.current() {
-                choose(form, field, item, choice.to_owned());
+            if let Some(label) = picker.chosen() {
+                let value = value_of_label(&form.fields[field].kind, &label);
+                choose(form, field, item, value);
             }
         }
         Some(Editing::Service { picker }) => {
@@ -542,237 +560,9 @@ fn create(app: &mut App, what: &NewName, name: &str) -> Vec<Command> {
     if let Some(r) = form
         .rows
         .iter()
-        .position(|r| *r == Row::Section(name.to_owned()))
+        .position(|r| *r == Row::Section(format!("option {name}")))
     {
         form.focus = r + 1;
     }
     Vec::new()
-}
-
-/// Ctrl-s: refused while a field is invalid (the first invalid one gets the focus), else the
-/// draft is written by effects.
-fn save(app: &mut App) -> Vec<Command> {
-    let Some(form) = form_mut(app) else {
-        return Vec::new();
-    };
-    form.editing = None;
-    form.close_session();
-    if form.saving {
-        return Vec::new();
-    }
-    if !form.problems.is_empty() {
-        let n = form.problems.len();
-        let row = form.first_invalid_row();
-        let text = if let Some(r) = row {
-            let label = form.rows[r].field().map(|i| form.fields[i].label.clone());
-            form.focus = r;
-            format!(
-                "not saved: {n} problem(s); fix {} first",
-                label.unwrap_or_default()
-            )
-        } else {
-            let (p, m) = form.other_problems().first().map_or(("", ""), |x| *x);
-            format!("not saved: {p}: {m}")
-        };
-        form.dialog = None;
-        return notify(app, &text);
-    }
-    if !form.dirty() {
-        let leave = form.leave_after_save;
-        if leave {
-            app.overlays.pop();
-        }
-        app.notify("no changes to save", false);
-        return Vec::new();
-    }
-    form.saving = true;
-    vec![Command::SaveForm {
-        package: form.package.clone(),
-        draft: Box::new(form.draft.clone()),
-    }]
-}
-
-/// The write's result: saved (the package reloads and is stale), a conflict, or an error.
-pub fn on_saved(app: &mut App, package: &str, result: Result<Draft, SaveError>) -> Vec<Command> {
-    let Some(form) = app.overlays.iter_mut().rev().find_map(|o| match o {
-        Overlay::Form(f) if f.package == package => Some(f.as_mut()),
-        _ => None,
-    }) else {
-        return Vec::new();
-    };
-    form.saving = false;
-    match result {
-        Ok(written) => {
-            let file = written.path.display().to_string();
-            form.saved(written);
-            if form.leave_after_save {
-                app.overlays
-                    .retain(|o| !matches!(o, Overlay::Form(f) if f.package == package));
-            }
-            mark_stale(app, package);
-            app.notify(format!("saved {file}"), false);
-            vec![Command::RefreshStatus(vec![package.to_owned()])]
-        }
-        Err(SaveError::Conflict { disk }) => {
-            let fields = form.conflicts_with(&disk);
-            let choice = fields
-                .iter()
-                .map(|f| {
-                    if f.ours == f.base {
-                        Side::Disk
-                    } else {
-                        Side::Mine
-                    }
-                })
-                .collect();
-            form.leave_after_save = false;
-            form.changed_on_disk = true;
-            form.dialog = Some(Dialog::Conflict(Box::new(Conflict {
-                disk: *disk,
-                fields,
-                choice,
-                selected: 0,
-            })));
-            Vec::new()
-        }
-        Err(SaveError::Failed(e)) => {
-            form.leave_after_save = false;
-            app.notify(format!("{package}: not saved: {e}"), true);
-            Vec::new()
-        }
-    }
-}
-
-/// The package's files changed: its last build no longer says anything about it.
-fn mark_stale(app: &mut App, package: &str) {
-    if let Some(s) = app.statuses.get_mut(package)
-        && s.last_build.is_some()
-    {
-        s.stale = true;
-    }
-}
-
-/// For the reload code: `path` changed on disk. A form open on it remembers, so the title says
-/// so and saving shows the conflict view instead of writing.
-pub fn on_file_changed(app: &mut App, path: &Path) {
-    for o in &mut app.overlays {
-        if let Overlay::Form(f) = o
-            && f.draft.path == path
-        {
-            f.changed_on_disk = true;
-        }
-    }
-}
-
-/// The leave prompt and the conflict view.
-fn dialog_action(app: &mut App, action: Action) -> Vec<Command> {
-    let Some(form) = form_mut(app) else {
-        return Vec::new();
-    };
-    match form.dialog.as_mut() {
-        Some(Dialog::Leave) => match action {
-            Action::FormSave => {
-                form.dialog = None;
-                form.leave_after_save = true;
-                return save(app);
-            }
-            Action::FormDiscard => {
-                app.overlays.pop();
-            }
-            Action::CloseOverlay => form.dialog = None,
-            _ => app.dirty = false,
-        },
-        Some(Dialog::Conflict(c)) => {
-            let n = c.fields.len();
-            return conflict_action(app, action, n);
-        }
-        None => {}
-    }
-    Vec::new()
-}
-
-fn conflict_action(app: &mut App, action: Action, n: usize) -> Vec<Command> {
-    let Some(form) = form_mut(app) else {
-        return Vec::new();
-    };
-    let Some(Dialog::Conflict(c)) = form.dialog.as_mut() else {
-        return Vec::new();
-    };
-    match action {
-        Action::MoveDown => c.selected = (c.selected + 1).min(n.saturating_sub(1)),
-        Action::MoveUp => c.selected = c.selected.saturating_sub(1),
-        Action::FormKeepMine | Action::FormTakeDisk => {
-            let side = if action == Action::FormKeepMine {
-                Side::Mine
-            } else {
-                Side::Disk
-            };
-            if let Some(s) = c.choice.get_mut(c.selected) {
-                *s = side;
-            }
-        }
-        Action::Confirm | Action::FormSave => {
-            let c = c.clone();
-            form.dialog = None;
-            match merged(form, &c) {
-                Ok(m) => {
-                    form.checkpoint(false);
-                    form.base = c.disk.clone();
-                    form.draft = m;
-                    form.refresh();
-                    return save(app);
-                }
-                Err(e) => return notify(app, &format!("cannot merge: {e}; re-open (r) instead")),
-            }
-        }
-        Action::FormReopen => {
-            let disk = c.disk.clone();
-            let (package, kind) = (form.package.clone(), form.kind.clone());
-            *form = Form::new(package, kind, disk);
-            app.notify("re-opened from disk; your edits were dropped", false);
-        }
-        Action::CloseOverlay => form.dialog = None,
-        _ => app.dirty = false,
-    }
-    Vec::new()
-}
-
-/// The disk's file with the form's edits on top: every field the form changed, except the
-/// conflicting ones the user gave to the disk; services and options added or removed in the
-/// form are added or removed there too.
-fn merged(form: &Form, c: &Conflict) -> Result<Draft, String> {
-    let mut m = c.disk.clone();
-    let base_services = form.base.services();
-    let ours_services = form.draft.services();
-    for s in base_services.iter().filter(|s| !ours_services.contains(s)) {
-        m.remove_service(s).ok();
-    }
-    for s in &ours_services {
-        if !m.services().contains(s) {
-            m.add_service(s)?;
-        }
-        let base_opts = form.base.options(s);
-        let ours_opts = form.draft.options(s);
-        for o in base_opts.iter().filter(|o| !ours_opts.contains(o)) {
-            m.remove_option(s, o).ok();
-        }
-        let present = m.options(s);
-        for o in ours_opts.iter().filter(|o| !present.contains(o)) {
-            m.add_option(s, o)?;
-        }
-    }
-    for f in &form.fields {
-        if f.value == form.base.value(&f.path) {
-            continue;
-        }
-        let gave_to_disk = c
-            .fields
-            .iter()
-            .zip(&c.choice)
-            .any(|(cf, side)| cf.path == f.path && *side == Side::Disk);
-        if !gave_to_disk {
-            m.set(&f.path, &f.kind, &f.value)?;
-        }
-    }
-    Ok(m)
 }

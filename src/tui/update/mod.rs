@@ -9,7 +9,8 @@
 mod builds;
 mod dialogs;
 mod events;
-pub mod forms;
+pub mod form_save;
+mod forms;
 mod jobs;
 mod log;
 mod main;

@@ -10,7 +10,7 @@ use ratatui::widgets::{Clear, Paragraph};
 
 use crate::tui::action::Action;
 use crate::tui::app::App;
-use crate::tui::forms::{Editing, FieldValue, Form, Row};
+use crate::tui::forms::{Editing, FieldKind, FieldValue, Form, Row};
 use crate::tui::keymap::View;
 use crate::tui::layout::{areas, inner};
 
@@ -144,7 +144,7 @@ fn lay_out(app: &App, form: &Form, width: usize) -> Laid {
         let focused = r == form.focus;
         match row {
             Row::Section(s) => lines.push(Line::from(Span::styled(
-                format!("{}option {s}", if focused { "▸ " } else { "  " }),
+                format!("{}{s}", if focused { "▸ " } else { "  " }),
                 if focused { t.selection } else { t.heading },
             ))),
             Row::Empty => lines.push(Line::from(Span::styled(
@@ -239,13 +239,19 @@ fn field_line(
             format!("{} item(s)", items.len())
         }
         (None, FieldValue::List(_)) => "(empty)".into(),
+        (None, _) if matches!(f.kind, FieldKind::Map { .. }) => "entries below".into(),
+        (None, FieldValue::Absent) => match &f.absent_means {
+            Some(m) => format!("— (means {m})"),
+            None => "—".into(),
+        },
         (_, v) => v.display(),
     };
-    let value_style = if matches!(f.value, FieldValue::Absent) {
-        t.muted
-    } else {
-        t.text
-    };
+    let value_style =
+        if matches!(f.value, FieldValue::Absent) || matches!(f.kind, FieldKind::Map { .. }) {
+            t.muted
+        } else {
+            t.text
+        };
     let changed = item.is_none() && f.value != form.base.value(&f.path);
     let mut spans = vec![label_span, Span::styled(value, value_style)];
     if changed {

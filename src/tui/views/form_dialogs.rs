@@ -171,12 +171,12 @@ fn conflict(frame: &mut Frame, app: &App, c: &Conflict, area: Rect) {
             t.heading
         };
         lines.push(Line::from(vec![
-            Span::styled(format!("{mark}{}", f.label), head),
+            Span::styled(format!("{mark}{}", f.path), head),
             Span::styled(
-                if f.path == f.label {
-                    "  ".to_owned()
+                if f.both_changed {
+                    "  changed on both sides, "
                 } else {
-                    format!("  ({}) ", f.path)
+                    "  "
                 },
                 t.muted,
             ),
