@@ -162,6 +162,11 @@ impl Draft {
         self.0.path()
     }
 
+    /// The edited text, as a save would write it.
+    pub fn render(&self) -> String {
+        self.0.text()
+    }
+
     /// Whether the document differs from the bytes it is based on.
     pub fn changed(&self) -> bool {
         self.0.is_dirty()

@@ -580,3 +580,36 @@ fn snapshot_conflict_view() {
     e.act(Action::FormSave);
     insta::assert_snapshot!(e.render().backend());
 }
+
+#[test]
+fn a_secret_file_field_takes_a_path_and_refuses_a_secret_with_the_reason() {
+    let mut e = env(100, 30);
+    e.select("pds");
+    e.act(Action::ServiceForm);
+    let path = "services.pds.options.admin_password.default";
+    e.focus(path);
+    e.act(Action::FormEdit);
+    e.typed("ghp_0123456789abcdefghijABCDEFGHIJ012345");
+    e.act(Action::FormEditEnter);
+    let form = e.form();
+    let (typed, why) = form.pending.get(path).expect("refused, kept pending");
+    assert_eq!(*typed, text("ghp_0123456789abcdefghijABCDEFGHIJ012345"));
+    assert!(why.contains("looks like a secret"), "{why}");
+    assert!(
+        !form.draft.render().contains("ghp_0123456789abcdefghij"),
+        "the secret is not in the draft"
+    );
+    let file = e.file("bluesky-social/pds");
+    let before = std::fs::read(&file).unwrap();
+    e.act(Action::FormSave);
+    assert_eq!(std::fs::read(&file).unwrap(), before, "nor in the file");
+    // A path is taken (the validator then says a secret-file has no default).
+    e.act(Action::FormEdit);
+    for _ in 0..40 {
+        e.key(EditCode::Backspace);
+    }
+    e.typed("/run/secrets/pds-admin");
+    e.act(Action::FormEditEnter);
+    assert!(e.form().pending.is_empty());
+    assert_eq!(e.value(path), text("/run/secrets/pds-admin"));
+}
