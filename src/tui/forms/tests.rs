@@ -613,3 +613,53 @@ fn a_secret_file_field_takes_a_path_and_refuses_a_secret_with_the_reason() {
     assert!(e.form().pending.is_empty());
     assert_eq!(e.value(path), text("/run/secrets/pds-admin"));
 }
+
+#[test]
+fn a_save_marks_a_built_package_stale_and_asks_for_its_status_again() {
+    use crate::jobs::{JobKind, Outcome, RunRecord};
+    let mut e = env(100, 30);
+    let record = RunRecord {
+        kind: JobKind::Build,
+        target: "packages.x86_64-linux.pds".into(),
+        outcome: Outcome::Ok,
+        failure: None,
+        duration_secs: 3.0,
+        finished_at: 1,
+        drv_path: None,
+        out_paths: Vec::new(),
+        log_file: None,
+        fingerprint: None,
+    };
+    e.app.statuses.insert(
+        "pds".into(),
+        crate::jobs::PackageStatus {
+            last: record.clone(),
+            last_build: Some(record.clone()),
+            stale: false,
+            history: vec![record],
+        },
+    );
+    e.select("pds");
+    let index = e
+        .app
+        .catalog
+        .packages
+        .iter()
+        .position(|p| p.name == "pds")
+        .unwrap();
+    assert_eq!(e.app.status(index), crate::tui::app::PackageStatus::Ok);
+    e.act(Action::MetadataForm);
+    e.focus("description");
+    e.act(Action::FormEdit);
+    e.typed(" too");
+    e.act(Action::FormEditEnter);
+    let commands = update(&mut e.app, Action::FormSave);
+    let Some(Command::SaveForm { package, draft }) = commands.into_iter().next() else {
+        panic!("no save command");
+    };
+    let mut d = *draft;
+    let result = d.save().map(|()| d);
+    let after = on_feedback(&mut e.app, Feedback::FormSaved { package, result });
+    assert_eq!(after, [Command::RefreshStatus(vec!["pds".into()])]);
+    assert_eq!(e.app.status(index), crate::tui::app::PackageStatus::Stale);
+}
