@@ -663,3 +663,63 @@ fn a_save_marks_a_built_package_stale_and_asks_for_its_status_again() {
     assert_eq!(after, [Command::RefreshStatus(vec!["pds".into()])]);
     assert_eq!(e.app.status(index), crate::tui::app::PackageStatus::Stale);
 }
+
+#[test]
+fn form_keys_are_remapped_from_the_config_and_help_lists_them() {
+    use std::collections::BTreeMap;
+    let keys = BTreeMap::from([(
+        "form".to_owned(),
+        BTreeMap::from([
+            ("w".to_owned(), "form_save".to_owned()),
+            ("ctrl-s".to_owned(), "none".to_owned()),
+        ]),
+    )]);
+    let map = KeyMap::with_overrides(&keys, Path::new("config.toml")).unwrap();
+    let key = |k| crate::tui::keymap::Key::parse(k).unwrap();
+    assert_eq!(map.action(View::Form, &key("w")), Some(Action::FormSave));
+    assert_eq!(map.action(View::Form, &key("ctrl-s")), None);
+    // Still bound while typing into a field.
+    assert_eq!(
+        map.action(View::FormEdit, &key("ctrl-s")),
+        Some(Action::FormSave)
+    );
+    let help = map.help_rows();
+    let form = help.iter().find(|(v, _)| *v == View::Form).unwrap();
+    assert!(
+        form.1
+            .iter()
+            .any(|(k, a)| k == "w" && *a == Action::FormSave)
+    );
+    // In a form, `?` opens the help over it; closing the help returns to the form.
+    let mut e = env(100, 30);
+    e.select("pds");
+    e.act(Action::MetadataForm);
+    e.act(Action::Help);
+    assert_eq!(e.app.view(), View::Help);
+    e.act(Action::CloseOverlay);
+    assert_eq!(e.app.view(), View::Form);
+}
+
+#[test]
+fn snapshot_license_pick_list_filtered_by_typing() {
+    let mut e = env(100, 30);
+    e.select("pds");
+    e.act(Action::MetadataForm);
+    e.focus("license");
+    e.act(Action::FormAddItem);
+    e.typed("gpl-3");
+    insta::assert_snapshot!(e.render().backend());
+}
+
+#[test]
+fn snapshot_multi_line_editor_in_place() {
+    let mut e = env(100, 24);
+    e.select("pds");
+    e.act(Action::MetadataForm);
+    e.focus("long_description");
+    e.act(Action::FormEdit);
+    e.act(Action::FormEditEnter);
+    e.typed("Second line.");
+    assert_eq!(e.app.view(), View::FormEdit, "enter is a newline here");
+    insta::assert_snapshot!(e.render().backend());
+}

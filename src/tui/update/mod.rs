@@ -48,13 +48,14 @@ fn apply(app: &mut App, action: Action) -> Vec<Command> {
             app.height = height;
             main::keep_selection_visible(app);
         }
+        // A form takes every key but help (it decides itself what closing means: it asks
+        // first when changes are unsaved), and the mouse does not reach the tree under it.
+        _ if action != Action::Help && matches!(app.overlays.last(), Some(Overlay::Form(_))) => {
+            return forms::form_action(app, action);
+        }
         Action::Click { column, row } => main::click(app, column, row),
         Action::Scroll { column, row, down } => main::scroll(app, column, row, down),
         Action::Help => app.overlays.push(Overlay::Help { scroll: 0 }),
-        // A form decides itself what closing means (it asks first when changes are unsaved).
-        _ if matches!(app.overlays.last(), Some(Overlay::Form(_))) => {
-            return forms::form_action(app, action);
-        }
         Action::CloseOverlay => {
             app.overlays.pop();
         }

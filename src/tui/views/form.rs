@@ -96,13 +96,20 @@ fn hint(app: &App, form: &Form) -> String {
         View::Form
     };
     let key = |a| app.keymap.hint(view, a);
+    let (enter, esc) = match &form.editing {
+        Some(Editing::Text { state, .. }) if state.multiline => ("newline", "done"),
+        Some(Editing::Text { .. }) => ("done", "done"),
+        Some(Editing::Name { .. }) => ("create", "cancel"),
+        _ => ("choose", "cancel"),
+    };
+    let editing = [
+        (Action::FormEditEnter, enter),
+        (Action::FormEditDone, esc),
+        (Action::FormSave, "save"),
+        (Action::FormUndo, "undo"),
+    ];
     let pairs: &[(Action, &str)] = if form.editing.is_some() {
-        &[
-            (Action::FormEditEnter, "done"),
-            (Action::FormEditDone, "done"),
-            (Action::FormSave, "save"),
-            (Action::FormUndo, "undo"),
-        ]
+        &editing
     } else {
         &[
             (Action::FormEdit, "edit"),

@@ -73,7 +73,7 @@ fn pick_list(
         lines.push(Line::from(Span::styled(r.to_owned(), t.warning)));
     }
     let height = lines.len() as u16 + 2;
-    let r = centered(area, 44, height);
+    let r = centered(area, 52, height);
     frame.render_widget(Clear, r);
     let hint = format!(
         " type to filter · {} choose · {} cancel ",
