@@ -7,6 +7,7 @@ use super::diagnostic::Diagnostic;
 use super::model::{Catalog, Package};
 
 mod crosscheck;
+pub use crosscheck::service_clash;
 pub mod files;
 mod walk;
 

@@ -409,6 +409,39 @@ impl Draft {
         diagnostics
     }
 
+    /// Services another package of the catalog defines too (service names are global).
+    fn service_clashes(&self, p: &Package, text: &str) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for svc in p.services.keys() {
+            let others: Vec<String> = self
+                .context
+                .others
+                .iter()
+                .filter(|(_, o)| o.services.contains_key(svc))
+                .map(|(f, _)| {
+                    f.strip_prefix(&self.context.root)
+                        .unwrap_or(f)
+                        .display()
+                        .to_string()
+                })
+                .collect();
+            if others.is_empty() {
+                continue;
+            }
+            let (message, hint) = crate::catalog::load::service_clash(svc, &others.join(", "));
+            let at = key_offset(text, &["services", svc]).unwrap_or(0);
+            let field = FieldPath::new(["services", svc.as_str()]).to_string();
+            out.push(Diagnostic::new(
+                self.path.clone(),
+                line_column(text, at),
+                field,
+                message,
+                hint,
+            ));
+        }
+        out
+    }
+
     /// Default ports shared with another package of the catalog, pointing into the draft.
     fn catalog_clashes(&self, p: &Package, text: &str) -> Vec<Diagnostic> {
         let own = usize::MAX;
@@ -419,7 +452,7 @@ impl Draft {
             .enumerate()
             .map(|(i, (f, p))| (i, f.as_path(), p));
         let all = others.chain(std::iter::once((own, self.path.as_path(), p)));
-        let mut out = Vec::new();
+        let mut out = self.service_clashes(p, text);
         for (i, mut d) in catalog_port_clashes(all, &self.context.root) {
             if i != own {
                 continue;

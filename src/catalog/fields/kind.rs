@@ -129,7 +129,7 @@ fn problem(kind: &FieldKind, text: &str) -> Problem {
 }
 
 /// Read text typed for a field of `kind` into a value: text as it is (no quotes needed),
-/// numbers and booleans as written, lists and TOML values as TOML (`["a", "b"]`); for a list of
+/// numbers and booleans as written, a pick list's value by its value or label, lists and TOML values as TOML (`["a", "b"]`); for a list of
 /// text, a bare word that is not TOML becomes a one-item list. The value is then checked with
 /// [`check_kind`].
 pub fn parse_input(kind: &FieldKind, text: &str) -> Result<toml::Value, Problem> {
@@ -147,12 +147,20 @@ pub fn parse_input(kind: &FieldKind, text: &str) -> Result<toml::Value, Problem>
             "false" => toml::Value::Boolean(false),
             _ => return Err(problem(kind, text)),
         },
-        FieldKind::Enum { choices, open } => choices
+        // A value that is no choice is read as what it looks like; the validator then says
+        // what is allowed, in its own words (with its did-you-mean).
+        FieldKind::Enum { choices, .. } => choices
             .iter()
             .find(|c| plain(&c.value) == text.trim() || c.label == text.trim())
-            .map(|c| c.value.clone())
-            .or_else(|| open.then(|| toml::Value::String(text.trim().to_string())))
-            .ok_or_else(|| problem(kind, text))?,
+            .map_or_else(
+                || match text.trim().parse::<i64>() {
+                    Ok(n) if choices.iter().any(|c| c.value.is_integer()) => {
+                        toml::Value::Integer(n)
+                    }
+                    _ => toml::Value::String(text.trim().to_string()),
+                },
+                |c| c.value.clone(),
+            ),
         FieldKind::List { item } => match parse_toml_value(text) {
             Ok(v) => v,
             // A bare word for a list of text is a one-item list (`atwb set x license MIT`).
@@ -186,8 +194,9 @@ pub fn parse_toml_value(text: &str) -> Result<toml::Value, toml::de::Error> {
 }
 
 /// Whether `value` has the shape of `kind` (for values built by a form rather than typed):
-/// the type, an integer's range, an enum's choices, each list item, and for a path or secret
-/// file that it is not a secret itself.
+/// its TOML type, each list item's, and for a path or secret file that it is not a secret
+/// itself. What a value may be beyond its type (an enum's choices, a port's range) is the
+/// validator's to say, in its own words: [`validate_field`](super::validate_field).
 pub fn check_kind(kind: &FieldKind, value: &toml::Value) -> Result<(), Problem> {
     let wrong = || problem(kind, &plain(value));
     match (kind, value) {
@@ -204,23 +213,13 @@ pub fn check_kind(kind: &FieldKind, value: &toml::Value) -> Result<(), Problem> 
                 ))
             }
         }
-        (FieldKind::Port, toml::Value::Integer(n)) => {
-            if (1..=65535).contains(n) {
-                Ok(())
-            } else {
-                Err(Problem::new(
-                    format!("port {n} is out of range"),
-                    "ports are 1-65535",
-                ))
-            }
-        }
+        (FieldKind::Port, toml::Value::Integer(_)) => Ok(()),
         (FieldKind::Bool, toml::Value::Boolean(_)) => Ok(()),
-        (FieldKind::Enum { choices, open }, v) => {
-            if choices.iter().any(|c| &c.value == v) || (*open && v.is_str()) {
-                Ok(())
-            } else {
-                Err(wrong())
-            }
+        (FieldKind::Enum { choices, .. }, v) => {
+            let same_type = choices
+                .first()
+                .is_none_or(|c| c.value.type_str() == v.type_str());
+            if same_type { Ok(()) } else { Err(wrong()) }
         }
         (FieldKind::List { item }, toml::Value::Array(items)) => {
             items.iter().try_for_each(|i| check_kind(item, i))

@@ -36,5 +36,5 @@ pub use kind::{Choice, FieldKind, check_kind, parse_input};
 pub use ops::Structural;
 pub use path::FieldPath;
 pub use save::{Conflict, FieldChange, FieldConflict, Resolution, SaveError, Saved, pending};
-pub use schema::{Field, Group, schema_for};
+pub use schema::{Field, Group, OPTION_TYPES, license_kind, option_value_kind, schema_for};
 pub use value::{diff_values, render_value};

@@ -186,17 +186,30 @@ impl Draft {
         conflict: &Conflict,
         resolution: Resolution,
     ) -> Result<Draft, Diagnostic> {
-        let mut next = Draft::from_bytes(&self.path, conflict.disk.clone(), self.context.clone())?;
-        let disk_wins: Vec<&FieldPath> = match resolution {
-            Resolution::Reopen => return Ok(next),
+        let disk_wins: Vec<FieldPath> = match resolution {
+            Resolution::Reopen => {
+                return Draft::from_bytes(&self.path, conflict.disk.clone(), self.context.clone());
+            }
             Resolution::KeepMine => Vec::new(),
             Resolution::TakeDisk => conflict
                 .fields
                 .iter()
                 .filter(|f| f.is_both_changed())
-                .map(|f| &f.field)
+                .map(|f| f.field.clone())
                 .collect(),
         };
+        self.resolve_per_field(conflict, &disk_wins)
+    }
+
+    /// A choice per field: the conflict's disk file with every change of the draft replayed
+    /// over it, except the changes touching a field in `disk_wins` (or a table holding one),
+    /// where the disk's value stays. `[]` is [`Resolution::KeepMine`].
+    pub fn resolve_per_field(
+        &self,
+        conflict: &Conflict,
+        disk_wins: &[FieldPath],
+    ) -> Result<Draft, Diagnostic> {
+        let mut next = Draft::from_bytes(&self.path, conflict.disk.clone(), self.context.clone())?;
         for change in &self.changes {
             let path = change.path();
             let overlaps = disk_wins

@@ -111,8 +111,7 @@ fn each_kind_reads_typed_text_and_refuses_what_does_not_fit() {
         parse_input(&FieldKind::Port, "443").unwrap(),
         toml::Value::Integer(443)
     );
-    assert!(parse_input(&FieldKind::Port, "0").is_err());
-    assert!(parse_input(&FieldKind::Port, "70000").is_err());
+    assert!(parse_input(&FieldKind::Port, "http").is_err());
     assert_eq!(
         parse_input(&FieldKind::Bool, "true").unwrap(),
         toml::Value::Boolean(true)
@@ -126,8 +125,24 @@ fn each_kind_reads_typed_text_and_refuses_what_does_not_fit() {
         parse_input(&e, "sqlite").unwrap(),
         toml::Value::String("sqlite".into())
     );
-    let err = parse_input(&e, "sqlit").unwrap_err();
-    assert_eq!(err.hint, "did you mean `sqlite`?");
+    // Not a choice: read as text, for the validator to refuse in its words.
+    assert_eq!(
+        parse_input(&e, "sqlit").unwrap(),
+        toml::Value::String("sqlit".into())
+    );
+    assert!(check_kind(&e, &toml::Value::Integer(1)).is_err());
+    let tier = FieldKind::Enum {
+        choices: vec![Choice {
+            value: 1.into(),
+            label: "1 foundation".into(),
+        }],
+        open: false,
+    };
+    assert_eq!(
+        parse_input(&tier, "1 foundation").unwrap(),
+        toml::Value::Integer(1)
+    );
+    assert_eq!(parse_input(&tier, "7").unwrap(), toml::Value::Integer(7));
     let list = FieldKind::list_of(FieldKind::Text);
     assert_eq!(
         parse_input(&list, r#"["a", "b"]"#).unwrap(),
@@ -137,7 +152,7 @@ fn each_kind_reads_typed_text_and_refuses_what_does_not_fit() {
         parse_input(&list, "MIT").unwrap(),
         toml::Value::Array(vec!["MIT".into()])
     );
-    assert!(parse_input(&FieldKind::list_of(FieldKind::Port), "[1, 0]").is_err());
+    assert!(parse_input(&FieldKind::list_of(FieldKind::Port), "[1, \"x\"]").is_err());
     assert!(parse_input(&list, "[1").is_err());
     assert_eq!(
         parse_input(&FieldKind::Text, "a \"b\"").unwrap(),
@@ -217,12 +232,46 @@ fn invalid_values_are_reported_with_the_validators_words_and_never_written() {
     );
 
     // A kind mismatch is refused before it reaches the draft.
-    let err = draft.set(&p("tier"), toml::Value::Integer(7)).unwrap_err();
+    let err = draft.set(&p("tier"), "two".into()).unwrap_err();
     assert_eq!(err.field, "tier");
     assert_eq!(err.line, 3);
+    // A value of the right type is the validator's to judge, in its words.
+    let d = validate_field(&draft, &p("tier"), Some(&toml::Value::Integer(7)));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].message, "tier 7 is out of range");
+    assert_eq!(d[0].line, 3);
     // A port that breaks a placeholder elsewhere is reported as caused by this change.
     let d = validate_field(&draft, &p("services.bluesky-pds.ports.http"), None);
     assert!(d.iter().any(|d| d.message.contains("{port:http}")), "{d:?}");
+}
+
+#[test]
+fn a_secret_file_field_takes_no_secret_and_the_catalog_no_default() {
+    let (_dir, _file, draft) = pds();
+    let path = p("services.bluesky-pds.options.jwt_secret.default");
+    let key = toml::Value::String("-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIA".into());
+    let d = validate_field(&draft, &path, Some(&key));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].message.contains("looks like a secret itself"), "{d:?}");
+    assert!(d[0].message.contains("PEM block"), "{d:?}");
+    // A path is of the field's kind, and the catalog's rule still says no default here.
+    let d = validate_field(&draft, &path, Some(&"/run/secrets/jwt".into()));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].message, "a secret-file option never has a default");
+    // Written by hand, the validator names the secret too.
+    let text = draft.text().replace(
+        "type = \"secret-file\"\ndescription = \"File holding the JWT",
+        "type = \"secret-file\"\ndefault = \"ghp_0123456789abcdefABCDEF0123456789abcd\"\ndescription = \"File holding the JWT",
+    );
+    let by_hand = Draft::from_bytes(draft.path(), text.into_bytes(), Context::none()).unwrap();
+    let d = validate_all(&by_hand);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].message.ends_with(
+            "looks like the secret itself (it starts like a GitHub personal access token)"
+        ),
+        "{d:?}"
+    );
 }
 
 #[test]
@@ -283,6 +332,13 @@ fn a_change_on_disk_is_a_conflict_with_three_values_per_field() {
         mine.value(&p("homepage")),
         Some("https://example.org/pds".into())
     );
+    let chosen = draft.resolve_per_field(&c, &[p("category")]).unwrap();
+    assert_eq!(
+        chosen.value(&p("tier")),
+        Some(2.into()),
+        "ours, not chosen for the disk"
+    );
+    assert_eq!(chosen.value(&p("category")), Some("infrastructure".into()));
     let reopened = draft.resolve(&c, Resolution::Reopen).unwrap();
     assert!(reopened.changes().is_empty());
     mine.save().unwrap();
@@ -444,9 +500,22 @@ fn list_items_are_inserted_moved_and_removed_in_place() {
         index: 0,
         value: "nope".into(),
     });
+    draft.apply(bad).unwrap();
+    let d = validate_all(&draft);
+    assert!(
+        d.iter()
+            .any(|d| d.message == "`nope` names no port of this service"),
+        "{d:?}"
+    );
+    assert!(draft.undo());
+    let bad = op(Structural::ListInsert {
+        list: p("build.build_inputs"),
+        index: 0,
+        value: 1.into(),
+    });
     assert!(
         draft.apply(bad).is_err(),
-        "only the service's port names fit"
+        "a number is no item of a text list"
     );
     // Undo walks back through the changes, redo forward again.
     assert!(draft.undo() && draft.undo());

@@ -96,12 +96,8 @@ pub fn service_names(all: &mut [CheckedDir], catalog: &CatalogRoot) {
     });
     for (svc, idx) in repeated(services) {
         for &i in &idx {
-            let msg = format!(
-                "service `{svc}` is also defined by {}",
-                list_others(root, all, &idx, i)
-            );
+            let (msg, hint) = service_clash(&svc, &list_others(root, all, &idx, i));
             let anchor = |text: &str| key_offset(text, &["services", &svc]);
-            let hint = "service names are global (services.atproto.<service>): rename one of them";
             push(
                 catalog,
                 &mut all[i],
@@ -112,6 +108,14 @@ pub fn service_names(all: &mut [CheckedDir], catalog: &CatalogRoot) {
             );
         }
     }
+}
+
+/// The message and hint for a service `svc` that `others` (files) define too.
+pub fn service_clash(svc: &str, others: &str) -> (String, &'static str) {
+    (
+        format!("service `{svc}` is also defined by {others}"),
+        "service names are global (services.atproto.<service>): rename one of them",
+    )
 }
 
 /// Packages naming the same `build.workspace` must agree on what that one derivation is.

@@ -188,6 +188,28 @@ pub(super) fn check_value(
     false
 }
 
+/// A `path` option's `default` or `example` (`key`) that is a secret itself rather than the
+/// path of one (a PEM block, a token): it would be in the store. True when it is fine.
+pub(super) fn check_path_value(
+    doc: &mut Doc<'_>,
+    field: Field<'_>,
+    key: &str,
+    v: &Value<'_>,
+) -> bool {
+    let Some(reason) = v.as_str().and_then(looks_like_secret) else {
+        return true;
+    };
+    doc.problem(
+        v.span().range(),
+        field,
+        Problem::new(
+            format!("the {key} looks like a secret itself ({reason}): a path option takes a path"),
+            "write the path of a file outside the Nix store; a secret belongs in a `secret-file` option",
+        ),
+    );
+    false
+}
+
 /// An `exec` argument with a password in a URL (the env-name rule does not apply to arguments).
 pub(super) fn check_exec(doc: &mut Doc<'_>, field: Field<'_>, v: &Value<'_>) -> bool {
     let mut ok = true;

@@ -425,6 +425,9 @@ fn read_option(doc: &mut Doc<'_>, name: &str, t: &Table<'_, '_>) -> Option<Servi
     for which in ["default", "example"] {
         if let Some(v) = t.get(which).filter(|_| ty != Some(OptionType::SecretFile)) {
             secrets_ok &= secrets::check_value(doc, t.at(which), which, v, Some(&credential_name));
+            if ty == Some(OptionType::Path) {
+                secrets_ok &= secrets::check_path_value(doc, t.at(which), which, v);
+            }
         }
     }
     secrets_ok.then_some(())?;
@@ -452,12 +455,14 @@ fn check_default(
         (OptionType::SecretFile, _) => {
             let hint = "remove `default`: the user sets a path outside the Nix store (e.g. /run/secrets/...), \
                         so the secret never lands in the world-readable store";
-            doc.report(
-                v.span().range(),
-                field,
-                "a secret-file option never has a default",
-                hint,
-            );
+            // Say so when the default is the secret itself: it is then already in the file.
+            let message = match v.as_str().and_then(secrets::looks_like_secret) {
+                Some(reason) => format!(
+                    "a secret-file option never has a default, and this one looks like the secret itself ({reason})"
+                ),
+                None => "a secret-file option never has a default".to_string(),
+            };
+            doc.report(v.span().range(), field, message, hint);
             return None;
         }
         (OptionType::Str | OptionType::Path, Kind::String) => true,
