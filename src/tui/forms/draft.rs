@@ -303,7 +303,7 @@ impl Draft {
     }
 
     /// The file on disk with this draft's changes on top, except those to the fields in
-    /// `disk_wins`; `reopen`: the file on disk alone.
+    /// `disk_wins` (the disk's value stays); `reopen`: the file on disk alone.
     pub fn resolve(
         &self,
         conflict: &RawConflict,
@@ -319,43 +319,11 @@ impl Draft {
                 .map(Draft)
                 .map_err(err);
         }
-        let both: Vec<String> = conflict
-            .fields()
-            .into_iter()
-            .filter(|f| f.both_changed)
-            .map(|f| f.path)
-            .collect();
-        if disk_wins.is_empty() {
-            return self
-                .0
-                .resolve(c, Resolution::KeepMine)
-                .map(Draft)
-                .map_err(err);
-        }
-        if both.iter().all(|p| disk_wins.contains(p)) {
-            return self
-                .0
-                .resolve(c, Resolution::TakeDisk)
-                .map(Draft)
-                .map_err(err);
-        }
-        // A choice per field: the disk's file, then each change of ours not about a field
-        // the disk keeps (as the catalog's TakeDisk does for all of them).
         let wins: Vec<FieldPath> = disk_wins
             .iter()
             .filter_map(|p| FieldPath::parse(p))
             .collect();
-        let mut next = self.0.resolve(c, Resolution::Reopen).map_err(err)?;
-        for change in self.0.changes() {
-            let path = change.path();
-            if !wins
-                .iter()
-                .any(|w| w.starts_with(&path) || path.starts_with(w))
-            {
-                next.apply(change.clone()).map_err(err)?;
-            }
-        }
-        Ok(Draft(next))
+        self.0.resolve_per_field(c, &wins).map(Draft).map_err(err)
     }
 }
 
