@@ -143,8 +143,8 @@ impl Form {
             .filter(|_| !self.rows.is_empty())
     }
 
-    /// The validator's problem with field `i`: its own path, or anything below it
-    /// (`license[0]`, `services.pds.ports.http`).
+    /// The validator's problem with field `i`: about its own path, or about something below
+    /// it (`license[0]`) that no other row shows (a port has its own row under `ports`).
     pub fn problem_of(&self, i: usize) -> Option<&str> {
         let path = &self.fields.get(i)?.path;
         if let Some((_, why)) = self.pending.get(path) {
@@ -152,25 +152,32 @@ impl Form {
         }
         self.problems
             .iter()
-            .find(|(p, _)| {
-                *p == path
-                    || p.strip_prefix(path.as_str())
-                        .is_some_and(|rest| rest.starts_with(['.', '[']))
-            })
+            .find(|(p, _)| self.owner_of(p) == Some(i))
             .map(|(_, m)| m.as_str())
+    }
+
+    /// The field whose row shows a problem about `problem_path`: the field of that path, else
+    /// the deepest field holding it.
+    fn owner_of(&self, problem_path: &str) -> Option<usize> {
+        let holds = |f: &FieldDesc| {
+            problem_path == f.path
+                || problem_path
+                    .strip_prefix(f.path.as_str())
+                    .is_some_and(|rest| rest.starts_with(['.', '[']))
+        };
+        self.fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| holds(f))
+            .max_by_key(|(_, f)| f.path.len())
+            .map(|(i, _)| i)
     }
 
     /// Problems that no row shows (a rule about the file, or a field the form does not list).
     pub fn other_problems(&self) -> Vec<(&str, &str)> {
         self.problems
             .iter()
-            .filter(|(p, _)| {
-                !self.fields.iter().any(|f| {
-                    *p == &f.path
-                        || p.strip_prefix(f.path.as_str())
-                            .is_some_and(|rest| rest.starts_with(['.', '[']))
-                })
-            })
+            .filter(|(p, _)| self.owner_of(p).is_none())
             .map(|(p, m)| (p.as_str(), m.as_str()))
             .collect()
     }
