@@ -14,7 +14,9 @@ use crate::tui::keymap::{KeyMap, View};
 use crate::tui::update::{on_feedback, update};
 use crate::tui::views;
 
-struct Env {
+mod snapshots;
+
+pub(super) struct Env {
     _dir: tempfile::TempDir,
     root: PathBuf,
     app: App,
@@ -32,7 +34,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn env(width: u16, height: u16) -> Env {
+pub(super) fn env(width: u16, height: u16) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tui-catalog");
     let root = dir.path().join("catalog");
@@ -50,11 +52,11 @@ fn env(width: u16, height: u16) -> Env {
 }
 
 impl Env {
-    fn file(&self, rel: &str) -> PathBuf {
+    pub(super) fn file(&self, rel: &str) -> PathBuf {
         self.root.join("pkgs").join(rel).join("package.toml")
     }
 
-    fn select(&mut self, name: &str) {
+    pub(super) fn select(&mut self, name: &str) {
         let app = &mut self.app;
         app.selected = app
             .rows
@@ -67,7 +69,7 @@ impl Env {
     }
 
     /// One action, its commands performed as effects would.
-    fn act(&mut self, action: Action) {
+    pub(super) fn act(&mut self, action: Action) {
         let commands = update(&mut self.app, action);
         self.perform(commands);
     }
@@ -99,17 +101,17 @@ impl Env {
         }
     }
 
-    fn typed(&mut self, text: &str) {
+    pub(super) fn typed(&mut self, text: &str) {
         for c in text.chars() {
             self.act(Action::FormKey(EditKey::char(c)));
         }
     }
 
-    fn key(&mut self, code: EditCode) {
+    pub(super) fn key(&mut self, code: EditCode) {
         self.act(Action::FormKey(EditKey::plain(code)));
     }
 
-    fn form(&self) -> &Form {
+    pub(super) fn form(&self) -> &Form {
         match self.app.overlays.last() {
             Some(Overlay::Form(f)) => f,
             other => panic!("no form on top: {other:?}"),
@@ -117,7 +119,7 @@ impl Env {
     }
 
     /// Moves the focus to the row of the field at `path`.
-    fn focus(&mut self, path: &str) {
+    pub(super) fn focus(&mut self, path: &str) {
         let form = self.form();
         let i = form.fields.iter().position(|f| f.path == path).unwrap();
         let row = form.rows.iter().position(|r| *r == Row::Field(i)).unwrap();
@@ -143,7 +145,7 @@ impl Env {
             .clone()
     }
 
-    fn render(&self) -> Terminal<TestBackend> {
+    pub(super) fn render(&self) -> Terminal<TestBackend> {
         let mut t = Terminal::new(TestBackend::new(self.app.width, self.app.height)).unwrap();
         t.draw(|f| views::draw(f, &self.app)).unwrap();
         t
@@ -539,49 +541,6 @@ fn several_services_ask_which_one() {
 }
 
 #[test]
-fn snapshot_metadata_form() {
-    let mut e = env(100, 30);
-    e.select("pds");
-    e.act(Action::MetadataForm);
-    e.focus("description");
-    insta::assert_snapshot!(e.render().backend());
-}
-
-#[test]
-fn snapshot_service_form_with_an_inline_error() {
-    let mut e = env(100, 34);
-    e.select("pds");
-    e.act(Action::ServiceForm);
-    e.focus("services.pds.health_path");
-    e.act(Action::FormEdit);
-    for _ in 0.."/xrpc/_health".len() {
-        e.key(EditCode::Backspace);
-    }
-    e.typed("xrpc");
-    e.act(Action::FormEditEnter);
-    insta::assert_snapshot!(e.render().backend());
-}
-
-#[test]
-fn snapshot_conflict_view() {
-    let mut e = env(110, 34);
-    let file = e.file("bluesky-social/pds");
-    e.select("pds");
-    e.act(Action::MetadataForm);
-    e.focus("description");
-    e.act(Action::FormEdit);
-    e.typed(" (mine)");
-    e.act(Action::FormEditEnter);
-    let disk = std::fs::read_to_string(&file).unwrap().replace(
-        "hosting user repositories\"",
-        "hosting repositories (disk)\"",
-    );
-    std::fs::write(&file, disk).unwrap();
-    e.act(Action::FormSave);
-    insta::assert_snapshot!(e.render().backend());
-}
-
-#[test]
 fn a_secret_file_field_takes_a_path_and_refuses_a_secret_with_the_reason() {
     let mut e = env(100, 30);
     e.select("pds");
@@ -698,28 +657,4 @@ fn form_keys_are_remapped_from_the_config_and_help_lists_them() {
     assert_eq!(e.app.view(), View::Help);
     e.act(Action::CloseOverlay);
     assert_eq!(e.app.view(), View::Form);
-}
-
-#[test]
-fn snapshot_license_pick_list_filtered_by_typing() {
-    let mut e = env(100, 30);
-    e.select("pds");
-    e.act(Action::MetadataForm);
-    e.focus("license");
-    e.act(Action::FormAddItem);
-    e.typed("gpl-3");
-    insta::assert_snapshot!(e.render().backend());
-}
-
-#[test]
-fn snapshot_multi_line_editor_in_place() {
-    let mut e = env(100, 24);
-    e.select("pds");
-    e.act(Action::MetadataForm);
-    e.focus("long_description");
-    e.act(Action::FormEdit);
-    e.act(Action::FormEditEnter);
-    e.typed("Second line.");
-    assert_eq!(e.app.view(), View::FormEdit, "enter is a newline here");
-    insta::assert_snapshot!(e.render().backend());
 }
