@@ -154,6 +154,44 @@ actions! {
         CycleSort => "cycle sort order",
         /// Updates view: show only outdated packages, or all.
         ToggleOutdatedOnly => "only outdated / all",
+
+        /// The selected package's metadata form.
+        MetadataForm => "metadata form",
+        /// The selected package's service options form (asks which service if several).
+        ServiceForm => "service options form",
+        /// Form: edit the focused field (a pick list for a choice, toggle a boolean).
+        FormEdit => "edit / pick / toggle field",
+        /// Form: toggle a boolean field.
+        FormToggle => "toggle a boolean",
+        /// Form: write the file (refused while a field is invalid).
+        FormSave => "save the form",
+        FormUndo => "undo in the form",
+        FormRedo => "redo in the form",
+        /// Form: add an item to the focused list (after the focused item).
+        FormAddItem => "add a list item",
+        FormRemoveItem => "remove the list item",
+        FormItemUp => "move the list item up",
+        FormItemDown => "move the list item down",
+        /// Service form: add an option to the service (asks its name).
+        FormAddOption => "add a service option",
+        /// Service form: remove the option the focus is in.
+        FormRemoveOption => "remove the service option",
+        /// Service form: add a service to the package (asks its name).
+        FormAddService => "add a service",
+        /// Service form: remove the service shown.
+        FormRemoveService => "remove the service",
+        /// Form editor: finish editing the field (the value stays; undo reverts it).
+        FormEditDone => "finish editing / cancel pick",
+        /// Form editor: a newline in multi-line text, else finish / choose.
+        FormEditEnter => "newline / done / choose",
+        /// Leaving a form with unsaved changes: drop them.
+        FormDiscard => "discard changes and leave",
+        /// Conflict view: keep the form's value of the selected field.
+        FormKeepMine => "keep my value",
+        /// Conflict view: take the value the file on disk holds.
+        FormTakeDisk => "take the disk's value",
+        /// Conflict view: drop the form's edits and open the file as it is on disk.
+        FormReopen => "re-open from disk",
     }
     runtime {
         /// Typed character while searching (or into a prompt).
@@ -166,6 +204,8 @@ actions! {
         Scroll { column: u16, row: u16, down: bool } => "scroll",
         /// Periodic timer (spinners, elapsed times once jobs exist).
         Tick => "tick",
+        /// A key typed into a form's field editor.
+        FormKey(crate::tui::forms::EditKey) => "type into a form field",
     }
 }
 
@@ -251,6 +291,18 @@ pub enum Command {
     },
     /// Write the bump planned for this package.
     WriteBump(String),
+
+    /// Read `path` for a form on `package`.
+    OpenForm {
+        package: String,
+        path: PathBuf,
+        kind: crate::tui::forms::FormKind,
+    },
+    /// Write a form's draft (refused when the file changed on disk), then reload the catalog.
+    SaveForm {
+        package: String,
+        draft: Box<crate::tui::forms::Draft>,
+    },
 }
 
 /// What the runtime reports back after performing a command or a background task; folded into
@@ -317,6 +369,18 @@ pub enum Feedback {
     BumpWritten {
         package: String,
         result: Result<Vec<String>, String>,
+    },
+
+    /// The file of a form, read (`Command::OpenForm`).
+    FormOpened {
+        package: String,
+        kind: crate::tui::forms::FormKind,
+        result: Result<crate::tui::forms::Draft, String>,
+    },
+    /// A form's save: what was written, or why not (a conflict carries the disk's file).
+    FormSaved {
+        package: String,
+        result: Result<crate::tui::forms::Draft, crate::tui::forms::SaveError>,
     },
 }
 

@@ -69,6 +69,9 @@ pub enum Overlay {
     Messages {
         scroll: u16,
     },
+
+    /// A metadata or service options form.
+    Form(Box<super::forms::Form>),
 }
 
 /// What a confirm dialog does when answered yes.
@@ -361,6 +364,9 @@ impl App {
             Some(Overlay::Prompt { .. } | Overlay::Wizard(_)) => View::Search,
             Some(Overlay::Problems { .. }) => View::Problems,
             Some(Overlay::Messages { .. }) => View::Messages,
+            Some(Overlay::Form(f)) if f.dialog.is_some() => View::FormDialog,
+            Some(Overlay::Form(f)) if f.editing.is_some() => View::FormEdit,
+            Some(Overlay::Form(_)) => View::Form,
             None if self.mode == Mode::Search => View::Search,
             None => View::Main,
         }

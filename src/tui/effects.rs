@@ -165,6 +165,40 @@ impl Effects {
         });
     }
 
+    /// Reads a form's file in the background.
+    pub fn open_form(
+        &self,
+        package: String,
+        path: PathBuf,
+        kind: crate::tui::forms::FormKind,
+        context: crate::catalog::fields::Context,
+    ) {
+        let tx = self.feedback.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = crate::tui::forms::Draft::read(&path, context);
+            let _ = tx.send(Feedback::FormOpened {
+                package,
+                kind,
+                result,
+            });
+        });
+    }
+
+    /// Writes a form's draft (atomic; refused with the disk's file when it changed since it
+    /// was read), then reloads the catalog so the tree and detail show what was saved.
+    pub fn save_form(&self, package: String, mut draft: crate::tui::forms::Draft) {
+        let root = self.catalog_root.clone();
+        let tx = self.feedback.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = draft.save().map(|()| draft);
+            let ok = result.is_ok();
+            let _ = tx.send(Feedback::FormSaved { package, result });
+            if ok {
+                reload_catalog(&root, &tx);
+            }
+        });
+    }
+
     pub fn reload_catalog(&self) {
         let root = self.catalog_root.clone();
         let tx = self.feedback.clone();

@@ -31,10 +31,17 @@ pub enum View {
     Messages,
     /// The updates view (upstream heads and tags).
     Updates,
+
+    /// A metadata or service options form (moving between fields).
+    Form,
+    /// A form's field editor: keys not bound here are typed into the field.
+    FormEdit,
+    /// A form's questions: leave with unsaved changes, the conflict view.
+    FormDialog,
 }
 
 impl View {
-    pub const ALL: [View; 9] = [
+    pub const ALL: [View; 12] = [
         View::Main,
         View::Search,
         View::Help,
@@ -44,6 +51,9 @@ impl View {
         View::Problems,
         View::Messages,
         View::Updates,
+        View::Form,
+        View::FormEdit,
+        View::FormDialog,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,6 +68,10 @@ impl View {
             View::Messages => "messages",
 
             View::Updates => "updates",
+
+            View::Form => "form",
+            View::FormEdit => "form_edit",
+            View::FormDialog => "form_dialog",
         }
     }
 }
@@ -373,6 +387,58 @@ const DEFAULTS: &[(View, &str, Action)] = &[
     (View::Messages, "G", Action::Bottom),
     (View::Messages, "?", Action::Help),
     (View::Messages, "ctrl-c", Action::ForceQuit),
+    (View::Main, "m", Action::MetadataForm),
+    (View::Main, "s", Action::ServiceForm),
+    (View::Form, "j", Action::MoveDown),
+    (View::Form, "down", Action::MoveDown),
+    (View::Form, "tab", Action::MoveDown),
+    (View::Form, "k", Action::MoveUp),
+    (View::Form, "up", Action::MoveUp),
+    (View::Form, "backtab", Action::MoveUp),
+    (View::Form, "pagedown", Action::PageDown),
+    (View::Form, "pageup", Action::PageUp),
+    (View::Form, "g", Action::Top),
+    (View::Form, "G", Action::Bottom),
+    (View::Form, "enter", Action::FormEdit),
+    (View::Form, "e", Action::FormEdit),
+    (View::Form, "i", Action::FormEdit),
+    (View::Form, "space", Action::FormToggle),
+    (View::Form, "ctrl-s", Action::FormSave),
+    (View::Form, "ctrl-z", Action::FormUndo),
+    (View::Form, "ctrl-y", Action::FormRedo),
+    (View::Form, "a", Action::FormAddItem),
+    (View::Form, "d", Action::FormRemoveItem),
+    (View::Form, "K", Action::FormItemUp),
+    (View::Form, "ctrl-k", Action::FormItemUp),
+    (View::Form, "J", Action::FormItemDown),
+    (View::Form, "ctrl-j", Action::FormItemDown),
+    (View::Form, "+", Action::FormAddOption),
+    (View::Form, "-", Action::FormRemoveOption),
+    (View::Form, "A", Action::FormAddService),
+    (View::Form, "D", Action::FormRemoveService),
+    (View::Form, "esc", Action::CloseOverlay),
+    (View::Form, "q", Action::CloseOverlay),
+    (View::Form, "?", Action::Help),
+    (View::Form, "ctrl-c", Action::ForceQuit),
+    (View::FormEdit, "esc", Action::FormEditDone),
+    (View::FormEdit, "enter", Action::FormEditEnter),
+    (View::FormEdit, "ctrl-s", Action::FormSave),
+    (View::FormEdit, "ctrl-z", Action::FormUndo),
+    (View::FormEdit, "ctrl-y", Action::FormRedo),
+    (View::FormEdit, "ctrl-c", Action::ForceQuit),
+    (View::FormDialog, "s", Action::FormSave),
+    (View::FormDialog, "ctrl-s", Action::FormSave),
+    (View::FormDialog, "d", Action::FormDiscard),
+    (View::FormDialog, "j", Action::MoveDown),
+    (View::FormDialog, "down", Action::MoveDown),
+    (View::FormDialog, "k", Action::MoveUp),
+    (View::FormDialog, "up", Action::MoveUp),
+    (View::FormDialog, "m", Action::FormKeepMine),
+    (View::FormDialog, "t", Action::FormTakeDisk),
+    (View::FormDialog, "enter", Action::Confirm),
+    (View::FormDialog, "r", Action::FormReopen),
+    (View::FormDialog, "esc", Action::CloseOverlay),
+    (View::FormDialog, "ctrl-c", Action::ForceQuit),
 ];
 
 impl Default for KeyMap {

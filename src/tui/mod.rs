@@ -31,6 +31,8 @@ pub(crate) mod debug;
 pub mod editor;
 pub mod effects;
 pub(crate) mod entries;
+
+pub mod forms;
 pub(crate) mod jobs;
 pub mod keymap;
 pub mod layout;

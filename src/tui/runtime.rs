@@ -77,6 +77,10 @@ pub fn event_to_action(app: &App, event: &Event) -> Option<Action> {
                 {
                     Some(Action::SearchInput(c))
                 }
+                // A form's editor gets every key its keymap leaves free.
+                (super::keymap::View::FormEdit, code) => {
+                    super::forms::EditKey::from_crossterm(code, k.ctrl, k.alt).map(Action::FormKey)
+                }
                 _ => None,
             }
         }
@@ -509,6 +513,16 @@ fn execute(app: &App, effects: &Effects, command: Command) -> Flow {
         Command::CheckUpstream { check, queries } => effects.check_upstream(check, queries),
         Command::PlanBump { package, to } => effects.plan_bump(package, to),
         Command::WriteBump(package) => effects.write_bump(package),
+
+        Command::OpenForm {
+            package,
+            path,
+            kind,
+        } => {
+            let context = super::forms::Draft::context(&app.catalog, &path);
+            effects.open_form(package, path, kind, context);
+        }
+        Command::SaveForm { package, draft } => effects.save_form(package, *draft),
     }
     Flow::Continue
 }

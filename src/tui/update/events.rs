@@ -180,8 +180,6 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
         Feedback::PackageReloaded { dir, result } => {
             return problems::on_package_reloaded(app, &dir, result);
         }
-        // A form open on this file shows the conflict; nothing else depends on it.
-        Feedback::PackageFileChanged(_) => app.dirty = false,
         Feedback::LibChanged => return problems::on_lib_changed(app),
         // Through `notify`, so the message history keeps it.
         Feedback::Notice(n) => app.notify(n.text, n.error),
@@ -190,6 +188,16 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
         Feedback::BumpWritten { package, result } => {
             return updates::on_written(app, package, result);
         }
+
+        Feedback::FormOpened {
+            package,
+            kind,
+            result,
+        } => super::forms::on_opened(app, package, kind, result),
+        Feedback::FormSaved { package, result } => {
+            return super::form_save::on_saved(app, &package, result);
+        }
+        Feedback::PackageFileChanged(path) => super::form_save::on_file_changed(app, &path),
     }
     Vec::new()
 }

@@ -9,6 +9,8 @@
 mod builds;
 mod dialogs;
 mod events;
+pub mod form_save;
+mod forms;
 mod jobs;
 mod log;
 mod main;
@@ -57,6 +59,11 @@ fn apply(app: &mut App, action: Action) -> Vec<Command> {
             app.height = height;
             main::keep_selection_visible(app);
         }
+        // A form takes every key but help (it decides itself what closing means: it asks
+        // first when changes are unsaved), and the mouse does not reach the tree under it.
+        _ if action != Action::Help && matches!(app.overlays.last(), Some(Overlay::Form(_))) => {
+            return forms::form_action(app, action);
+        }
         Action::Click { column, row } => main::click(app, column, row),
         Action::Scroll { column, row, down } => main::scroll(app, column, row, down),
         Action::Help => app.overlays.push(Overlay::Help { scroll: 0 }),
@@ -68,6 +75,9 @@ fn apply(app: &mut App, action: Action) -> Vec<Command> {
         }
         _ if !app.overlays.is_empty() => return overlay_action(app, action),
         Action::NewPackage => wizard::open(app),
+        Action::MetadataForm | Action::ServiceForm if app.mode == Mode::Normal => {
+            return forms::open(app, action == Action::ServiceForm);
+        }
         _ if app.mode == Mode::Normal => {
             match problems::main_action(app, action).or_else(|| builds::main_action(app, action)) {
                 Some(commands) => return commands,
@@ -95,6 +105,8 @@ fn overlay_action(app: &mut App, action: Action) -> Vec<Command> {
             problems::messages_action(app, action);
             Vec::new()
         }
+
+        Some(Overlay::Form(_)) => forms::form_action(app, action),
         Some(Overlay::Help { .. }) => {
             help_action(app, action);
             Vec::new()

@@ -2,6 +2,8 @@
 
 pub mod detail;
 pub(crate) mod dialog;
+pub(crate) mod form;
+pub(crate) mod form_dialogs;
 pub(crate) mod help;
 pub(crate) mod jobs;
 pub(crate) mod jobs_strip;
@@ -56,6 +58,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Overlay::BumpPreview { package, preview } => {
                 updates::preview(frame, app, package, preview);
             }
+
+            Overlay::Form(f) => form::draw(frame, app, f),
         }
     }
     if app.theme.glyphs.ascii {
