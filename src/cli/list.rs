@@ -51,6 +51,8 @@ struct ListItem<'a> {
     /// The design's `meta.atproto.services` roles (pds, relay, ...).
     roles: &'a [String],
     dir: String,
+    /// The newest recorded build, null if never built.
+    last_build: Option<super::status::RunJson<'a>>,
 }
 
 impl<'a> From<&'a Package> for ListItem<'a> {
@@ -73,6 +75,7 @@ impl<'a> From<&'a Package> for ListItem<'a> {
             services: p.services.keys().map(String::as_str).collect(),
             roles: &p.atproto.services,
             dir: shown_path(&p.dir),
+            last_build: None,
         }
     }
 }
@@ -122,7 +125,20 @@ pub fn run(q: &ListArgs, root: &Path) -> Result<ExitCode> {
     }
     with_stdout(Mode::of(q.json), |out| {
         if q.json {
-            let items: Vec<ListItem<'_>> = shown.iter().map(|p| ListItem::from(*p)).collect();
+            // Status only here: the table stays a read of the catalog alone.
+            let store = super::status::open_store(root);
+            let builds: Vec<Option<crate::jobs::RunRecord>> = shown
+                .iter()
+                .map(|p| super::status::last_build(store.as_ref(), &p.name))
+                .collect();
+            let items: Vec<ListItem<'_>> = shown
+                .iter()
+                .zip(&builds)
+                .map(|(p, b)| ListItem {
+                    last_build: b.as_ref().map(super::status::RunJson::from),
+                    ..ListItem::from(*p)
+                })
+                .collect();
             serde_json::to_writer_pretty(&mut *out, &items)?;
             return writeln!(out);
         }

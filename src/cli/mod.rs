@@ -13,6 +13,7 @@ mod options;
 mod output;
 mod prefetch;
 mod show;
+mod status;
 mod unit;
 
 use std::path::PathBuf;

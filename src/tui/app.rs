@@ -328,7 +328,8 @@ impl App {
         match b.outcome {
             Outcome::Ok => PackageStatus::Ok,
             Outcome::Failed | Outcome::TimedOut => PackageStatus::Failed,
-            Outcome::Cancelled => PackageStatus::Cancelled,
+            // No result either way: the tree marks both alike, the detail names the outcome.
+            Outcome::Cancelled | Outcome::Interrupted => PackageStatus::Cancelled,
         }
     }
 
