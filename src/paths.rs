@@ -113,3 +113,14 @@ pub fn catalog_state_dir(catalog: &Path) -> PathBuf {
         .map_or_else(|| "catalog".into(), |n| n.to_string_lossy().into_owned());
     state_dir().join("catalogs").join(format!("{tail}-{short}"))
 }
+
+/// `<state dir>/prefetch/<url with every non-alphanumeric byte as `_`>`: one bare clone per URL.
+pub fn prefetch_cache_dir(url: &str) -> PathBuf {
+    let name: String = url
+        .trim_end_matches('/')
+        .trim_end_matches(".git")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    state_dir().join("prefetch").join(name)
+}

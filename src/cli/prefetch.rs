@@ -8,8 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
 use super::output::{Mode, with_stdout};
-use crate::nix::fetcher::{FetchArgs, Fetcher, PrefetchResult, Rev, prefetch};
-use crate::nix::git_tree::Semantics;
+use crate::nix::fetcher::{FetchArgs, Fetcher, PrefetchResult, Rev, prefetch, semantics_name};
 use crate::nix::submodules::LocalRepos;
 use crate::paths;
 
@@ -80,14 +79,6 @@ fn write_text(out: &mut dyn std::io::Write, pin: &PrefetchResult) -> std::io::Re
     writeln!(out, "fetcher  {}", semantics_name(pin.semantics))
 }
 
-pub fn semantics_name(s: Semantics) -> &'static str {
-    match s {
-        Semantics::Archive => "fetchFromGitHub (git archive)",
-        Semantics::Checkout { submodules: true } => "fetchgit (checkout, with submodules)",
-        Semantics::Checkout { submodules: false } => "fetchgit (checkout)",
-    }
-}
-
 fn to_json(pin: &PrefetchResult, repo: &Path) -> serde_json::Value {
     serde_json::json!({
         "rev": pin.rev,
@@ -114,20 +105,9 @@ pub fn open_or_clone(source: &str) -> Result<PathBuf> {
             "{source}: no such directory, and not a URL (expected a repository path or a git URL)"
         );
     }
-    let dir = cache_dir(source);
+    let dir = paths::prefetch_cache_dir(source);
     clone_or_fetch(source, &dir).map_err(|e| explain_clone_error(source, &e))?;
     Ok(dir)
-}
-
-/// `<state dir>/prefetch/<url with every non-alphanumeric byte as `_`>`: one bare clone per URL.
-pub fn cache_dir(url: &str) -> PathBuf {
-    let name: String = url
-        .trim_end_matches('/')
-        .trim_end_matches(".git")
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    paths::state_dir().join("prefetch").join(name)
 }
 
 fn clone_or_fetch(url: &str, dir: &Path) -> Result<(), git2::Error> {

@@ -263,3 +263,12 @@ mod tests {
         assert_eq!(version_from_tag("version-2"), "version-2");
     }
 }
+
+/// How `s` is named to users: the nixpkgs fetcher whose output it reproduces.
+pub fn semantics_name(s: Semantics) -> &'static str {
+    match s {
+        Semantics::Archive => "fetchFromGitHub (git archive)",
+        Semantics::Checkout { submodules: true } => "fetchgit (checkout, with submodules)",
+        Semantics::Checkout { submodules: false } => "fetchgit (checkout)",
+    }
+}
