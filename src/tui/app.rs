@@ -48,6 +48,8 @@ pub enum Overlay {
         label: String,
         text: String,
     },
+    /// Recomputed hashes, old against new; `Confirm` writes them.
+    Hashes(Box<crate::jobs::rehash::PackageHashes>),
 }
 
 /// What a confirm dialog does when answered yes.
@@ -224,6 +226,8 @@ pub struct App {
     /// The status store has been read (until then the title bar says so).
     pub statuses_loaded: bool,
     pub hardening: Hardening,
+    /// The hash computation running in the background: the package and its last step.
+    pub hashing: Option<(String, Option<crate::jobs::rehash::HashStep>)>,
     pub notice: Option<Notice>,
     /// The clock, set by the runtime before every update (update itself never reads it).
     pub now: Instant,
@@ -269,6 +273,7 @@ impl App {
             statuses_loaded: false,
             hardening: Hardening::NotScored,
             notice: None,
+            hashing: None,
             now: Instant::now(),
             unix_now: 0,
         };
@@ -291,7 +296,7 @@ impl App {
             Some(Overlay::Log(l)) if l.typing.is_some() => View::Search,
             Some(Overlay::Log(_)) => View::Log,
             Some(Overlay::Jobs { .. }) => View::Jobs,
-            Some(Overlay::Confirm { .. }) => View::Confirm,
+            Some(Overlay::Confirm { .. } | Overlay::Hashes(_)) => View::Confirm,
             Some(Overlay::Prompt { .. }) => View::Search,
             None if self.mode == Mode::Search => View::Search,
             None => View::Main,

@@ -30,6 +30,8 @@ pub struct Effects {
     pub flake: Result<String, String>,
     pub system: String,
     pub feedback: UnboundedSender<Feedback>,
+    /// Where the hash action finds sources and artifacts besides the user's caches (tests).
+    pub hash_options: crate::jobs::rehash::HashOptions,
 }
 
 impl Effects {
@@ -47,6 +49,7 @@ impl Effects {
             flake,
             system: current_system(),
             feedback,
+            hash_options: crate::jobs::rehash::HashOptions::default(),
         }
     }
 
@@ -284,7 +287,7 @@ fn remembered_hardening(root: &Path, tx: &UnboundedSender<Feedback>) {
     let _ = tx.send(Feedback::Hardening(h));
 }
 
-fn reload_catalog(root: &Path, tx: &UnboundedSender<Feedback>) {
+pub(super) fn reload_catalog(root: &Path, tx: &UnboundedSender<Feedback>) {
     // Scores of the old files no longer hold; those of the new ones may be cached.
     remembered_hardening(root, tx);
     match crate::catalog::load(root) {

@@ -246,6 +246,7 @@ const DEFAULTS: &[(View, &str, Action)] = &[
     (View::Main, "c", Action::CancelJob),
     (View::Main, "O", Action::OpenLogFile),
     (View::Main, "H", Action::ScoreHardening),
+    (View::Main, "#", Action::HashPackage),
     (View::Search, "enter", Action::SearchConfirm),
     (View::Search, "esc", Action::SearchCancel),
     (View::Search, "backspace", Action::SearchBackspace),

@@ -27,6 +27,7 @@ pub(crate) mod ansi;
 pub mod app;
 pub(crate) mod debug;
 pub mod effects;
+mod hash_effects;
 pub(crate) mod jobs;
 pub mod keymap;
 pub mod layout;

@@ -490,6 +490,8 @@ fn execute(app: &App, effects: &Effects, command: Command) -> Flow {
         Command::SeekLog { source, seek } => effects.seek_log(source, seek),
         Command::RefreshStatus(names) => effects.refresh_statuses(names),
         Command::ScoreHardening => effects.score_hardening(),
+        Command::ComputeHashes { package } => effects.compute_hashes(package),
+        Command::WriteHashes(hashes) => effects.write_hashes(*hashes),
     }
     Flow::Continue
 }

@@ -41,6 +41,7 @@ pub(super) fn main_action(app: &mut App, action: Action) -> Option<Vec<Command>>
             log::open_package_log(app, false)
         }
         Action::FixHash => fix_selected(app),
+        Action::HashPackage => super::hashes::hash_selected(app),
         Action::OpenEditor => {
             if let Some(p) = app.selected_package() {
                 vec![Command::OpenEditor(p.dir.join("package.toml"))]

@@ -11,7 +11,7 @@ use crate::tui::action::{Command, Feedback, LogSource};
 use crate::tui::app::{App, Overlay};
 use crate::tui::jobs::{JobPhase, JobView, short_duration};
 
-use super::{builds, log, main};
+use super::{builds, hashes, log, main};
 
 /// Folds one engine event into the state. Log lines mark the frame dirty only when the log view
 /// showing them is on top, so a chatty build does not redraw an unrelated screen.
@@ -163,6 +163,11 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
         }
         Feedback::LogSaved { source, result } => log::on_saved(app, &source, &result),
         Feedback::HashFixed { package, result } => builds::on_hash_fixed(app, package, result),
+        Feedback::HashProgress { package, step } => hashes::on_progress(app, &package, step),
+        Feedback::HashesComputed { package, result } => hashes::on_computed(app, &package, result),
+        Feedback::HashesWritten { package, result } => {
+            return hashes::on_written(app, package, result);
+        }
         Feedback::CatalogReloaded { catalog, invalid } => {
             app.replace_catalog(catalog, invalid);
             main::keep_selection_visible(app);

@@ -9,6 +9,7 @@
 mod builds;
 mod dialogs;
 mod events;
+mod hashes;
 mod jobs;
 mod log;
 mod main;
@@ -69,6 +70,7 @@ fn overlay_action(app: &mut App, action: Action) -> Vec<Command> {
         Some(Overlay::Jobs { .. }) => jobs::jobs_action(app, action),
         Some(Overlay::Confirm { .. }) => dialogs::confirm_action(app, action),
         Some(Overlay::Prompt { .. }) => dialogs::prompt_action(app, action),
+        Some(Overlay::Hashes(_)) => hashes::dialog_action(app, action),
         Some(Overlay::Help { .. }) => {
             help_action(app, action);
             Vec::new()

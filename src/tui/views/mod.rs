@@ -2,6 +2,7 @@
 
 pub mod detail;
 pub(crate) mod dialog;
+pub(crate) mod hashes;
 pub(crate) mod help;
 pub(crate) mod jobs;
 pub(crate) mod jobs_strip;
@@ -43,6 +44,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Overlay::Jobs { selected } => jobs::draw(frame, app, *selected),
             Overlay::Confirm { message, .. } => dialog::confirm(frame, app, message),
             Overlay::Prompt { label, text } => dialog::prompt(frame, app, label, text),
+            Overlay::Hashes(h) => hashes::draw(frame, app, h),
         }
     }
     if app.theme.glyphs.ascii {
