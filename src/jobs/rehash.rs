@@ -1,8 +1,8 @@
-//! A catalog package's source and dependency hashes recomputed natively (git objects, lockfile
-//! + cached artifacts), and written through the format-preserving, conflict-refusing edit path:
-//! the one computation behind `atwb hash NAME` and the TUI's hash action. Blocking work (git
-//! objects, SHA-256 of every crate): a front end runs it off its event loop, and hears how far
-//! it got through the `progress` callback.
+//! A catalog package's source and dependency hashes recomputed natively (git objects, a lockfile
+//! and cached artifacts), and written through the format-preserving, conflict-refusing edit
+//! path: the one computation behind `atwb hash NAME` and the TUI's hash action. Blocking work
+//! (git objects, SHA-256 of every crate): a front end runs it off its event loop, and hears how
+//! far it got through the `progress` callback.
 
 use std::path::{Path, PathBuf};
 

@@ -193,6 +193,15 @@ pub fn iso_datetime(time: git2::Time) -> String {
     )
 }
 
+/// How `s` is named to users: the nixpkgs fetcher whose output it reproduces.
+pub fn semantics_name(s: Semantics) -> &'static str {
+    match s {
+        Semantics::Archive => "fetchFromGitHub (git archive)",
+        Semantics::Checkout { submodules: true } => "fetchgit (checkout, with submodules)",
+        Semantics::Checkout { submodules: false } => "fetchgit (checkout)",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,14 +270,5 @@ mod tests {
         assert_eq!(iso_datetime(west), "2024-02-29T18:00:00-05:30");
         assert_eq!(version_from_tag("v0.16.0"), "0.16.0");
         assert_eq!(version_from_tag("version-2"), "version-2");
-    }
-}
-
-/// How `s` is named to users: the nixpkgs fetcher whose output it reproduces.
-pub fn semantics_name(s: Semantics) -> &'static str {
-    match s {
-        Semantics::Archive => "fetchFromGitHub (git archive)",
-        Semantics::Checkout { submodules: true } => "fetchgit (checkout, with submodules)",
-        Semantics::Checkout { submodules: false } => "fetchgit (checkout)",
     }
 }

@@ -72,7 +72,7 @@ fn field_lines(app: &App, f: &HashField, out: &mut Vec<Line<'static>>) {
     let t = &app.theme;
     match &f.new {
         Ok(new) if *new == f.old => {
-            out.push(row(f.field, "", format!("{new} (unchanged)"), t.muted))
+            out.push(row(f.field, "", format!("{new} (unchanged)"), t.muted));
         }
         Ok(new) => {
             out.push(row(f.field, "old", f.old.clone(), t.muted));
