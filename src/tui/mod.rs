@@ -38,6 +38,8 @@ pub mod update;
 pub mod views;
 
 #[cfg(test)]
+mod hash_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::{Path, PathBuf};
