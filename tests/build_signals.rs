@@ -143,6 +143,88 @@ fn a_killed_atwb_build_leaves_its_log_lines_on_disk() {
     assert_log_has_the_burst(&logs[0]);
 }
 
+/// SIGKILL cannot be handled, so the run is recorded by the next atwb that opens the status
+/// store: `atwb show` finds the running entry of a dead owner, stops the nix group it left (if
+/// any) and records the run as interrupted, with the log holding what nix printed before.
+#[test]
+fn a_killed_atwb_build_is_recorded_interrupted_by_the_next_store_open() {
+    if !common::require_tool("nix") {
+        return;
+    }
+    let f = Fixture::new();
+    let mut child = f.start_build();
+    // While atwb runs, the store holds the run's entry: its owner and nix's process group.
+    let status_file = f.state().join("status.json");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (pgid, log) = loop {
+        let json: serde_json::Value = std::fs::read(&status_file)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let entry = &json["running"][0];
+        if let (Some(pgid), Some(log)) = (entry["pgid"].as_u64(), entry["log_file"].as_str()) {
+            assert_eq!(entry["owner_pid"].as_u64(), Some(u64::from(child.id())));
+            break (pgid, PathBuf::from(log));
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no running entry in {status_file:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // The burst reaches the file while nix runs (each drained read is flushed).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&log).is_ok_and(|t| t.contains("demo burst 3 of 3")) {
+        assert!(Instant::now() < deadline, "the burst never reached {log:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_atwb"))
+        .arg("--catalog")
+        .arg(f.catalog())
+        .args(["show", "demo", "--json"])
+        .env("XDG_STATE_HOME", f.dir.path().join("xdg-state"))
+        .env("XDG_CONFIG_HOME", f.dir.path().join("xdg-config"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["last_build"]["outcome"], "interrupted", "{shown:#}");
+    assert!(
+        shown["last_build"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains(&format!("pid {}", child.id()))),
+        "{shown:#}"
+    );
+    assert_eq!(group_members(pgid), Vec::<u64>::new(), "nix group left");
+    f.assert_no_builder_left();
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&status_file).unwrap()).unwrap();
+    assert!(json.get("running").is_none(), "entry reconciled: {json:#}");
+    let store = StatusStore::open_in(&f.catalog(), &f.state()).unwrap();
+    let demo = store.status("demo").expect("recorded");
+    assert_eq!(demo.last.outcome, Outcome::Interrupted);
+    assert_eq!(demo.last.log_file.as_deref(), Some(log.as_path()));
+    assert_log_has_the_burst(&log);
+}
+
+/// Live processes in process group `pgid`.
+fn group_members(pgid: u64) -> Vec<u64> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            atwb::jobs::process::stat(*p)
+                .is_some_and(|s| u64::from(s.pgrp) == pgid && s.state != 'Z')
+        })
+        .map(u64::from)
+        .collect()
+}
+
 fn assert_log_has_the_burst(log: &Path) {
     let text = std::fs::read_to_string(log).unwrap();
     assert!(!text.is_empty(), "{} is empty", log.display());

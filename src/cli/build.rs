@@ -105,7 +105,8 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
         match r.outcome {
             Outcome::Ok => summary.ok += 1,
             Outcome::Failed => summary.failed += 1,
-            Outcome::Cancelled => summary.cancelled += 1,
+            // A live engine never reports Interrupted (the store does, for a dead atwb's runs).
+            Outcome::Cancelled | Outcome::Interrupted => summary.cancelled += 1,
             Outcome::TimedOut => summary.timed_out += 1,
         }
     }

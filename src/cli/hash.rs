@@ -1,21 +1,16 @@
 //! `atwb hash`: dependency hashes of a lockfile, and a catalog package's source and dependency
 //! hashes recomputed natively (git objects, lockfile + cached artifacts), with `--write` through
-//! the format-preserving, conflict-refusing edit path.
+//! the format-preserving, conflict-refusing edit path. The computation is `jobs::rehash`, which
+//! the TUI's hash action runs too; this file parses, prints and sets the exit code.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::Args;
 
 use super::output::{Mode, with_stdout};
-use crate::catalog::edit::{PackageFile, package_files, save_all};
-use crate::catalog::git_cache::cache_dir;
-use crate::catalog::rehash::{
-    DepSources, LockBytes, LockKind, Outcome, SourceEntry, deps_outcome, lock_deps_hash,
-    read_entry, source_outcome,
-};
-use crate::nix::fetcher::Rev;
+use crate::jobs::rehash::{self, HashField, HashOptions, LockBytes};
 use crate::paths;
 
 #[derive(Debug, Args)]
@@ -46,25 +41,23 @@ pub struct HashArgs {
 }
 
 pub fn run(args: &HashArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
+    let opts = HashOptions {
+        crates: args.crates.clone(),
+        tarballs: args.tarballs.clone(),
+        npm_cache: args.npm_cache.clone(),
+        source: args.source.clone(),
+    };
     if let Some(lockfile) = &args.lockfile {
-        let kind = LockKind::of(lockfile)?;
-        let bytes =
-            std::fs::read(lockfile).with_context(|| format!("reading {}", lockfile.display()))?;
-        let lock = LockBytes {
-            kind,
-            path: lockfile.clone(),
-            bytes,
-            executable: is_executable(lockfile),
-            on_disk: true,
-        };
-        let hash = lock_deps_hash(lock, &dep_sources(args), &[])?;
+        let lock = LockBytes::read(lockfile)?;
+        let field = lock.kind.nix_name();
+        let hash = rehash::deps_hash(lock, &opts, &[], &|_| {})?;
         with_stdout(Mode::of(args.json), |out| {
             if args.json {
                 let v = serde_json::json!({"lockfile": lockfile.display().to_string(),
-                    "field": kind.nix_name(), "hash": hash});
+                    "field": field, "hash": hash});
                 writeln!(out, "{v}")
             } else {
-                writeln!(out, "{} {hash}", kind.nix_name())
+                writeln!(out, "{field} {hash}")
             }
         })?;
         return Ok(ExitCode::SUCCESS);
@@ -74,111 +67,28 @@ pub fn run(args: &HashArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
         .as_deref()
         .expect("clap requires NAME without --lockfile");
     let catalog = paths::locate_catalog(catalog_flag)?;
-    run_package(args, &catalog, name)
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
-}
-
-fn dep_sources(args: &HashArgs) -> DepSources {
-    DepSources {
-        crates: args.crates.clone(),
-        tarballs: args.tarballs.clone(),
-        npm_cache: args.npm_cache.clone(),
-    }
-}
-
-fn run_package(args: &HashArgs, catalog: &Path, name: &str) -> Result<ExitCode> {
-    let entry = read_entry(catalog, name)?;
-    let checkout = if let Some(p) = &args.source {
-        p.clone()
-    } else {
-        let dir = cache_dir(&entry.url);
-        if !dir.exists() {
-            bail!(
-                "no local clone of {}; pass --source PATH, or run `atwb prefetch {}` first",
-                entry.url,
-                entry.url
-            );
-        }
-        dir
-    };
-    let (_, source) = source_outcome(&entry, &checkout, &Rev::Rev(entry.rev.clone()))?;
-    let deps = deps_outcome(&entry, &checkout, &entry.rev, &dep_sources(args));
-    let outcomes = [source, deps];
+    let hashes = rehash::compute(&catalog, name, &opts, &|_| {})?;
     let written = if args.write {
-        write_outcomes(catalog, &entry, &outcomes)?
+        rehash::write(&catalog, &hashes)?
     } else {
         Vec::new()
     };
+    let fields = [hashes.source.clone(), hashes.deps.clone()];
     with_stdout(Mode::of(args.json), |out| {
-        report(out, name, &outcomes, &written, args.json)
+        report(out, name, &fields, &written, args.json)
     })?;
     // An unsupported builder is information; a supported one that failed is an error.
-    Ok(if outcomes.iter().any(|o| o.new.is_err() && o.supported) {
-        ExitCode::from(1)
-    } else {
+    Ok(if hashes.errors().is_empty() {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
-}
-
-/// Writes every computed change into the package and the packages sharing its derivation
-/// (same workspace and rev), all files checked for concurrent edits before any is written.
-fn write_outcomes(
-    catalog: &Path,
-    entry: &SourceEntry,
-    outcomes: &[Outcome],
-) -> Result<Vec<PathBuf>> {
-    let source = &outcomes[0];
-    let deps = &outcomes[1];
-    let source_new = source.new.as_deref().ok();
-    let rewrite_source = source.changed().is_some() || (source_new.is_some() && !entry.verified);
-    let deps_new = deps.changed();
-    if !rewrite_source && deps_new.is_none() {
-        return Ok(Vec::new());
-    }
-    let mut files = vec![entry.file.clone()];
-    let workspace = entry.file.get_str("build.workspace").map(str::to_string);
-    if workspace.is_some() {
-        for path in package_files(catalog) {
-            if path == entry.file.path {
-                continue;
-            }
-            let f = PackageFile::read(&path)?;
-            if f.get_str("build.workspace") == workspace.as_deref()
-                && f.get_str("source.rev") == Some(entry.rev.as_str())
-            {
-                files.push(f);
-            }
-        }
-    }
-    let provenance = format!(
-        "computed natively by atwb {} from {}, {}",
-        env!("CARGO_PKG_VERSION"),
-        source.from,
-        crate::time::today_utc()
-    );
-    for f in &mut files {
-        if let (true, Some(hash)) = (rewrite_source, source_new) {
-            f.set("source.hash", hash)?;
-            f.set("source.verified", true)?;
-            f.set("source.provenance", provenance.as_str())?;
-        }
-        if let Some(hash) = deps_new {
-            f.set("build.deps_hash", hash)?;
-        }
-    }
-    // One transaction: every file or none, and none if any changed since it was read.
-    save_all(&mut files)?;
-    Ok(files.into_iter().map(|f| f.path).collect())
 }
 
 fn report(
     out: &mut dyn std::io::Write,
     name: &str,
-    outcomes: &[Outcome],
+    outcomes: &[HashField],
     written: &[PathBuf],
     json: bool,
 ) -> std::io::Result<()> {

@@ -51,6 +51,8 @@ struct ListItem<'a> {
     /// The design's `meta.atproto.services` roles (pds, relay, ...).
     roles: &'a [String],
     dir: String,
+    /// The newest recorded build, null if never built.
+    last_build: Option<super::status::RunJson<'a>>,
     /// False: the package loads (invalid ones are [`InvalidItem`]s).
     invalid: bool,
 }
@@ -106,7 +108,7 @@ impl<'a> From<&'a InvalidPackage> for InvalidItem<'a> {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Item<'a> {
-    Valid(ListItem<'a>),
+    Valid(Box<ListItem<'a>>),
     Invalid(InvalidItem<'a>),
 }
 
@@ -131,6 +133,7 @@ impl<'a> From<&'a Package> for ListItem<'a> {
             roles: &p.atproto.services,
             dir: shown_path(&p.dir),
             invalid: false,
+            last_build: None,
         }
     }
 }
@@ -187,9 +190,21 @@ pub fn run(q: &ListArgs, root: &Path) -> Result<ExitCode> {
     let invalid = shown_invalid(&loaded.invalid, tier, q);
     with_stdout(Mode::of(q.json), |out| {
         if q.json {
+            // Status only here: the table stays a read of the catalog alone.
+            let store = super::status::open_store(root);
+            let builds: Vec<Option<crate::jobs::RunRecord>> = shown
+                .iter()
+                .map(|p| super::status::last_build(store.as_ref(), &p.name))
+                .collect();
             let items: Vec<Item<'_>> = shown
                 .iter()
-                .map(|p| Item::Valid(ListItem::from(*p)))
+                .zip(&builds)
+                .map(|(p, b)| {
+                    Item::Valid(Box::new(ListItem {
+                        last_build: b.as_ref().map(super::status::RunJson::from),
+                        ..ListItem::from(*p)
+                    }))
+                })
                 .chain(invalid.iter().map(|p| Item::Invalid(InvalidItem::from(*p))))
                 .collect();
             serde_json::to_writer_pretty(&mut *out, &items)?;

@@ -17,6 +17,7 @@ mod output;
 mod prefetch;
 mod set;
 mod show;
+mod status;
 mod unit;
 
 use std::path::PathBuf;

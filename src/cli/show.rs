@@ -8,6 +8,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::output::{Mode, find_package, load_catalog, shown_path, with_stdout};
+use super::status;
 use crate::catalog::{
     AtprotoMeta, Build, DepsHash, OptionType, Package, Service, Smoke, SmokeCheck, Source,
 };
@@ -26,14 +27,29 @@ pub fn run(args: &ShowArgs, root: &Path) -> Result<ExitCode> {
     let Some(p) = find_package(loaded, name)? else {
         return Ok(ExitCode::from(1));
     };
+    let store = status::open_store(root);
+    let last_build = status::last_build(store.as_ref(), name);
     with_stdout(Mode::of(json), |out| {
         if json {
-            serde_json::to_writer_pretty(&mut *out, p)?;
+            let shown = Shown {
+                package: p,
+                last_build: last_build.as_ref().map(status::RunJson::from),
+            };
+            serde_json::to_writer_pretty(&mut *out, &shown)?;
             return writeln!(out);
         }
-        write_package(out, p)
+        write_package(out, p)?;
+        status::write_last_build(out, last_build.as_ref())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `show --json`: the package's fields, and its newest recorded build.
+#[derive(serde::Serialize)]
+struct Shown<'a> {
+    #[serde(flatten)]
+    package: &'a Package,
+    last_build: Option<status::RunJson<'a>>,
 }
 
 fn yes_no(b: bool) -> &'static str {

@@ -29,7 +29,7 @@ pub fn render(suite: &str, results: &[JobResult]) -> String {
         .count();
     let skipped = results
         .iter()
-        .filter(|r| r.outcome == Outcome::Cancelled)
+        .filter(|r| matches!(r.outcome, Outcome::Cancelled | Outcome::Interrupted))
         .count();
     let time: f64 = results.iter().map(|r| r.duration.as_secs_f64()).sum();
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -54,7 +54,7 @@ pub fn render(suite: &str, results: &[JobResult]) -> String {
             .unwrap_or_default();
         match r.outcome {
             Outcome::Ok => x.push_str("/>\n"),
-            Outcome::Cancelled => {
+            Outcome::Cancelled | Outcome::Interrupted => {
                 let _ = writeln!(
                     x,
                     ">\n    <skipped message=\"{}\"/>\n  </testcase>",

@@ -36,6 +36,7 @@ pub mod junit;
 pub mod logpage;
 pub mod logstore;
 pub mod process;
+pub mod rehash;
 pub mod spec;
 pub mod store;
 pub mod upstream;

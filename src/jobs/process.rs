@@ -136,15 +136,81 @@ pub fn kill_tree(pid: u32) {
 
 /// Whether `pid` still runs (exists and is not a zombie), from /proc.
 pub fn is_running(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // The state follows the `(comm)` field, which may itself contain spaces or parentheses.
-        Ok(stat) => {
-            stat.rsplit_once(')')
-                .and_then(|(_, rest)| rest.trim_start().chars().next())
-                != Some('Z')
-        }
-        Err(_) => false,
+    stat(pid).is_some_and(|s| s.state != 'Z')
+}
+
+/// What `/proc/PID/stat` says about a process that a record outlives: whether it still runs,
+/// its group, and its start time, which tells it from a later process given the same pid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcStat {
+    pub state: char,
+    pub pgrp: u32,
+    /// Clock ticks after boot (field 22).
+    pub start_time: u64,
+}
+
+pub fn stat(pid: u32) -> Option<ProcStat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after `(comm)`, which may itself contain spaces or parentheses: state is
+    // field 3, pgrp field 5, starttime field 22.
+    let (_, rest) = text.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(ProcStat {
+        state: fields.first()?.chars().next()?,
+        pgrp: fields.get(2)?.parse().ok()?,
+        start_time: fields.get(19)?.parse().ok()?,
+    })
+}
+
+/// The start time of `pid`, if it runs (see [`ProcStat::start_time`]).
+pub fn start_time(pid: u32) -> Option<u64> {
+    stat(pid).filter(|s| s.state != 'Z').map(|s| s.start_time)
+}
+
+/// Whether the process `pid` that started at `start_time` still runs (not a later process
+/// that got the same pid).
+pub fn is_same_running(pid: u32, start_time: u64) -> bool {
+    stat(pid).is_some_and(|s| s.state != 'Z' && s.start_time == start_time)
+}
+
+/// Live members of process group `pgid` that started no earlier than `since`: the group a
+/// dead atwb left, told from a group that a later process made with the same number.
+fn group_members(pgid: u32, since: u64) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            stat(*p).is_some_and(|s| s.pgrp == pgid && s.state != 'Z' && s.start_time >= since)
+        })
+        .collect()
+}
+
+/// Stops what is left of the nix process group `pgid` whose leader started at `start_time`,
+/// after the atwb that ran it died without stopping it: SIGTERM to the group, then, after
+/// `grace`, SIGKILL to the group and to every process found below its leader. A group whose
+/// number now belongs to a later process is left alone. Returns whether anything was found.
+pub fn stop_leftover_group(pgid: u32, start_time: u64, grace: Duration) -> bool {
+    let leader_is_ours = is_same_running(pgid, start_time);
+    if !leader_is_ours && stat(pgid).is_some_and(|s| s.state != 'Z') {
+        // The number was reused: that process and its group are someone else's.
+        return false;
     }
+    if !leader_is_ours && group_members(pgid, start_time).is_empty() {
+        return false;
+    }
+    signal_group(pgid, libc::SIGTERM);
+    let deadline = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < deadline && !group_members(pgid, start_time).is_empty() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if is_same_running(pgid, start_time) {
+        kill_tree(pgid);
+    } else if !group_members(pgid, start_time).is_empty() {
+        signal_group(pgid, libc::SIGKILL);
+    }
+    true
 }
 
 /// Synchronous stop for `Drop` paths, where no runtime may be left to await on: SIGINT the

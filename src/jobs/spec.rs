@@ -102,6 +102,9 @@ pub enum Outcome {
     Failed,
     Cancelled,
     TimedOut,
+    /// The atwb running it died (SIGKILL, a crash) before it could say how it ended; the next
+    /// atwb to open the status store recorded it so.
+    Interrupted,
 }
 
 impl Outcome {
@@ -111,6 +114,7 @@ impl Outcome {
             Outcome::Failed => "failed",
             Outcome::Cancelled => "cancelled",
             Outcome::TimedOut => "timed out",
+            Outcome::Interrupted => "interrupted",
         }
     }
 }

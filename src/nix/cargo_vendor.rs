@@ -233,6 +233,16 @@ pub fn cargo_vendor_hash(
     lockfile: &Lockfile,
     sources: &CrateSources,
 ) -> Result<NarHash, CargoError> {
+    cargo_vendor_hash_reporting(lockfile, sources, &|_, _| {})
+}
+
+/// [`cargo_vendor_hash`], calling `progress(done, total)` as each git dependency and registry
+/// crate of the staging directory is hashed (a front end shows `N/M crates`).
+pub fn cargo_vendor_hash_reporting(
+    lockfile: &Lockfile,
+    sources: &CrateSources,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<NarHash, CargoError> {
     let tarballs = resolve_tarballs(lockfile, sources)?;
     let git_deps = git_dependencies(lockfile);
     let repos = LocalRepos::new(sources.git_candidates());
@@ -249,8 +259,14 @@ pub fn cargo_vendor_hash(
             }
             Ok(())
         });
-        let hashed =
-            hash_with(|nar| write_staging(nar, lockfile, &tarballs, &git_deps, &repos, &tx));
+        let staging = Staging {
+            lockfile,
+            tarballs: &tarballs,
+            git_deps: &git_deps,
+            repos: &repos,
+            progress,
+        };
+        let hashed = hash_with(|nar| write_staging(nar, &staging, &tx));
         drop(tx);
         let verified = verifier.join().expect("the checksum thread does not panic");
         // A damaged crate explains any other failure, so it is reported first.
@@ -383,14 +399,29 @@ fn git_dependencies(lockfile: &Lockfile) -> BTreeMap<String, GitDep> {
 /// Crates whose bytes still need their checksum checked, with those bytes.
 type Verify<'t> = SyncSender<(&'t Tarball, Arc<Vec<u8>>)>;
 
+/// What the staging directory is made of.
+struct Staging<'t> {
+    lockfile: &'t Lockfile,
+    tarballs: &'t BTreeMap<String, Tarball>,
+    git_deps: &'t BTreeMap<String, GitDep>,
+    repos: &'t LocalRepos,
+    progress: &'t (dyn Fn(usize, usize) + Sync),
+}
+
 fn write_staging<'t, W: Write>(
     nar: &mut NarWriter<W>,
-    lockfile: &Lockfile,
-    tarballs: &'t BTreeMap<String, Tarball>,
-    git_deps: &BTreeMap<String, GitDep>,
-    repos: &LocalRepos,
+    staging: &Staging<'t>,
     verify: &Verify<'t>,
 ) -> Result<(), CargoError> {
+    let Staging {
+        lockfile,
+        tarballs,
+        git_deps,
+        repos,
+        progress,
+    } = *staging;
+    let total = git_deps.len() + tarballs.len();
+    let mut done = 0;
     let w = |r: std::io::Result<()>| r.map_err(|e| CargoError::Hash(HashError::Write(e)));
     w(nar.begin_directory())?;
     w(nar.begin_entry(b"Cargo.lock"))?;
@@ -403,6 +434,8 @@ fn write_staging<'t, W: Write>(
             w(nar.begin_entry(commit.as_bytes()))?;
             write_git_dep(nar, lockfile, commit, dep, repos)?;
             w(nar.end_entry())?;
+            done += 1;
+            progress(done, total);
         }
         w(nar.end_directory())?;
         w(nar.end_entry())?;
@@ -414,6 +447,8 @@ fn write_staging<'t, W: Write>(
             w(nar.begin_entry(file_name.as_bytes()))?;
             write_tarball(nar, tarball, verify)?;
             w(nar.end_entry())?;
+            done += 1;
+            progress(done, total);
         }
         w(nar.end_directory())?;
         w(nar.end_entry())?;

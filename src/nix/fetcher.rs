@@ -193,6 +193,15 @@ pub fn iso_datetime(time: git2::Time) -> String {
     )
 }
 
+/// How `s` is named to users: the nixpkgs fetcher whose output it reproduces.
+pub fn semantics_name(s: Semantics) -> &'static str {
+    match s {
+        Semantics::Archive => "fetchFromGitHub (git archive)",
+        Semantics::Checkout { submodules: true } => "fetchgit (checkout, with submodules)",
+        Semantics::Checkout { submodules: false } => "fetchgit (checkout)",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -118,6 +118,9 @@ actions! {
         /// Score the services' hardening: evaluates the catalog's Nix code (restricted), so only
         /// on request.
         ScoreHardening => "score hardening (nix eval)",
+        /// Recompute the selected package's source and dependency hashes natively (git objects,
+        /// lockfile + cached crates) in the background, then offer to write them.
+        HashPackage => "recompute hashes natively",
         /// Log view: follow new lines on / off.
         ToggleFollow => "follow on / off",
         /// Log view: wrap long lines on / off.
@@ -303,6 +306,12 @@ pub enum Command {
         package: String,
         draft: Box<crate::tui::forms::Draft>,
     },
+    /// Recompute `package`'s hashes natively in the background (`jobs::rehash`).
+    ComputeHashes {
+        package: String,
+    },
+    /// Write recomputed hashes through the edit path (refused if the package changed since).
+    WriteHashes(Box<crate::jobs::rehash::PackageHashes>),
 }
 
 /// What the runtime reports back after performing a command or a background task; folded into
@@ -329,6 +338,20 @@ pub enum Feedback {
     HashFixed {
         package: String,
         result: Result<crate::catalog::edit::FixReport, String>,
+    },
+    /// How far the hash computation of `package` got.
+    HashProgress {
+        package: String,
+        step: crate::jobs::rehash::HashStep,
+    },
+    HashesComputed {
+        package: String,
+        result: Result<Box<crate::jobs::rehash::PackageHashes>, String>,
+    },
+    /// The files the hashes were written to.
+    HashesWritten {
+        package: String,
+        result: Result<Vec<PathBuf>, String>,
     },
     /// The whole catalog, read again.
     CatalogReloaded(Box<crate::catalog::Loaded>),

@@ -72,6 +72,8 @@ pub enum Overlay {
 
     /// A metadata or service options form.
     Form(Box<super::forms::Form>),
+    /// Recomputed hashes, old against new; `Confirm` writes them.
+    Hashes(Box<crate::jobs::rehash::PackageHashes>),
 }
 
 /// What a confirm dialog does when answered yes.
@@ -278,6 +280,8 @@ pub struct App {
     /// The status store has been read (until then the title bar says so).
     pub statuses_loaded: bool,
     pub hardening: Hardening,
+    /// The hash computation running in the background: the package and its last step.
+    pub hashing: Option<(String, Option<crate::jobs::rehash::HashStep>)>,
     pub notice: Option<Notice>,
     /// The clock, set by the runtime before every update (update itself never reads it).
     pub now: Instant,
@@ -333,6 +337,7 @@ impl App {
             statuses_loaded: false,
             hardening: Hardening::NotScored,
             notice: None,
+            hashing: None,
             now: Instant::now(),
             unix_now: 0,
             select_after_reload: None,
@@ -358,7 +363,9 @@ impl App {
             Some(Overlay::Log(l)) if l.typing.is_some() => View::Search,
             Some(Overlay::Log(_)) => View::Log,
             Some(Overlay::Jobs { .. }) => View::Jobs,
-            Some(Overlay::Confirm { .. } | Overlay::BumpPreview { .. }) => View::Confirm,
+            Some(Overlay::Confirm { .. } | Overlay::BumpPreview { .. } | Overlay::Hashes(_)) => {
+                View::Confirm
+            }
             Some(Overlay::Updates(u)) if u.typing => View::Search,
             Some(Overlay::Updates(_)) => View::Updates,
             Some(Overlay::Prompt { .. } | Overlay::Wizard(_)) => View::Search,
@@ -402,7 +409,8 @@ impl App {
         match b.outcome {
             Outcome::Ok => PackageStatus::Ok,
             Outcome::Failed | Outcome::TimedOut => PackageStatus::Failed,
-            Outcome::Cancelled => PackageStatus::Cancelled,
+            // No result either way: the tree marks both alike, the detail names the outcome.
+            Outcome::Cancelled | Outcome::Interrupted => PackageStatus::Cancelled,
         }
     }
 

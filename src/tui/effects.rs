@@ -34,6 +34,8 @@ pub struct Effects {
     pub feedback: UnboundedSender<Feedback>,
     /// Bump plans shown in the updates view, waiting for their yes.
     pub bumps: upstream::PendingBumps,
+    /// Where the hash action finds sources and artifacts besides the user's caches (tests).
+    pub hash_options: crate::jobs::rehash::HashOptions,
 }
 
 impl Effects {
@@ -52,6 +54,7 @@ impl Effects {
             system: current_system(),
             feedback,
             bumps: upstream::PendingBumps::default(),
+            hash_options: crate::jobs::rehash::HashOptions::default(),
         }
     }
 

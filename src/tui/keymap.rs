@@ -278,6 +278,7 @@ const DEFAULTS: &[(View, &str, Action)] = &[
     (View::Main, "M", Action::MessageHistory),
     (View::Main, "ctrl-r", Action::ReloadCatalog),
     (View::Main, "u", Action::Updates),
+    (View::Main, "#", Action::HashPackage),
     (View::Search, "enter", Action::SearchConfirm),
     (View::Search, "esc", Action::SearchCancel),
     (View::Search, "backspace", Action::SearchBackspace),

@@ -33,6 +33,7 @@ pub mod effects;
 pub(crate) mod entries;
 
 pub mod forms;
+mod hash_effects;
 pub(crate) mod jobs;
 pub mod keymap;
 pub mod layout;
@@ -48,6 +49,8 @@ mod wizard_effects;
 
 pub mod watch;
 
+#[cfg(test)]
+mod hash_tests;
 #[cfg(test)]
 mod problems_tests;
 #[cfg(test)]

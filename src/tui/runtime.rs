@@ -523,6 +523,8 @@ fn execute(app: &App, effects: &Effects, command: Command) -> Flow {
             effects.open_form(package, path, kind, context);
         }
         Command::SaveForm { package, draft } => effects.save_form(package, *draft),
+        Command::ComputeHashes { package } => effects.compute_hashes(package),
+        Command::WriteHashes(hashes) => effects.write_hashes(*hashes),
     }
     Flow::Continue
 }

@@ -1,7 +1,8 @@
 //! nix's stderr, line by line: read in lines of at most [`MAX_LINE`] bytes ([`LineReader`]), in
 //! batches while nix writes in bursts ([`Batching`]), and delivered to the log file, the ring,
-//! the job's state and the subscribers ([`LineSink`]); the log file is flushed at most
-//! [`FLUSH_EVERY`] after a line, even if nix then stays quiet ([`PeriodicFlush`]).
+//! the job's state and the subscribers ([`LineSink`]); the log file is flushed each time the pipe
+//! is drained, and at most [`FLUSH_EVERY`] after a line otherwise ([`PeriodicFlush`]), so a
+//! SIGKILL of atwb loses no line it had read.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -62,7 +63,14 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
             self.reader.consume(n);
         }
         let drained = self.reader.buffer().is_empty();
-        sink.flush_if_due();
+        // Drained: every line nix wrote so far is now in the buffer, and a kill of atwb would
+        // lose all of it (bytes still in the pipe are lost to a kill anyway). One write(2) per
+        // drained batch: during a burst, batching bounds that to one per BATCH_PAUSE.
+        if drained {
+            sink.flush();
+        } else {
+            sink.flush_if_due();
+        }
         drained
     }
 
@@ -207,7 +215,7 @@ impl<'a> LineSink<'a> {
     }
 
     /// The log view pages lines the ring dropped from the file: keep the file at most
-    /// FLUSH_EVERY behind (one write(2) per period, not per batch, so bursts cost nothing more).
+    /// FLUSH_EVERY behind while the pipe stays full (a drained pipe is flushed at once).
     fn flush_if_due(&mut self) {
         if self.last_flush.elapsed() >= FLUSH_EVERY {
             self.flush();

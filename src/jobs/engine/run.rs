@@ -15,7 +15,7 @@ use super::{Inner, JobState};
 use crate::jobs::logstore::LogRing;
 use crate::jobs::process;
 use crate::jobs::spec::{JobEvent, JobId, JobKind, JobResult, JobSpec, Outcome};
-use crate::jobs::store::RunRecord;
+use crate::jobs::store::{RunRecord, RunningRecord};
 use crate::nix::classify::{ErrorClass, Failure};
 use crate::nix::command::{NixAction, NixOptions, command_line};
 
@@ -52,10 +52,26 @@ pub(super) async fn run_job(
         _ => None,
     };
     // Taken right after nix is spawned (nix reads the files later, while it evaluates), so
-    // hashing the package's files overlaps nix's start instead of delaying it.
+    // hashing the package's files overlaps nix's start instead of delaying it. The store notes
+    // the run as started then too: if this atwb is killed, the next one records the run as
+    // interrupted and stops the nix group it finds left.
     let mut fingerprint = None;
-    let result = run_nix(inner, id, &spec, &cancel, &ring, t0, &mut || {
-        fingerprint = Some(fingerprint_now());
+    let result = run_nix(inner, id, &spec, &cancel, &ring, t0, &mut |pid, log| {
+        let fp = fingerprint_now();
+        if let (Some(store), JobKind::Build | JobKind::Test) = (&cfg.store, spec.kind) {
+            let running = RunningRecord::started_here(
+                &spec.package,
+                spec.kind,
+                &spec.installable.attr,
+                pid,
+                Some(log.to_path_buf()),
+                fp.clone(),
+            );
+            if let Err(e) = store.begin(running) {
+                tracing::error!("noting the start of {}: {e:#}", spec.package);
+            }
+        }
+        fingerprint = Some(fp);
     })
     .await;
     // nix never started (cancelled, spawn failed): the files as they are now.
@@ -83,7 +99,7 @@ async fn run_nix(
     cancel: &CancellationToken,
     ring: &Mutex<LogRing>,
     t0: Instant,
-    on_spawned: &mut (dyn FnMut() + Send),
+    on_spawned: &mut (dyn FnMut(u32, &Path) + Send),
 ) -> Result<JobResult, Failure> {
     let Some((running, log_file)) = start(inner, id, spec, cancel, ring, t0, on_spawned).await?
     else {
@@ -109,7 +125,7 @@ async fn start<'a>(
     cancel: &CancellationToken,
     ring: &'a Mutex<LogRing>,
     t0: Instant,
-    on_spawned: &mut (dyn FnMut() + Send),
+    on_spawned: &mut (dyn FnMut(u32, &Path) + Send),
 ) -> Result<Option<(Running<'a>, PathBuf)>, Failure> {
     let cfg = &inner.cfg;
     let io_fail = |what: &str, e: std::io::Error| Failure {
@@ -140,7 +156,7 @@ async fn start<'a>(
     }
     let mut child = process::spawn(&line).map_err(|e| Failure::spawn_failed(e.kind()))?;
     let pid = child.id().unwrap_or(0);
-    on_spawned();
+    on_spawned(pid, &log_path);
     inner.update(id, |i| {
         i.state = JobState::Running { pid, started: t0 };
         i.log_file = Some(log_path.clone());

@@ -11,9 +11,11 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 mod lock;
+mod running;
 
 pub use lock::DEFAULT_LOCK_TIMEOUT;
 use lock::FileLock;
+pub use running::RunningRecord;
 
 use super::fingerprint::Fingerprinter;
 use super::spec::{FailureSummary, JobKind, JobResult, Outcome};
@@ -22,7 +24,9 @@ use crate::catalog::edit::clean_stale_temp_files;
 
 /// Runs kept per package.
 pub const HISTORY_LEN: usize = 20;
-const FORMAT_VERSION: u32 = 1;
+/// 2: runs in progress (`running`) and the `interrupted` outcome, which version 1 cannot read
+/// (an older atwb then keeps the file read-only instead of failing on it).
+const FORMAT_VERSION: u32 = 2;
 
 /// One finished run as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +73,9 @@ struct StatusFile {
     version: u32,
     /// Per package: runs, oldest first, at most HISTORY_LEN.
     packages: BTreeMap<String, Vec<RunRecord>>,
+    /// Runs whose nix was started and whose end is not recorded yet (see `running`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    running: Vec<RunningRecord>,
 }
 
 /// What the TUI shows for one package.
@@ -118,6 +125,8 @@ pub struct Counts {
     pub failed: usize,
     pub cancelled: usize,
     pub timed_out: usize,
+    /// The atwb running the build died before it could record how the build ended.
+    pub interrupted: usize,
     pub never: usize,
     /// Built before (any outcome) but files changed since.
     pub stale: usize,
@@ -134,6 +143,7 @@ impl Counts {
             Outcome::Failed => self.failed += 1,
             Outcome::Cancelled => self.cancelled += 1,
             Outcome::TimedOut => self.timed_out += 1,
+            Outcome::Interrupted => self.interrupted += 1,
         }
         if s.is_some_and(|s| s.stale) {
             self.stale += 1;
@@ -160,6 +170,9 @@ pub struct StatusStore {
     /// a front end shows them (the engine itself only logs).
     write_errors: Mutex<Vec<String>>,
 }
+
+/// How long noting a started run waits for the store's lock.
+const BEGIN_LOCK_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// Write errors kept until a front end takes them (more are only counted in the log).
 const MAX_WRITE_ERRORS: usize = 16;
@@ -197,6 +210,10 @@ impl StatusStore {
         store.reload()?;
         if let Some(why) = store.read_only() {
             store.push_write_error(why);
+        } else if let Err(e) = store.reconcile() {
+            store.push_write_error(format!(
+                "runs of an atwb that was killed could not be recorded as interrupted: {e:#}"
+            ));
         }
         Ok(store)
     }
@@ -264,6 +281,18 @@ impl StatusStore {
         Some(self.fingerprints.package(&self.catalog_root, dir))
     }
 
+    /// The newest build run of `name`, without the fingerprinting `status` does for staleness
+    /// (what a listing of every package can afford).
+    pub fn last_build(&self, name: &str) -> Option<RunRecord> {
+        let data = self.data.lock().expect("status store lock");
+        data.packages
+            .get(name)?
+            .iter()
+            .rev()
+            .find(|r| r.kind == JobKind::Build)
+            .cloned()
+    }
+
     pub fn status(&self, name: &str) -> Option<PackageStatus> {
         let history = self
             .data
@@ -317,19 +346,83 @@ impl StatusStore {
     }
 
     fn try_record(&self, package: &str, run: RunRecord) -> Result<()> {
+        self.update(|data| {
+            data.running.retain(|r| !r.is_run(package, &run));
+            push_run(data, package, run)
+        })
+    }
+
+    /// Note that a run's nix has started, so that the run is recorded (as interrupted) even
+    /// if this atwb is killed before it ends: [`StatusStore::record`] of the same package and
+    /// log file removes the entry again. The lock is waited for briefly only, since the job's
+    /// output is not read meanwhile; a failure is the caller's to log, not a notice: the
+    /// run's result, recorded later, is what the user must hear about.
+    pub fn begin(&self, running: RunningRecord) -> Result<()> {
+        self.update_within(BEGIN_LOCK_TIMEOUT.min(self.lock_timeout), |data| {
+            data.running.push(running);
+            Vec::new()
+        })
+    }
+
+    /// Runs in progress, as last read (this atwb's and other live atwbs').
+    pub fn running(&self) -> Vec<RunningRecord> {
+        self.data.lock().expect("status store lock").running.clone()
+    }
+
+    /// Records the runs whose atwb is gone as interrupted, after stopping the nix each left
+    /// running. Cheap when there are none: the file was just read, and is locked only if
+    /// there is something to do.
+    fn reconcile(&self) -> Result<()> {
+        let any_orphan = self
+            .data
+            .lock()
+            .expect("status store lock")
+            .running
+            .iter()
+            .any(RunningRecord::owner_gone);
+        if !any_orphan {
+            return Ok(());
+        }
+        self.update(|data| {
+            let (orphans, live): (Vec<_>, Vec<_>) = std::mem::take(&mut data.running)
+                .into_iter()
+                .partition(RunningRecord::owner_gone);
+            data.running = live;
+            let mut dropped = Vec::new();
+            for orphan in orphans {
+                tracing::warn!(
+                    package = orphan.package,
+                    owner = orphan.owner_pid,
+                    "recording a run of a dead atwb as interrupted"
+                );
+                let run = orphan.interrupt();
+                dropped.extend(push_run(data, &orphan.package, run));
+            }
+            dropped
+        })
+    }
+
+    /// Re-reads the file under an exclusive lock (waited for at most the lock timeout), applies
+    /// `change` (which returns the runs it dropped from the history) and writes atomically.
+    fn update(&self, change: impl FnOnce(&mut StatusFile) -> Vec<RunRecord>) -> Result<()> {
+        self.update_within(self.lock_timeout, change)
+    }
+
+    fn update_within(
+        &self,
+        lock_timeout: Duration,
+        change: impl FnOnce(&mut StatusFile) -> Vec<RunRecord>,
+    ) -> Result<()> {
         if let Some(why) = self.read_only() {
             anyhow::bail!("{why}");
         }
-        let _lock = FileLock::exclusive(&self.file.with_extension("lock"), self.lock_timeout)?;
+        let _lock = FileLock::exclusive(&self.file.with_extension("lock"), lock_timeout)?;
         let mut data = read_file(&self.file)?;
         self.note_version(&data);
         if let Some(why) = self.read_only() {
             anyhow::bail!("{why}");
         }
-        let runs = data.packages.entry(package.to_string()).or_default();
-        runs.push(run);
-        let excess = runs.len().saturating_sub(HISTORY_LEN);
-        let dropped: Vec<RunRecord> = runs.drain(..excess).collect();
+        let dropped = change(&mut data);
         data.version = FORMAT_VERSION;
         let json = serde_json::to_vec_pretty(&data)?;
         crate::catalog::edit::write_atomic(&self.file, &json)?;
@@ -344,6 +437,14 @@ impl StatusStore {
         }
         Ok(())
     }
+}
+
+/// Appends `run` to the package's history, trimmed to HISTORY_LEN; returns the runs dropped.
+fn push_run(data: &mut StatusFile, package: &str, run: RunRecord) -> Vec<RunRecord> {
+    let runs = data.packages.entry(package.to_string()).or_default();
+    runs.push(run);
+    let excess = runs.len().saturating_sub(HISTORY_LEN);
+    runs.drain(..excess).collect()
 }
 
 fn read_file(path: &Path) -> Result<StatusFile> {
@@ -371,6 +472,7 @@ fn parse_file(bytes: &[u8]) -> serde_json::Result<StatusFile> {
             Ok(v) if v.version > FORMAT_VERSION => Ok(StatusFile {
                 version: v.version,
                 packages: BTreeMap::new(),
+                running: Vec::new(),
             }),
             _ => Err(e),
         }

@@ -160,7 +160,7 @@ fn a_newer_status_file_is_read_but_never_rewritten() {
     let state = t.path().join("state");
     std::fs::create_dir_all(&state).unwrap();
     let file = state.join("status.json");
-    let newer = r#"{"version": 2, "packages": {"a": [{"kind": "build", "target": "t",
+    let newer = r#"{"version": 99, "packages": {"a": [{"kind": "build", "target": "t",
         "outcome": "ok", "duration_secs": 1.0, "finished_at": 5, "new_field": [1, 2]}]},
         "added_later": {"x": 1}}"#;
     std::fs::write(&file, newer).unwrap();
@@ -168,7 +168,7 @@ fn a_newer_status_file_is_read_but_never_rewritten() {
     assert_eq!(s.status("a").unwrap().last.finished_at, 5, "still read");
     let why = s.read_only().expect("read-only");
     assert!(
-        why.contains("newer atwb") && why.contains("format 2"),
+        why.contains("newer atwb") && why.contains("format 99"),
         "{why}"
     );
     assert_eq!(s.take_write_errors(), vec![why.clone()], "a notice at open");
@@ -200,4 +200,121 @@ fn temp_files_a_killed_atwb_left_are_removed_at_open() {
     StatusStore::open_in(t.path(), &state).unwrap();
     assert!(!left.exists(), "stale temp file removed");
     assert!(keep.exists(), "only our own naming pattern is touched");
+}
+
+/// A pid that no process has now: a child that has been reaped.
+fn dead_pid() -> u32 {
+    let mut c = std::process::Command::new("true").spawn().unwrap();
+    let pid = c.id();
+    c.wait().unwrap();
+    pid
+}
+
+/// Live (not zombie) members of process group `pgid`.
+fn group_size(pgid: u32) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            crate::jobs::process::stat(*p).is_some_and(|s| s.pgrp == pgid && s.state != 'Z')
+        })
+        .count()
+}
+
+fn running_entry(owner_pid: u32, owner_start: u64, pgid: u32, log: &Path) -> RunningRecord {
+    RunningRecord {
+        package: "a".into(),
+        kind: JobKind::Build,
+        target: "packages.x.a".into(),
+        owner_pid,
+        owner_start,
+        pgid,
+        pgid_start: crate::jobs::process::start_time(pgid),
+        started_at: crate::time::unix_now().saturating_sub(3),
+        log_file: Some(log.to_path_buf()),
+        fingerprint: None,
+    }
+}
+
+#[test]
+fn a_run_of_a_dead_atwb_is_recorded_interrupted_and_its_group_stopped() {
+    use std::os::unix::process::CommandExt;
+    let t = tempfile::tempdir().unwrap();
+    let state = t.path().join("state");
+    let log = state.join("logs/a.log");
+    std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+    std::fs::write(&log, "line before the kill\n").unwrap();
+    // What a killed atwb leaves: a group that ignores SIGTERM (only the SIGKILL after the grace
+    // ends it), with a child in the same group.
+    let mut group = std::process::Command::new("sh")
+        .args(["-c", "trap '' TERM; sleep 60 & sleep 60; wait"])
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let pgid = group.id();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while group_size(pgid) < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the group did not start"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let s = StatusStore::open_in(t.path(), &state).unwrap();
+    s.begin(running_entry(dead_pid(), 1, pgid, &log)).unwrap();
+    // A run of a live atwb (this process) is not touched.
+    let mine = RunningRecord {
+        package: "b".into(),
+        ..RunningRecord::started_here("b", JobKind::Build, "t", dead_pid(), None, None)
+    };
+    s.begin(mine.clone()).unwrap();
+    assert_eq!(s.running().len(), 2);
+
+    let again = StatusStore::open_in(t.path(), &state).unwrap();
+    let a = again.status("a").expect("recorded");
+    assert_eq!(a.last.outcome, Outcome::Interrupted);
+    assert_eq!(a.last.log_file.as_deref(), Some(log.as_path()));
+    let why = &a.last.failure.as_ref().unwrap().first_line;
+    assert!(why.contains("was stopped"), "{why}");
+    assert_eq!(again.running(), vec![mine], "the live owner's entry stays");
+    assert!(again.status("b").is_none());
+    // The leader was killed (a zombie until reaped here) and its group has no one left.
+    let status = group.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(libc::SIGKILL)
+    );
+    assert_eq!(group_size(pgid), 0, "group {pgid} left running");
+    // Recorded once: opening again finds nothing more to do.
+    let third = StatusStore::open_in(t.path(), &state).unwrap();
+    assert_eq!(third.status("a").unwrap().history.len(), 1);
+}
+
+#[test]
+fn a_finished_run_removes_its_running_entry_and_a_reused_pid_is_not_the_owner() {
+    let t = tempfile::tempdir().unwrap();
+    let state = t.path().join("state");
+    let log = state.join("logs/a.log");
+    let s = StatusStore::open_in(t.path(), &state).unwrap();
+    let entry = RunningRecord::started_here(
+        "a",
+        JobKind::Build,
+        "t",
+        dead_pid(),
+        Some(log.clone()),
+        None,
+    );
+    assert!(!entry.owner_gone(), "this process owns it");
+    s.begin(entry.clone()).unwrap();
+    let mut r = run(JobKind::Build, Outcome::Ok, 1.0, None);
+    r.log_file = Some(log);
+    s.record("a", r).unwrap();
+    assert!(s.running().is_empty());
+    // Our pid with another start time: a later process that got the pid, not the owner.
+    let reused = RunningRecord {
+        owner_start: entry.owner_start + 1,
+        ..entry
+    };
+    assert!(reused.owner_gone());
 }

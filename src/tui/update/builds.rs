@@ -41,6 +41,7 @@ pub(super) fn main_action(app: &mut App, action: Action) -> Option<Vec<Command>>
             log::open_package_log(app, false)
         }
         Action::FixHash => fix_selected(app),
+        Action::HashPackage => super::hashes::hash_selected(app),
         Action::Jobs => {
             app.overlays.push(Overlay::Jobs { selected: 0 });
             Vec::new()

@@ -11,7 +11,7 @@ use crate::tui::action::{Command, Feedback, LogSource};
 use crate::tui::app::{App, Overlay};
 use crate::tui::jobs::{JobPhase, JobView, short_duration};
 
-use super::{builds, log, problems, updates};
+use super::{builds, hashes, log, problems, updates};
 
 /// Folds one engine event into the state. Log lines mark the frame dirty only when the log view
 /// showing them is on top, so a chatty build does not redraw an unrelated screen.
@@ -162,6 +162,11 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
             return log::on_sought(app, &source, seek, line);
         }
         Feedback::LogSaved { source, result } => log::on_saved(app, &source, &result),
+        Feedback::HashProgress { package, step } => hashes::on_progress(app, &package, step),
+        Feedback::HashesComputed { package, result } => hashes::on_computed(app, &package, result),
+        Feedback::HashesWritten { package, result } => {
+            return hashes::on_written(app, package, result);
+        }
         Feedback::WizardProgress { source, step } => {
             super::wizard::on_progress(app, &source, step);
         }

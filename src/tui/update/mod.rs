@@ -11,6 +11,7 @@ mod dialogs;
 mod events;
 pub mod form_save;
 mod forms;
+mod hashes;
 mod jobs;
 mod log;
 mod main;
@@ -107,6 +108,7 @@ fn overlay_action(app: &mut App, action: Action) -> Vec<Command> {
         }
 
         Some(Overlay::Form(_)) => forms::form_action(app, action),
+        Some(Overlay::Hashes(_)) => hashes::dialog_action(app, action),
         Some(Overlay::Help { .. }) => {
             help_action(app, action);
             Vec::new()

@@ -400,7 +400,9 @@ fn history_line(t: &Theme, r: &crate::jobs::PackageStatus) -> Option<Hanging> {
         .map(|(b, c)| {
             let style = match b.outcome {
                 crate::jobs::Outcome::Ok => t.status_ok,
-                crate::jobs::Outcome::Cancelled => t.status_cancelled,
+                crate::jobs::Outcome::Cancelled | crate::jobs::Outcome::Interrupted => {
+                    t.status_cancelled
+                }
                 _ => t.status_failed,
             };
             Span::styled(c.to_string(), style)

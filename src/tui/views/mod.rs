@@ -4,6 +4,7 @@ pub mod detail;
 pub(crate) mod dialog;
 pub(crate) mod form;
 pub(crate) mod form_dialogs;
+pub(crate) mod hashes;
 pub(crate) mod help;
 pub(crate) mod jobs;
 pub(crate) mod jobs_strip;
@@ -60,6 +61,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             }
 
             Overlay::Form(f) => form::draw(frame, app, f),
+            Overlay::Hashes(h) => hashes::draw(frame, app, h),
         }
     }
     if app.theme.glyphs.ascii {

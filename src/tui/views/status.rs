@@ -100,6 +100,10 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     if !app.filter.query.is_empty() {
         parts.push(format!("/{}", app.filter.query));
     }
+    if let Some((package, step)) = &app.hashing {
+        let step = step.map_or_else(|| "starting".to_string(), |s| s.to_string());
+        parts.push(format!("hashing {package}: {step}…"));
+    }
     let mut left = vec![Span::raw(parts.join(" · "))];
     if app.diagnostics > 0 {
         left.push(Span::raw(" · "));
