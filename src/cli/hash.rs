@@ -14,6 +14,7 @@ use crate::catalog::edit::{PackageFile, find_package_file, package_files};
 use crate::nix::cargo_lock::Lockfile;
 use crate::nix::cargo_vendor::{CrateSources, cargo_vendor_hash};
 use crate::nix::fetcher::{FetchArgs, Fetcher, Rev, prefetch};
+use crate::nix::git_remote::{self, Want};
 use crate::nix::npm_deps::{NpmOptions, npm_deps_hash};
 use crate::nix::npm_sources::NpmSources;
 use crate::nix::submodules::LocalRepos;
@@ -247,13 +248,13 @@ fn run_package(args: &HashArgs, catalog: &Path, name: &str) -> Result<ExitCode> 
         p.clone()
     } else {
         let dir = cache_dir(&entry.url);
-        if !dir.exists() {
-            bail!(
-                "no local clone of {}; pass --source PATH, or run `atwb prefetch {}` first",
-                entry.url,
+        git_remote::ensure(&entry.url, &dir, &Want::from_rev(&entry.rev)).with_context(|| {
+            format!(
+                "getting {} of {} (or pass --source PATH)",
+                short(&entry.rev),
                 entry.url
-            );
-        }
+            )
+        })?;
         dir
     };
     let resolver = LocalRepos::new(vec![checkout.clone()]);

@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 
 use super::output::{Mode, with_stdout};
 use crate::nix::fetcher::{FetchArgs, Fetcher, PrefetchResult, Rev, prefetch};
+use crate::nix::git_remote::{self, Want};
 use crate::nix::git_tree::Semantics;
 use crate::nix::submodules::LocalRepos;
 use crate::paths;
@@ -42,12 +43,16 @@ pub struct PrefetchArgs {
 }
 
 pub fn run(args: &PrefetchArgs) -> Result<ExitCode> {
-    let repo = open_or_clone(&args.source)?;
     let rev = match (&args.rev, &args.tag) {
         (_, Some(t)) => Rev::Tag(t.clone()),
         (Some(r), None) => Rev::Rev(r.clone()),
         (None, None) => Rev::Rev("HEAD".into()),
     };
+    let want = match &rev {
+        Rev::Tag(t) => Want::Tag(t.clone()),
+        Rev::Rev(r) => Want::from_rev(r),
+    };
+    let repo = open_or_clone(&args.source, &want)?;
     let fetch = FetchArgs {
         fetcher: args.fetcher.map(|f| match f {
             FetcherArg::Github => Fetcher::GitHub,
@@ -101,8 +106,8 @@ fn to_json(pin: &PrefetchResult, repo: &Path) -> serde_json::Value {
 }
 
 /// A path that exists is opened as it is; anything else is a URL, cloned (or fetched again)
-/// into `<state dir>/prefetch/`.
-pub fn open_or_clone(source: &str) -> Result<PathBuf> {
+/// into `<state dir>/prefetch/`, only as deep as `want` needs.
+pub fn open_or_clone(source: &str, want: &Want) -> Result<PathBuf> {
     let path = Path::new(source);
     if path.exists() {
         git2::Repository::open(path)
@@ -115,7 +120,7 @@ pub fn open_or_clone(source: &str) -> Result<PathBuf> {
         );
     }
     let dir = cache_dir(source);
-    clone_or_fetch(source, &dir).map_err(|e| explain_clone_error(source, &e))?;
+    git_remote::ensure(source, &dir, want)?;
     Ok(dir)
 }
 
@@ -128,42 +133,4 @@ pub fn cache_dir(url: &str) -> PathBuf {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
     paths::state_dir().join("prefetch").join(name)
-}
-
-fn clone_or_fetch(url: &str, dir: &Path) -> Result<(), git2::Error> {
-    if let Ok(repo) = git2::Repository::open_bare(dir) {
-        let mut remote = repo.find_remote("origin")?;
-        let refspecs = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
-        remote.fetch(&refspecs, None, None)?;
-        return Ok(());
-    }
-    if let Some(parent) = dir.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| git2::Error::from_str(&e.to_string()))?;
-    }
-    git2::build::RepoBuilder::new()
-        .bare(true)
-        .clone(url, dir)
-        .map(|_| ())
-}
-
-fn explain_clone_error(url: &str, e: &git2::Error) -> anyhow::Error {
-    let remote = ["https://", "http://", "ssh://", "git@"]
-        .iter()
-        .any(|p| url.starts_with(p));
-    if remote
-        && matches!(
-            e.class(),
-            git2::ErrorClass::Net
-                | git2::ErrorClass::Ssl
-                | git2::ErrorClass::Http
-                | git2::ErrorClass::Ssh
-        )
-    {
-        anyhow::anyhow!(
-            "cloning {url}: {e}\natwb was built without https support in git2; clone it yourself \
-             (`git clone --bare {url} DIR`) and pass the path"
-        )
-    } else {
-        anyhow::anyhow!("cloning {url}: {e}")
-    }
 }

@@ -12,6 +12,7 @@ pub mod git_attrs;
 pub mod git_blobs;
 pub mod git_filters;
 pub mod git_objects;
+pub mod git_remote;
 pub mod git_tree;
 pub mod hardening;
 pub mod hash_error;
