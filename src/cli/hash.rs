@@ -13,6 +13,7 @@ use super::prefetch::{cache_dir, semantics_name};
 use crate::catalog::edit::{PackageFile, find_package_file, package_files};
 use crate::nix::cargo_lock::Lockfile;
 use crate::nix::cargo_vendor::{CrateSources, cargo_vendor_hash};
+use crate::nix::crate_download::{Download, download_missing};
 use crate::nix::fetcher::{FetchArgs, Fetcher, Rev, prefetch};
 use crate::nix::git_remote::{self, Want};
 use crate::nix::npm_deps::{NpmOptions, npm_deps_hash};
@@ -31,6 +32,18 @@ pub struct HashArgs {
     /// A directory of `.crate` files, searched before $CARGO_HOME/registry/cache.
     #[arg(long, value_name = "DIR")]
     pub crates: Option<PathBuf>,
+    /// Download registry crates missing from the caches (each checked against Cargo.lock's
+    /// checksum) into atwb's cache under the state directory.
+    #[arg(long)]
+    pub download: bool,
+    /// Where crates are downloaded from: `{URL}/{name}/{name}-{version}.crate`.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "ATWB_CRATES_URL",
+        requires = "download"
+    )]
+    pub crates_url: Option<String>,
     /// A directory of npm tarballs (any names), searched besides the npm cache.
     #[arg(long, value_name = "DIR")]
     pub tarballs: Option<PathBuf>,
@@ -130,7 +143,20 @@ fn deps_hash(lock: LockBytes, args: &HashArgs, repos: &[PathBuf]) -> Result<Stri
             let lock = Lockfile::parse(path, lock.bytes, lock.executable)?;
             let mut sources = CrateSources::from_env();
             sources.crate_dirs.extend(args.crates.iter().cloned());
+            let state = paths::state_dir();
+            sources.crate_dirs.push(Download::cache_dir(&state));
             sources.git_repos.extend(repos.iter().cloned());
+            if args.download {
+                let dl = Download::new(&state, args.crates_url.clone());
+                let n = download_missing(&lock, &sources, &dl)?;
+                if n > 0 {
+                    eprintln!(
+                        "downloaded {n} crate(s) from {} into {}",
+                        dl.base_url,
+                        dl.cache_dir.display()
+                    );
+                }
+            }
             Ok(cargo_vendor_hash(&lock, &sources)?.sri())
         }
         LockKind::Npm => {

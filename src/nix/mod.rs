@@ -5,6 +5,7 @@ pub mod cargo_lock;
 pub mod cargo_vendor;
 pub mod classify;
 pub mod command;
+pub mod crate_download;
 pub mod disk_tree;
 pub mod failure_summary;
 pub mod fetcher;
