@@ -44,6 +44,9 @@ pub struct HashArgs {
         requires = "download"
     )]
     pub crates_url: Option<String>,
+    /// A local clone holding git dependencies of the lockfile (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub git_repo: Vec<PathBuf>,
     /// A directory of npm tarballs (any names), searched besides the npm cache.
     #[arg(long, value_name = "DIR")]
     pub tarballs: Option<PathBuf>,
@@ -146,6 +149,7 @@ fn deps_hash(lock: LockBytes, args: &HashArgs, repos: &[PathBuf]) -> Result<Stri
             let state = paths::state_dir();
             sources.crate_dirs.push(Download::cache_dir(&state));
             sources.git_repos.extend(repos.iter().cloned());
+            sources.git_repos.extend(args.git_repo.iter().cloned());
             if args.download {
                 let dl = Download::new(&state, args.crates_url.clone());
                 let n = download_missing(&lock, &sources, &dl)?;
