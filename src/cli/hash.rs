@@ -24,6 +24,21 @@ pub struct HashArgs {
     /// A directory of `.crate` files, searched before $CARGO_HOME/registry/cache.
     #[arg(long, value_name = "DIR")]
     pub crates: Option<PathBuf>,
+    /// Download registry crates missing from the caches (each checked against Cargo.lock's
+    /// checksum) into atwb's cache under the state directory.
+    #[arg(long)]
+    pub download: bool,
+    /// Where crates are downloaded from: `{URL}/{name}/{name}-{version}.crate`.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "ATWB_CRATES_URL",
+        requires = "download"
+    )]
+    pub crates_url: Option<String>,
+    /// A local clone holding git dependencies of the lockfile (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub git_repo: Vec<PathBuf>,
     /// A directory of npm tarballs (any names), searched besides the npm cache.
     #[arg(long, value_name = "DIR")]
     pub tarballs: Option<PathBuf>,
@@ -46,6 +61,9 @@ pub fn run(args: &HashArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
         tarballs: args.tarballs.clone(),
         npm_cache: args.npm_cache.clone(),
         source: args.source.clone(),
+        download: args.download,
+        crates_url: args.crates_url.clone(),
+        git_repos: args.git_repo.clone(),
     };
     if let Some(lockfile) = &args.lockfile {
         let lock = LockBytes::read(lockfile)?;

@@ -1,16 +1,17 @@
 //! `atwb prefetch URL|PATH`: the pin nurl / nix-prefetch-git would print (rev, NAR hash, commit
 //! date, nixpkgs version), computed from git objects with no checkout and no nix.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
 use super::output::{Mode, with_stdout};
-use crate::catalog::git_cache::open_or_clone;
+use crate::catalog::git_cache::cache_dir;
 use crate::catalog::rehash::semantics_name;
 use crate::nix::fetcher::{FetchArgs, Fetcher, PrefetchResult, Rev, prefetch};
+use crate::nix::git_remote::{self, Want};
 use crate::nix::submodules::LocalRepos;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -42,12 +43,16 @@ pub struct PrefetchArgs {
 }
 
 pub fn run(args: &PrefetchArgs) -> Result<ExitCode> {
-    let repo = open_or_clone(&args.source)?;
     let rev = match (&args.rev, &args.tag) {
         (_, Some(t)) => Rev::Tag(t.clone()),
         (Some(r), None) => Rev::Rev(r.clone()),
         (None, None) => Rev::Rev("HEAD".into()),
     };
+    let want = match &rev {
+        Rev::Tag(t) => Want::Tag(t.clone()),
+        Rev::Rev(r) => Want::from_rev(r),
+    };
+    let repo = open_or_clone(&args.source, &want)?;
     let fetch = FetchArgs {
         fetcher: args.fetcher.map(|f| match f {
             FetcherArg::Github => Fetcher::GitHub,
@@ -90,4 +95,23 @@ fn to_json(pin: &PrefetchResult, repo: &Path) -> serde_json::Value {
         "fetcher": semantics_name(pin.semantics),
         "repository": repo.display().to_string(),
     })
+}
+
+/// A path that exists is opened as it is; anything else is a URL, cloned (or fetched again)
+/// into `<state dir>/prefetch/`, only as deep as `want` needs.
+pub fn open_or_clone(source: &str, want: &Want) -> Result<PathBuf> {
+    let path = Path::new(source);
+    if path.exists() {
+        git2::Repository::open(path)
+            .with_context(|| format!("{source} is not a git repository"))?;
+        return Ok(path.to_path_buf());
+    }
+    if !source.contains("://") && !source.contains('@') {
+        bail!(
+            "{source}: no such directory, and not a URL (expected a repository path or a git URL)"
+        );
+    }
+    let dir = cache_dir(source);
+    git_remote::ensure(source, &dir, want)?;
+    Ok(dir)
 }

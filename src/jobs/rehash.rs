@@ -4,6 +4,8 @@
 //! (git objects, SHA-256 of every crate): a front end runs it off its event loop, and hears how
 //! far it got through the `progress` callback.
 
+use crate::nix::crate_download::{Download, download_missing};
+use crate::nix::git_remote::{self, Want};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -27,6 +29,13 @@ pub struct HashOptions {
     pub npm_cache: Option<PathBuf>,
     /// A local clone of the package's repository (default: atwb's prefetch cache of its URL).
     pub source: Option<PathBuf>,
+    /// Download registry crates missing from the caches (each checked against Cargo.lock's
+    /// checksum) into atwb's cache under the state directory.
+    pub download: bool,
+    /// Where crates are downloaded from (`{URL}/{name}/{name}-{version}.crate`; default crates.io).
+    pub crates_url: Option<String>,
+    /// Local clones holding git dependencies of the lockfile.
+    pub git_repos: Vec<PathBuf>,
 }
 
 /// How far a computation got, for a progress line.
@@ -82,7 +91,17 @@ pub fn deps_hash(
             let lock = Lockfile::parse(path, lock.bytes, lock.executable)?;
             let mut sources = CrateSources::from_env();
             sources.crate_dirs.extend(opts.crates.iter().cloned());
+            let state = crate::paths::state_dir();
+            sources.crate_dirs.push(Download::cache_dir(&state));
             sources.git_repos.extend(repos.iter().cloned());
+            sources.git_repos.extend(opts.git_repos.iter().cloned());
+            if opts.download {
+                let dl = Download::new(&state, opts.crates_url.clone());
+                let n = download_missing(&lock, &sources, &dl)?;
+                if n > 0 {
+                    tracing::info!(n, base = %dl.base_url, "downloaded crates");
+                }
+            }
             progress(HashStep::Crates { done: 0, total: 0 });
             let report = |done, total| progress(HashStep::Crates { done, total });
             Ok(cargo_vendor_hash_reporting(&lock, &sources, &report)?.sri())
@@ -261,14 +280,14 @@ pub fn compute(
         p.clone()
     } else {
         let dir = crate::catalog::git_cache::cache_dir(&entry.url);
-        if !dir.exists() {
-            bail!(
-                "no local clone of {} in atwb's git cache; run `atwb prefetch {}` first (or \
-                 `atwb hash {name} --source PATH` with a clone)",
-                entry.url,
+        // Fetches only the pinned commit when the cache lacks it (shallow where the server allows).
+        git_remote::ensure(&entry.url, &dir, &Want::from_rev(&entry.rev)).with_context(|| {
+            format!(
+                "getting {} of {} (or pass a local clone with --source PATH)",
+                entry.rev.get(..12).unwrap_or(&entry.rev),
                 entry.url
-            );
-        }
+            )
+        })?;
         dir
     };
     progress(HashStep::SourceTree);

@@ -59,7 +59,7 @@ pub enum CargoError {
     Invalid(#[from] crate::nix::hash_error::LockfileLine),
     #[error(
         "{}: {} not in the local cargo cache: {}; run `cargo fetch --locked` in {} (or pass the \
-         directory holding the `.crate` files)",
+         directory holding the `.crate` files, or `--download` to fetch them from crates.io)",
         lockfile.display(),
         if crates.len() == 1 { "1 crate is" } else { "crates are" },
         crates.join(", "),
@@ -155,6 +155,11 @@ impl CrateSources {
             cargo_home: Self::cargo_home_from_env(),
             ..CrateSources::default()
         }
+    }
+
+    /// Whether any file may be `<name>-<version>`'s `.crate` (its checksum is checked later).
+    pub fn has_crate(&self, name: &str, version: &str) -> bool {
+        !self.crate_candidates(name, version).is_empty()
     }
 
     /// Files that may be `<name>-<version>`'s `.crate`, in search order.
