@@ -124,6 +124,9 @@ pub struct JobsConfig {
     pub timeout_secs: Option<u64>,
     /// The flake to build from; default: the repository holding the catalog.
     pub flake: Option<String>,
+    /// The binary caches asked whether a target is already built (`☁ cached`,
+    /// `atwb build --skip-cached`); default: nix's own `substituters`.
+    pub substituters: Option<Vec<String>>,
 }
 
 impl Default for JobsConfig {
@@ -134,6 +137,7 @@ impl Default for JobsConfig {
             max_jobs: None,
             timeout_secs: None,
             flake: None,
+            substituters: None,
         }
     }
 }

@@ -10,8 +10,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+mod evaluations;
 mod lock;
 
+pub use evaluations::Evaluation;
 pub use lock::DEFAULT_LOCK_TIMEOUT;
 use lock::FileLock;
 
@@ -69,6 +71,9 @@ struct StatusFile {
     version: u32,
     /// Per package: runs, oldest first, at most HISTORY_LEN.
     packages: BTreeMap<String, Vec<RunRecord>>,
+    /// Per package: what its newest evaluation said (drv, out paths, cache status).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    evaluations: BTreeMap<String, Evaluation>,
 }
 
 /// What the TUI shows for one package.
@@ -278,10 +283,9 @@ impl StatusStore {
             .rev()
             .find(|r| r.kind == JobKind::Build)
             .cloned();
-        let stale = match last_build.as_ref().and_then(|b| b.fingerprint.as_ref()) {
-            Some(fp) => self.fingerprint(name).is_some_and(|now| &now != fp),
-            None => false,
-        };
+        let stale = last_build
+            .as_ref()
+            .is_some_and(|b| self.build_is_stale(name, b));
         Some(PackageStatus {
             last,
             last_build,
@@ -317,23 +321,12 @@ impl StatusStore {
     }
 
     fn try_record(&self, package: &str, run: RunRecord) -> Result<()> {
-        if let Some(why) = self.read_only() {
-            anyhow::bail!("{why}");
-        }
-        let _lock = FileLock::exclusive(&self.file.with_extension("lock"), self.lock_timeout)?;
-        let mut data = read_file(&self.file)?;
-        self.note_version(&data);
-        if let Some(why) = self.read_only() {
-            anyhow::bail!("{why}");
-        }
-        let runs = data.packages.entry(package.to_string()).or_default();
-        runs.push(run);
-        let excess = runs.len().saturating_sub(HISTORY_LEN);
-        let dropped: Vec<RunRecord> = runs.drain(..excess).collect();
-        data.version = FORMAT_VERSION;
-        let json = serde_json::to_vec_pretty(&data)?;
-        crate::catalog::edit::write_atomic(&self.file, &json)?;
-        *self.data.lock().expect("status store lock") = data;
+        let dropped = self.modify(|data| {
+            let runs = data.packages.entry(package.to_string()).or_default();
+            runs.push(run);
+            let excess = runs.len().saturating_sub(HISTORY_LEN);
+            runs.drain(..excess).collect::<Vec<RunRecord>>()
+        })?;
         // Logs live as long as their run is in the history: disk use stays bounded. Only files
         // in our own logs directory are removed.
         let logs_dir = self.file.with_file_name("logs");
@@ -343,6 +336,28 @@ impl StatusStore {
             }
         }
         Ok(())
+    }
+}
+
+impl StatusStore {
+    /// Change the file under an exclusive lock: re-read it (another process may have written),
+    /// apply `f`, write it atomically, and keep the result as this store's view.
+    fn modify<T>(&self, f: impl FnOnce(&mut StatusFile) -> T) -> Result<T> {
+        if let Some(why) = self.read_only() {
+            anyhow::bail!("{why}");
+        }
+        let _lock = FileLock::exclusive(&self.file.with_extension("lock"), self.lock_timeout)?;
+        let mut data = read_file(&self.file)?;
+        self.note_version(&data);
+        if let Some(why) = self.read_only() {
+            anyhow::bail!("{why}");
+        }
+        let out = f(&mut data);
+        data.version = FORMAT_VERSION;
+        let json = serde_json::to_vec_pretty(&data)?;
+        crate::catalog::edit::write_atomic(&self.file, &json)?;
+        *self.data.lock().expect("status store lock") = data;
+        Ok(out)
     }
 }
 
@@ -370,7 +385,7 @@ fn parse_file(bytes: &[u8]) -> serde_json::Result<StatusFile> {
         match serde_json::from_slice::<VersionOnly>(bytes) {
             Ok(v) if v.version > FORMAT_VERSION => Ok(StatusFile {
                 version: v.version,
-                packages: BTreeMap::new(),
+                ..StatusFile::default()
             }),
             _ => Err(e),
         }
