@@ -47,7 +47,7 @@ impl EngineHandle {
             for (gate, spec) in gates.into_iter().zip(eval.apply(&specs)) {
                 let _ = gate.send(spec);
             }
-            if let Some(store) = &inner.cfg.store {
+            if let Some(store) = inner.cfg.store.as_ref().filter(|_| eval.evaluated() > 0) {
                 let subs = substituters(&inner).await;
                 let states = query_caches(&specs, &eval, &subs).await;
                 record_cache(store, &specs, &eval, states);

@@ -87,6 +87,8 @@ pub struct PackageStatus {
     pub stale: bool,
     /// Oldest first.
     pub history: Vec<RunRecord>,
+    /// The binary cache that has the outputs of the package's newest evaluation, if one does.
+    pub cached_in: Option<String>,
 }
 
 impl PackageStatus {
@@ -286,11 +288,16 @@ impl StatusStore {
         let stale = last_build
             .as_ref()
             .is_some_and(|b| self.build_is_stale(name, b));
+        let cached_in = self
+            .evaluation(name)
+            .and_then(|e| e.cache)
+            .and_then(|c| c.cached_in().map(str::to_string));
         Some(PackageStatus {
             last,
             last_build,
             stale,
             history,
+            cached_in,
         })
     }
 
