@@ -443,3 +443,52 @@ fn built(drv: &str) -> atwb::jobs::RunRecord {
         fingerprint: None,
     }
 }
+
+/// The engine's batch (what the TUI submits): queued at once, one evaluation, built by drv; the
+/// evaluation and the outcome are in the status store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_batch_builds_by_drv_and_records_the_evaluation() {
+    if !common::require_tool("nix") {
+        return;
+    }
+    // SAFETY: this test binary sets NIX_CONFIG to the same value wherever it does.
+    unsafe { std::env::set_var("NIX_CONFIG", common::NIX_CONFIG) };
+    let f = Fixture::new("evalonce");
+    let store = std::sync::Arc::new(
+        StatusStore::open_in(f.dir.path(), &f.dir.path().join("state")).unwrap(),
+    );
+    let mut cfg = atwb::jobs::EngineConfig::new(f.dir.path().join("state/logs"));
+    cfg.store = Some(store.clone());
+    cfg.substituters = Some(Vec::new());
+    let engine = atwb::jobs::Engine::new(cfg);
+    let mut rx = engine.subscribe_lifecycle();
+    let flake = f.flake().to_string_lossy().into_owned();
+    let specs: Vec<JobSpec> = ["a", "broken", "b"]
+        .iter()
+        .map(|n| JobSpec::build(*n, Installable::new(flake.clone(), *n)))
+        .collect();
+    let ids = engine.submit_batch(specs);
+    assert_eq!(engine.jobs().len(), 3, "all queued at once");
+    let mut results = std::collections::HashMap::new();
+    while results.len() < ids.len() {
+        let ev = tokio::time::timeout(Duration::from_secs(120), rx.recv())
+            .await
+            .expect("the batch finishes")
+            .unwrap();
+        if let atwb::jobs::JobEvent::Finished(r) = ev {
+            results.insert(r.spec.package.clone(), r);
+        }
+    }
+    for p in ["a", "b"] {
+        let r = &results[p];
+        assert_eq!(r.outcome, atwb::jobs::Outcome::Ok, "{r:?}");
+        let drv = r.spec.drv.as_deref().expect("built by drv");
+        assert_eq!(r.drv_path.as_deref(), Some(drv));
+        assert_eq!(store.evaluation(p).unwrap().drv_path, drv);
+        assert!(!store.status(p).unwrap().stale);
+    }
+    let broken = &results["broken"];
+    assert_eq!(broken.outcome, atwb::jobs::Outcome::Failed);
+    assert!(broken.spec.drv.is_none());
+    assert!(store.evaluation("broken").is_none());
+}
