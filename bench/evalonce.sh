@@ -11,6 +11,7 @@
 # Usage: bench/evalonce.sh [ROUNDS]    (needs nix, python3; builds atwb in release mode)
 #   ATWB=path bench/evalonce.sh        times another atwb binary
 #   SIZE=N bench/evalonce.sh           the fold's length (default 600000, about a second)
+#   MAX_PARALLEL=N bench/evalonce.sh   atwb's [jobs] max_parallel (default 2, atwb's default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
@@ -24,7 +25,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r bench/fixtures/evalheavy "$work/flake"
 echo "${SIZE:-600000}" > "$work/flake/size.txt"
-mkdir -p "$work/state" "$work/config"
+mkdir -p "$work/state" "$work/config/atwb"
+printf '[jobs]\nmax_parallel = %s\n' "${MAX_PARALLEL:-2}" > "$work/config/atwb/config.toml"
 export XDG_STATE_HOME=$work/state XDG_CONFIG_HOME=$work/config
 export NIX_CONFIG=$'experimental-features = nix-command flakes\nsandbox = false\nbuild-users-group =\nsubstituters ='
 export ATWB_BIN=$atwb WORK=$work
