@@ -281,17 +281,17 @@ async fn narinfo_answers_200_404_slow_and_garbage() {
     // B: the good cache says 404, the slow one never answered: unknown, naming the slow one.
     match &states[1] {
         CacheState::Unknown { why } => {
-            assert!(why.contains(&slow) && why.contains("timed out"), "{why}")
+            assert!(why.contains(&slow) && why.contains("timed out"), "{why}");
         }
         s => panic!("{s:?}"),
     }
-    let states = cache::query(&targets, &[garbage.clone()], timeout).await;
+    let states = cache::query(&targets, std::slice::from_ref(&garbage), timeout).await;
     match &states[0] {
         CacheState::Unknown { why } => assert!(why.contains("not a narinfo"), "{why}"),
         s => panic!("{s:?}"),
     }
     assert_eq!(
-        cache::query(&targets[1..], &[good.clone()], timeout).await,
+        cache::query(&targets[1..], std::slice::from_ref(&good), timeout).await,
         vec![CacheState::NotCached]
     );
     // Nobody listens on a port just closed: a connection failure, quickly.
@@ -299,7 +299,7 @@ async fn narinfo_answers_200_404_slow_and_garbage() {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", l.local_addr().unwrap())
     };
-    match &cache::query(&targets[..1], &[closed.clone()], timeout).await[0] {
+    match &cache::query(&targets[..1], std::slice::from_ref(&closed), timeout).await[0] {
         CacheState::Unknown { why } => assert!(why.contains("did not answer"), "{why}"),
         s => panic!("{closed}: {s:?}"),
     }
@@ -307,7 +307,7 @@ async fn narinfo_answers_200_404_slow_and_garbage() {
     let hash = cache::hash_part(PATH_A).unwrap();
     std::fs::write(dir.path().join(format!("{hash}.narinfo")), narinfo(PATH_A)).unwrap();
     let file = format!("file://{}", dir.path().display());
-    let states = cache::query(&targets, &[file.clone()], timeout).await;
+    let states = cache::query(&targets, std::slice::from_ref(&file), timeout).await;
     assert_eq!(
         states,
         vec![CacheState::Cached { url: file }, CacheState::NotCached]
@@ -389,7 +389,7 @@ async fn staleness_follows_the_drv() {
         atwb::jobs::engine::batch::record_evaluations(&store, &specs, &e);
         match &e.targets[0] {
             TargetEval::Drv { drv_path, .. } => drv_path.clone(),
-            t => panic!("{t:?}"),
+            t @ TargetEval::Own(_) => panic!("{t:?}"),
         }
     };
     let drv = eval_and_record().await;
