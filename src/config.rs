@@ -10,6 +10,8 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 pub use toml::Spanned;
 
+mod checks;
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -124,6 +126,9 @@ pub struct JobsConfig {
     pub timeout_secs: Option<u64>,
     /// The flake to build from; default: the repository holding the catalog.
     pub flake: Option<String>,
+    /// The binary caches asked whether a target is already built (`☁ cached`,
+    /// `atwb build --skip-cached`); default: nix's own `substituters`.
+    pub substituters: Option<Vec<String>>,
 }
 
 impl Default for JobsConfig {
@@ -134,6 +139,7 @@ impl Default for JobsConfig {
             max_jobs: None,
             timeout_secs: None,
             flake: None,
+            substituters: None,
         }
     }
 }
@@ -162,13 +168,22 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
-        let mut config =
-            Self::parse(&text).with_context(|| format!("invalid config {}", path.display()))?;
-        config.source.path = Some(path);
+        let mut config = Self::parse_unchecked(&text)
+            .with_context(|| format!("invalid config {}", path.display()))?;
+        config.source.path = Some(path.clone());
+        checks::check(&config, &text)
+            .with_context(|| format!("invalid config {}", path.display()))?;
         Ok(config)
     }
 
+    /// Parse and check `text` (errors name `config.toml:LINE`).
     pub fn parse(text: &str) -> Result<Config> {
+        let config = Self::parse_unchecked(text)?;
+        checks::check(&config, text)?;
+        Ok(config)
+    }
+
+    fn parse_unchecked(text: &str) -> Result<Config> {
         let mut config: Config = toml::from_str(text)?;
         config.source = Source::new(None, text);
         Ok(config)

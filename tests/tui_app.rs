@@ -629,6 +629,7 @@ mod jobs {
             last,
             stale,
             history,
+            cached_in: None,
         }
     }
 

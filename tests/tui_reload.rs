@@ -93,6 +93,7 @@ fn built(outcome: Outcome) -> PackageStatus {
         last: run.clone(),
         last_build: Some(run.clone()),
         stale: false,
+        cached_in: None,
         history: vec![run],
     }
 }

@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 
+use super::build_eval::{PrepareOptions, Prepared, Skipped, prepare};
 use super::output::{Mode, escape_controls, with_stdout};
 use crate::config::Config;
 use crate::jobs::{Engine, EngineConfig, JobEvent, JobResult, JobSpec, Outcome, StatusStore};
@@ -39,6 +40,13 @@ pub struct BuildArgs {
     /// Write a JUnit XML report.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Do not build targets whose outputs a binary cache already has (asked by narinfo).
+    #[arg(long)]
+    pub skip_cached: bool,
+    /// Let each target evaluate in its own `nix build flake#attr`, instead of one evaluation for
+    /// all targets and a build by drv each (for comparison, and as a way around the batch).
+    #[arg(long)]
+    pub eval_per_target: bool,
 }
 
 /// One target in the `--json` output.
@@ -61,6 +69,8 @@ struct ResultJson<'a> {
 struct Summary {
     total: usize,
     ok: usize,
+    /// Not built: a binary cache has them (`--skip-cached`).
+    skipped: usize,
     failed: usize,
     cancelled: usize,
     timed_out: usize,
@@ -86,6 +96,7 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
         e.nix.builders = config.jobs.builders.clone();
         e.nix.max_jobs = config.jobs.max_jobs;
         e.timeout = config.jobs.timeout_secs.map(std::time::Duration::from_secs);
+        e.substituters.clone_from(&config.jobs.substituters);
         e
     };
     let store = match &catalog {
@@ -94,11 +105,16 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
     };
     engine_cfg.store = store.clone();
     let rt = runtime_for(specs.len().min(engine_cfg.max_parallel))?;
-    let (results, stopped_by) = rt.block_on(run_jobs(engine_cfg, specs));
+    let prepare = PrepareOptions {
+        per_target: args.eval_per_target,
+        skip_cached: args.skip_cached,
+    };
+    let (results, skipped, stopped_by) = rt.block_on(run_jobs(engine_cfg, specs, prepare));
     drop(rt);
 
     let mut summary = Summary {
-        total: results.len(),
+        total: results.len() + skipped.len(),
+        skipped: skipped.len(),
         ..Default::default()
     };
     for r in &results {
@@ -119,15 +135,20 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
     }
     if args.json {
         let out: Vec<ResultJson> = results.iter().map(result_json).collect();
-        let doc = serde_json::json!({ "results": out, "summary": summary });
+        let doc = serde_json::json!({ "results": out, "skipped": skipped, "summary": summary });
         with_stdout(Mode::Json, |out| {
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)
         })?;
     }
     // Formatted first: eprintln! of a format string writes each piece with its own write(2).
+    let cached = if summary.skipped > 0 {
+        format!(", {} skipped (cached)", summary.skipped)
+    } else {
+        String::new()
+    };
     let line = format!(
-        "{} targets: {} ok, {} failed, {} cancelled, {} timed out\n",
+        "{} targets: {} ok, {} failed, {} cancelled, {} timed out{cached}\n",
         summary.total, summary.ok, summary.failed, summary.cancelled, summary.timed_out
     );
     let _ = std::io::stderr().write_all(line.as_bytes());
@@ -140,7 +161,9 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
         // As a shell reports a process the signal killed; Ctrl-c keeps the plain failure code
         // of a run with cancelled targets.
         Some(sig) if sig != libc::SIGINT => ExitCode::from(128 + sig as u8),
-        _ if summary.ok == summary.total && unrecorded.is_empty() => ExitCode::SUCCESS,
+        _ if summary.ok + summary.skipped == summary.total && unrecorded.is_empty() => {
+            ExitCode::SUCCESS
+        }
         _ => ExitCode::FAILURE,
     })
 }
@@ -292,12 +315,23 @@ fn plan(
 
 /// Runs the jobs to the end; a stop signal cancels them (they still finish, as cancelled, and are
 /// recorded), a second one stops at once. Returns the results and the first stop signal.
-async fn run_jobs(cfg: EngineConfig, specs: Vec<JobSpec>) -> (Vec<JobResult>, Option<libc::c_int>) {
-    let engine = Engine::new(cfg);
-    let mut rx = engine.subscribe_lifecycle();
+async fn run_jobs(
+    cfg: EngineConfig,
+    specs: Vec<JobSpec>,
+    prepare: PrepareOptions,
+) -> (Vec<JobResult>, Vec<Skipped>, Option<libc::c_int>) {
     // Ctrl-c (SIGINT), and SIGTERM, SIGHUP, SIGQUIT, which would otherwise end atwb at once,
     // with nothing recorded and no summary.
     let mut signals = StopSignals::new();
+    let Ok(Prepared {
+        run: specs,
+        skipped,
+    }) = evaluate_first(&cfg, specs, prepare, &mut signals).await
+    else {
+        return (Vec::new(), Vec::new(), Some(libc::SIGINT));
+    };
+    let engine = Engine::new(cfg);
+    let mut rx = engine.subscribe_lifecycle();
     let total = specs.len();
     let ids: Vec<_> = specs.into_iter().map(|s| engine.submit(s)).collect();
     let mut results: Vec<Option<JobResult>> = vec![None; total];
@@ -340,7 +374,34 @@ async fn run_jobs(cfg: EngineConfig, specs: Vec<JobSpec>) -> (Vec<JobResult>, Op
     }
     // Dropping the engine stops whatever still runs (second signal) before returning.
     drop(engine);
-    (results.into_iter().flatten().collect(), stopped_by)
+    (results.into_iter().flatten().collect(), skipped, stopped_by)
+}
+
+/// The batch evaluation (and cache lookup); a stop signal cancels it, and it still ends (its
+/// nix stopped) before this returns. Err: the signal that stopped it.
+async fn evaluate_first(
+    cfg: &EngineConfig,
+    specs: Vec<JobSpec>,
+    opts: PrepareOptions,
+    signals: &mut StopSignals,
+) -> Result<Prepared, libc::c_int> {
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let work = prepare(specs, cfg, opts, &cancel);
+    tokio::pin!(work);
+    let mut stopped_by = None;
+    loop {
+        tokio::select! {
+            p = &mut work => return match (p, stopped_by) {
+                (Some(p), None) => Ok(p),
+                (_, sig) => Err(sig.unwrap_or(libc::SIGINT)),
+            },
+            sig = signals.recv(), if stopped_by.is_none() => {
+                note(&format!("{}: cancelling the evaluation", signal_name(sig)));
+                stopped_by = Some(sig);
+                cancel.cancel();
+            }
+        }
+    }
 }
 
 fn finish_line(r: &JobResult, done: usize, total: usize) -> String {

@@ -29,7 +29,9 @@
 //! file with [`LogPager`], or as display-line pages, seeks and plain-text saves with
 //! [`logpage`]; a hash mismatch is fixed with `catalog::edit::fix_hash_mismatch`.
 
+pub mod cache;
 pub mod engine;
+pub mod evaluate;
 pub mod fingerprint;
 pub mod interpret;
 pub mod junit;

@@ -51,6 +51,10 @@ pub struct JobSpec {
     /// `--rebuild` (benchmarks; checking determinism).
     #[serde(default)]
     pub rebuild: bool,
+    /// The installable's derivation, when a batch evaluation (`jobs::evaluate`) already wrote
+    /// it: the job then runs `nix build DRV` and evaluates nothing. None: `nix build flake#attr`.
+    #[serde(default)]
+    pub drv: Option<String>,
 }
 
 impl JobSpec {
@@ -62,6 +66,7 @@ impl JobSpec {
             package,
             installable,
             rebuild: false,
+            drv: None,
         }
     }
 
@@ -90,6 +95,7 @@ impl JobSpec {
                 installable: Installable::new(flake, format!("checks.{system}.{c}")),
                 label: c,
                 rebuild: false,
+                drv: None,
             })
             .collect()
     }

@@ -137,6 +137,37 @@ pub fn command_line(
     installable: &Installable,
     opts: &NixOptions,
 ) -> NixCommandLine {
+    target_line(action, &installable.to_string(), opts)
+}
+
+/// `nix build /nix/store/…drv --log-format internal-json -v --json --no-link ...`: realise a
+/// derivation that an evaluation already wrote, without evaluating anything. Nix 2.8 takes the
+/// plain `.drv` path as "all its outputs"; it rejects both `drv!out` and `drv^*` (newer syntax).
+pub fn drv_build_line(drv_path: &str, opts: &NixOptions) -> NixCommandLine {
+    target_line(NixAction::Build, drv_path, opts)
+}
+
+/// `nix eval --json <flake>#<parent> --apply EXPR`: one evaluation that reports the drv and out
+/// paths of several attributes of `parent` (see `jobs::evaluate`). Not restricted: this is the
+/// evaluation half of a build the user asked for, so it has the settings `nix build` has (and,
+/// unlike `--read-only`, writes the `.drv` files the builds then realise). Pure, as flakes are.
+pub fn batch_eval_line(flake: &str, parent: &str, apply: &str) -> NixCommandLine {
+    let args: Vec<OsString> = vec![
+        "--extra-experimental-features".into(),
+        EXPERIMENTAL_FEATURES.into(),
+        "eval".into(),
+        format!("{flake}#{parent}").into(),
+        "--json".into(),
+        "--apply".into(),
+        apply.into(),
+    ];
+    NixCommandLine {
+        program: "nix".into(),
+        args,
+    }
+}
+
+fn target_line(action: NixAction, target: &str, opts: &NixOptions) -> NixCommandLine {
     let mut args: Vec<OsString> = Vec::new();
     let mut push = |a: &str| args.push(a.into());
     // Global option first: nix 2.8 checks the feature flag before it parses the subcommand's own.
@@ -146,7 +177,7 @@ pub fn command_line(
         NixAction::Build => push("build"),
         NixAction::Eval => push("eval"),
     }
-    push(&installable.to_string());
+    push(target);
     push("--log-format");
     push("internal-json");
     push("-v");
@@ -250,6 +281,23 @@ mod tests {
         assert_eq!(a[at("--max-jobs") + 1], "0");
         assert!(a.contains(&"--rebuild".to_string()));
         assert!(c.display().contains("'ssh://b x86_64-linux'"));
+    }
+
+    #[test]
+    fn a_drv_is_built_by_its_plain_path() {
+        let c = drv_build_line("/nix/store/x-ok.drv", &NixOptions::default());
+        let a = strs(&c);
+        assert_eq!(a[2..4], ["build", "/nix/store/x-ok.drv"]);
+        assert!(a.contains(&"--no-link".to_string()) && a.contains(&"--json".to_string()));
+        let e = strs(&batch_eval_line("./f", "packages.x", "s: s"));
+        assert_eq!(
+            e[2..],
+            ["eval", "./f#packages.x", "--json", "--apply", "s: s"]
+        );
+        assert!(
+            !e.contains(&"--read-only".to_string()),
+            "the drvs must be written"
+        );
     }
 
     #[test]

@@ -72,6 +72,8 @@ impl Effects {
             Ok(f) => f.clone(),
             Err(e) => return self.error(format!("cannot build: {e}")),
         };
+        // One batch: one evaluation for all targets, then a build by drv each.
+        let mut batch = Vec::new();
         for name in packages {
             let specs = if tests {
                 let services = catalog
@@ -90,16 +92,13 @@ impl Effects {
                     Installable::new(flake.clone(), format!("packages.{}.{name}", self.system)),
                 )]
             };
-            for s in specs {
-                self.engine.submit(s);
-            }
+            batch.extend(specs);
         }
+        self.engine.submit_batch(batch);
     }
 
     pub fn submit(&self, specs: Vec<JobSpec>) {
-        for s in specs {
-            self.engine.submit(s);
-        }
+        self.engine.submit_batch(specs);
     }
 
     /// Reads the status store in the background: all packages (start-up) or some (after a job).

@@ -204,6 +204,7 @@ pub(super) mod builds {
             last,
             stale,
             history,
+            cached_in: None,
         };
         on_feedback(app, Feedback::Statuses([(name.to_string(), s)].into()));
     }

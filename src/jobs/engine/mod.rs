@@ -9,6 +9,7 @@
 //! `run` starts nix, `supervise` watches it (cancel, timeout, escalation), `lines` moves
 //! its stderr into the log file, the ring and the subscribers, and `result` says how it ended.
 
+pub mod batch;
 mod lines;
 mod result;
 mod run;
@@ -57,6 +58,8 @@ pub struct EngineConfig {
     pub grace: Duration,
     /// Where results are recorded (build and test jobs); None records nothing.
     pub store: Option<Arc<StatusStore>>,
+    /// The binary caches a batch's outputs are looked up in; None: nix's `substituters`.
+    pub substituters: Option<Vec<String>>,
 }
 
 impl EngineConfig {
@@ -69,6 +72,7 @@ impl EngineConfig {
             ring_lines: DEFAULT_RING_LINES,
             grace: process::GRACE,
             store: None,
+            substituters: None,
         }
     }
 
@@ -79,6 +83,7 @@ impl EngineConfig {
         c.nix.builders = jobs.builders.clone();
         c.nix.max_jobs = jobs.max_jobs;
         c.timeout = jobs.timeout_secs.map(Duration::from_secs);
+        c.substituters.clone_from(&jobs.substituters);
         c
     }
 }
@@ -127,6 +132,8 @@ struct Inner {
     next_id: AtomicU64,
     jobs: Mutex<HashMap<JobId, JobEntry>>,
     subscribers: Mutex<Vec<Subscriber>>,
+    /// Batch evaluations under way (cancelled with the jobs).
+    evaluations: Mutex<Vec<CancellationToken>>,
     /// Whether any subscriber wants log and progress events (skip building them otherwise).
     streaming: std::sync::atomic::AtomicBool,
     runtime: tokio::runtime::Handle,
@@ -155,6 +162,7 @@ impl Engine {
             next_id: AtomicU64::new(1),
             jobs: Mutex::new(HashMap::new()),
             subscribers: Mutex::new(Vec::new()),
+            evaluations: Mutex::new(Vec::new()),
             streaming: std::sync::atomic::AtomicBool::new(false),
             runtime: tokio::runtime::Handle::current(),
         };
@@ -211,6 +219,12 @@ impl EngineHandle {
 
     /// Queue a job; it starts when a slot is free.
     pub fn submit(&self, spec: JobSpec) -> JobId {
+        self.submit_gated(spec, None)
+    }
+
+    /// Queue a job that, before it takes its turn, waits for `gate` to give its final spec
+    /// (a batch's evaluation adds the drv); a gate closed without a spec keeps the spec as is.
+    fn submit_gated(&self, spec: JobSpec, gate: Option<oneshot::Receiver<JobSpec>>) -> JobId {
         let id = JobId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
         let cancel = CancellationToken::new();
         let ring = Arc::new(Mutex::new(LogRing::new(self.inner.cfg.ring_lines)));
@@ -247,7 +261,7 @@ impl EngineHandle {
                     spec: spec.clone(),
                 })
                 .await;
-            let result = run::run_job(&inner, id, spec, cancel, ring, my_turn).await;
+            let result = run::run_job(&inner, id, spec, cancel, ring, (gate, my_turn)).await;
             inner.update(id, |i| {
                 i.state = JobState::Finished {
                     outcome: result.outcome,
@@ -267,6 +281,9 @@ impl EngineHandle {
 
     /// Cancel every job; returns the pids of the nix processes that were running.
     pub fn cancel_all(&self) -> Vec<u32> {
+        for e in self.inner.evaluations.lock().expect("evaluations").iter() {
+            e.cancel();
+        }
         let jobs = self.inner.jobs.lock().expect("jobs");
         let mut pids = Vec::new();
         for j in jobs.values() {

@@ -17,7 +17,7 @@ use crate::jobs::process;
 use crate::jobs::spec::{JobEvent, JobId, JobKind, JobResult, JobSpec, Outcome};
 use crate::jobs::store::{RunRecord, RunningRecord};
 use crate::nix::classify::{ErrorClass, Failure};
-use crate::nix::command::{NixAction, NixOptions, command_line};
+use crate::nix::command::{NixAction, NixOptions, command_line, drv_build_line};
 
 pub(super) async fn run_job(
     inner: &Arc<Inner>,
@@ -25,9 +25,23 @@ pub(super) async fn run_job(
     spec: JobSpec,
     cancel: CancellationToken,
     ring: Arc<Mutex<LogRing>>,
-    my_turn: oneshot::Receiver<OwnedSemaphorePermit>,
+    (gate, my_turn): (
+        Option<oneshot::Receiver<JobSpec>>,
+        oneshot::Receiver<OwnedSemaphorePermit>,
+    ),
 ) -> JobResult {
     let cfg = &inner.cfg;
+    let mut spec = spec;
+    if let Some(gate) = gate {
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => {}
+            s = gate => if let Ok(s) = s {
+                inner.update(id, |i| i.spec = s.clone());
+                spec = s;
+            },
+        }
+    }
     let cancelled = || {
         not_run(
             id,
@@ -150,7 +164,10 @@ async fn start<'a>(
         rebuild: spec.rebuild,
         ..cfg.nix.clone()
     };
-    let line = command_line(action, &spec.installable, &nix_opts);
+    let line = match &spec.drv {
+        Some(drv) if action == NixAction::Build => drv_build_line(drv, &nix_opts),
+        _ => command_line(action, &spec.installable, &nix_opts),
+    };
     if cancel.is_cancelled() {
         return Ok(None);
     }

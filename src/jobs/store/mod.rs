@@ -10,9 +10,11 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+mod evaluations;
 mod lock;
 mod running;
 
+pub use evaluations::Evaluation;
 pub use lock::DEFAULT_LOCK_TIMEOUT;
 use lock::FileLock;
 pub use running::RunningRecord;
@@ -76,6 +78,9 @@ struct StatusFile {
     /// Runs whose nix was started and whose end is not recorded yet (see `running`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     running: Vec<RunningRecord>,
+    /// Per package: what its newest evaluation said (drv, out paths, cache status).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    evaluations: BTreeMap<String, Evaluation>,
 }
 
 /// What the TUI shows for one package.
@@ -89,6 +94,8 @@ pub struct PackageStatus {
     pub stale: bool,
     /// Oldest first.
     pub history: Vec<RunRecord>,
+    /// The binary cache that has the outputs of the package's newest evaluation, if one does.
+    pub cached_in: Option<String>,
 }
 
 impl PackageStatus {
@@ -307,15 +314,19 @@ impl StatusStore {
             .rev()
             .find(|r| r.kind == JobKind::Build)
             .cloned();
-        let stale = match last_build.as_ref().and_then(|b| b.fingerprint.as_ref()) {
-            Some(fp) => self.fingerprint(name).is_some_and(|now| &now != fp),
-            None => false,
-        };
+        let stale = last_build
+            .as_ref()
+            .is_some_and(|b| self.build_is_stale(name, b));
+        let cached_in = self
+            .evaluation(name)
+            .and_then(|e| e.cache)
+            .and_then(|c| c.cached_in().map(str::to_string));
         Some(PackageStatus {
             last,
             last_build,
             stale,
             history,
+            cached_in,
         })
     }
 
@@ -447,6 +458,19 @@ fn push_run(data: &mut StatusFile, package: &str, run: RunRecord) -> Vec<RunReco
     runs.drain(..excess).collect()
 }
 
+impl StatusStore {
+    /// Change the file under the exclusive lock ([`StatusStore::update`]) and return what `f`
+    /// returns; drops no run from the history.
+    fn modify<T>(&self, f: impl FnOnce(&mut StatusFile) -> T) -> Result<T> {
+        let mut out = None;
+        self.update(|data| {
+            out = Some(f(data));
+            Vec::new()
+        })?;
+        Ok(out.expect("the change ran"))
+    }
+}
+
 fn read_file(path: &Path) -> Result<StatusFile> {
     match std::fs::read(path) {
         Ok(bytes) => parse_file(&bytes).with_context(|| {
@@ -471,8 +495,7 @@ fn parse_file(bytes: &[u8]) -> serde_json::Result<StatusFile> {
         match serde_json::from_slice::<VersionOnly>(bytes) {
             Ok(v) if v.version > FORMAT_VERSION => Ok(StatusFile {
                 version: v.version,
-                packages: BTreeMap::new(),
-                running: Vec::new(),
+                ..StatusFile::default()
             }),
             _ => Err(e),
         }

@@ -345,6 +345,17 @@ fn status_lines(app: &App, p: &Package) -> Vec<Hanging> {
         ));
     }
     out.push(field("status", head));
+    if let Some(url) = record.and_then(|r| r.cached_in.as_ref()) {
+        let cloud = if t.glyphs.ascii {
+            "cached"
+        } else {
+            "☁ cached"
+        };
+        out.push(field(
+            "cache",
+            vec![Span::styled(format!("{cloud} ({url})"), t.good)],
+        ));
+    }
     if status == PackageStatus::Stale {
         out.push(more(vec![Span::styled(
             "files changed since the last build",

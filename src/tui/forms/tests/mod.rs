@@ -595,6 +595,7 @@ fn a_save_marks_a_built_package_stale_and_asks_for_its_status_again() {
             last: record.clone(),
             last_build: Some(record.clone()),
             stale: false,
+            cached_in: None,
             history: vec![record],
         },
     );
