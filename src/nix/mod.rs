@@ -6,6 +6,7 @@ pub mod cargo_vendor;
 pub mod classify;
 pub mod command;
 pub mod disk_tree;
+pub mod drvtree;
 pub mod failure_summary;
 pub mod fetcher;
 pub mod git_attrs;

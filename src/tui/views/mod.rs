@@ -2,6 +2,7 @@
 
 pub mod detail;
 pub(crate) mod dialog;
+pub mod drvtree;
 pub(crate) mod help;
 pub(crate) mod jobs;
 pub(crate) mod jobs_strip;
