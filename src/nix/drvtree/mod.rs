@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use super::internal_json::{ActivityResult, ActivityType, Event, Progress, ResultKind, Start};
 use super::state::{drv_failure, drv_name};
 pub use intern::{Interner, MAX_SYMBOL_BYTES, MAX_SYMBOLS, Sym};
-pub use view::{Row, Rows, format_bytes, format_duration, median_ms};
+pub use view::{Row, Rows, TreeSnapshot, format_bytes, format_duration, median_ms};
 
 /// Derivations and store paths with a record; further ones are only counted.
 pub const MAX_NODES: usize = 65_536;
@@ -170,9 +170,10 @@ impl DrvTree {
 
     pub fn totals(&self, now_ms: u64) -> Totals {
         let mut t = Totals {
-            builds_planned: self.builds.expected.saturating_sub(
-                self.builds.done + self.builds.running + self.builds.failed,
-            ),
+            builds_planned: self
+                .builds
+                .expected
+                .saturating_sub(self.builds.done + self.builds.running + self.builds.failed),
             bytes_done: self.transfer_bytes_done,
             downloads_done: self.transfers_done,
             elapsed_ms: self.first_ms.map_or(0, |f| now_ms.max(self.last_ms) - f),

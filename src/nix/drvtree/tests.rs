@@ -44,14 +44,29 @@ fn keep_going_log_gives_every_derivation_its_outcome() {
             s("tree-top", Failed),
         ]
     );
-    let c = t.nodes().iter().find(|n| t.name(n.name) == "tree-c").unwrap();
+    let c = t
+        .nodes()
+        .iter()
+        .find(|n| t.name(n.name) == "tree-c")
+        .unwrap();
     assert!(c.started_ms.is_some() && c.ended_ms > c.started_ms);
     assert_eq!(c.log_lines, 2, "building c, c is broken");
     // d never started: failed because of its dependency, no start time.
-    let d = t.nodes().iter().find(|n| t.name(n.name) == "tree-d").unwrap();
+    let d = t
+        .nodes()
+        .iter()
+        .find(|n| t.name(n.name) == "tree-d")
+        .unwrap();
     assert_eq!(d.started_ms, None);
     let totals = t.totals(u64::MAX / 2);
-    assert_eq!((totals.builds_done, totals.builds_failed, totals.builds_running), (3, 3, 0));
+    assert_eq!(
+        (
+            totals.builds_done,
+            totals.builds_failed,
+            totals.builds_running
+        ),
+        (3, 3, 0)
+    );
 }
 
 #[test]
@@ -74,21 +89,35 @@ fn fail_fast_log_keeps_the_concurrent_build_that_finished() {
 #[test]
 fn dry_run_lists_planned_derivations_by_name() {
     let t = fold(&fixture("tree-dry-run.log"));
-    let names: Vec<_> = states(&t).into_iter().map(|(n, st)| {
-        assert_eq!(st, NodeState::Planned);
-        n
-    }).collect();
-    assert_eq!(names, ["tree-a", "tree-b", "tree-c", "tree-d", "tree-e", "tree-top"]);
+    let names: Vec<_> = states(&t)
+        .into_iter()
+        .map(|(n, st)| {
+            assert_eq!(st, NodeState::Planned);
+            n
+        })
+        .collect();
+    assert_eq!(
+        names,
+        ["tree-a", "tree-b", "tree-c", "tree-d", "tree-e", "tree-top"]
+    );
     assert_eq!(t.totals(0).builds_planned, 6);
 }
 
 #[test]
 fn phases_and_interruption_on_real_logs() {
     let t = fold(&fixture("phases.log"));
-    let phase = t.nodes().iter().find_map(|n| n.phase).map(|p| t.name(p).to_string());
+    let phase = t
+        .nodes()
+        .iter()
+        .find_map(|n| n.phase)
+        .map(|p| t.name(p).to_string());
     assert!(phase.is_some(), "phases.log sets a phase");
     let t = fold(&fixture("interrupted.log"));
-    assert!(t.nodes().iter().all(|n| n.state == NodeState::Cancelled), "{:?}", states(&t));
+    assert!(
+        t.nodes().iter().all(|n| n.state == NodeState::Cancelled),
+        "{:?}",
+        states(&t)
+    );
 }
 
 #[test]
@@ -100,7 +129,11 @@ fn running_rows_come_first_and_done_ones_are_counted() {
     assert!(rows.rows.iter().all(|r| r.state == NodeState::Failed));
     // Mid-build: cut the log where a and c are both building.
     let text = fixture("tree-keep-going.log");
-    let cut: String = text.lines().take_while(|l| !l.contains("c is broken")).map(|l| format!("{l}\n")).collect();
+    let cut: String = text
+        .lines()
+        .take_while(|l| !l.contains("c is broken"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let mut t = fold(&cut);
     t.set_history("tree-a", &[3000, 1000, 2000]);
     let rows = t.rows(1, 100_000);
@@ -118,8 +151,12 @@ fn substitutions_carry_host_and_bytes() {
     let p = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-hello-2.12";
     let lines = [
         r#"@nix {"action":"start","id":1,"level":0,"text":"","type":104}"#.to_string(),
-        format!(r#"@nix {{"action":"start","id":2,"level":4,"text":"copying","type":108,"fields":["{p}","https://cache.example"]}}"#),
-        format!(r#"@nix {{"action":"start","id":3,"level":4,"text":"copying","type":100,"fields":["{p}","https://cache.example","local"]}}"#),
+        format!(
+            r#"@nix {{"action":"start","id":2,"level":4,"text":"copying","type":108,"fields":["{p}","https://cache.example"]}}"#
+        ),
+        format!(
+            r#"@nix {{"action":"start","id":3,"level":4,"text":"copying","type":100,"fields":["{p}","https://cache.example","local"]}}"#
+        ),
         r#"@nix {"action":"result","id":3,"type":105,"fields":[512,2048,0,0]}"#.to_string(),
     ];
     let mut t = DrvTree::new();
@@ -127,15 +164,24 @@ fn substitutions_carry_host_and_bytes() {
         t.apply(&parse_line(l), 5);
     }
     let n = t.nodes()[0];
-    assert_eq!((n.kind, n.state), (NodeKind::Download, NodeState::Downloading));
+    assert_eq!(
+        (n.kind, n.state),
+        (NodeKind::Download, NodeState::Downloading)
+    );
     assert_eq!(t.name(n.host.unwrap()), "https://cache.example");
     assert_eq!((n.done_bytes, n.expected_bytes), (512, 2048));
     let tot = t.totals(5);
-    assert_eq!((tot.downloads_running, tot.bytes_done, tot.bytes_expected), (1, 512, 2048));
+    assert_eq!(
+        (tot.downloads_running, tot.bytes_done, tot.bytes_expected),
+        (1, 512, 2048)
+    );
     t.apply(&parse_line(r#"@nix {"action":"stop","id":3}"#), 9);
     t.apply(&parse_line(r#"@nix {"action":"stop","id":2}"#), 9);
     let tot = t.totals(9);
-    assert_eq!((tot.downloads_done, tot.downloads_running, tot.bytes_done), (1, 0, 512));
+    assert_eq!(
+        (tot.downloads_done, tot.downloads_running, tot.bytes_done),
+        (1, 0, 512)
+    );
 }
 
 #[test]
@@ -149,7 +195,9 @@ fn remote_builds_name_their_host() {
 /// A synthetic build of `drvs` derivations, each with `lines_per` log lines and a phase change
 /// every 100 lines, as nix 2.8 writes it.
 pub(crate) fn synthetic_log(drvs: usize, lines_per: usize) -> impl Iterator<Item = String> {
-    let head = std::iter::once(r#"@nix {"action":"start","id":1,"level":0,"text":"","type":104}"#.to_string());
+    let head = std::iter::once(
+        r#"@nix {"action":"start","id":1,"level":0,"text":"","type":104}"#.to_string(),
+    );
     head.chain((0..drvs).flat_map(move |d| {
         let id = 1000 + d;
         let path = format!("/nix/store/{:032}-pkg-{d}.drv", d);
@@ -185,7 +233,10 @@ fn memory_is_bounded_for_5000_derivations_and_a_million_lines() {
     assert!(per_drv < 600, "{per_drv} bytes per derivation");
     // The second half (half the lines, half the derivations) at most doubles it: no per-line
     // growth.
-    assert!(end <= 2 * after_first_pass + 64 * 1024, "{after_first_pass} -> {end}");
+    assert!(
+        end <= 2 * after_first_pass + 64 * 1024,
+        "{after_first_pass} -> {end}"
+    );
     // Phases are interned once: 7 names for a million events.
     assert!(t.names.len() <= 2 * 5000 + 7 + 1, "{}", t.names.len());
 }

@@ -2,7 +2,15 @@
 //! waiting, planned; done ones collapsed into a count), at most as many as fit, so a frame
 //! costs the visible rows and one pass over the nodes, not a sort of all of them.
 
-use super::{DrvTree, NodeKind, NodeState};
+use super::{DrvTree, NodeKind, NodeState, Totals};
+
+/// What a pane shows of a tree at one moment: the first rows and the totals. Small and owned,
+/// so the jobs layer can send it to the UI (at most a few times a second).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TreeSnapshot {
+    pub rows: Rows,
+    pub totals: Totals,
+}
 
 /// One line of the tree pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +48,14 @@ const ORDER: [NodeState; 6] = [
 ];
 
 impl DrvTree {
+    /// The first `limit` rows and the totals at `now_ms`.
+    pub fn snapshot(&self, limit: usize, now_ms: u64) -> TreeSnapshot {
+        TreeSnapshot {
+            rows: self.rows(limit, now_ms),
+            totals: self.totals(now_ms),
+        }
+    }
+
     /// At most `limit` rows, in display order, each in the order nix first named them.
     pub fn rows(&self, limit: usize, now_ms: u64) -> Rows {
         let mut out = Rows::default();
@@ -66,7 +82,9 @@ impl DrvTree {
                     name: self.name(n.name).to_string(),
                     phase: n.phase.map(|p| self.name(p).to_string()),
                     host: n.host.map(|h| self.name(h).to_string()),
-                    elapsed_ms: n.started_ms.map(|s| n.ended_ms.unwrap_or(now_ms).saturating_sub(s)),
+                    elapsed_ms: n
+                        .started_ms
+                        .map(|s| n.ended_ms.unwrap_or(now_ms).saturating_sub(s)),
                     estimate_ms: self.estimate_ms(n),
                     done_bytes: n.done_bytes,
                     expected_bytes: n.expected_bytes,

@@ -1,5 +1,5 @@
 //! The derivation tree pane: one row per derivation (running first, then failed, waiting,
-//! planned; done ones as one count) and nom's footer. Draws a [`DrvTreeSnapshot`] the jobs layer
+//! planned; done ones as one count) and nom's footer. Draws a [`TreeSnapshot`] the jobs layer
 //! folded; reads nothing else.
 
 use ratatui::Frame;
@@ -7,15 +7,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::nix::drvtree::{NodeState, Row, Rows, Totals, format_bytes, format_duration};
+use crate::nix::drvtree::{NodeState, Row, Totals, TreeSnapshot, format_bytes, format_duration};
+use crate::tui::action::LogSource;
+use crate::tui::app::App;
+use crate::tui::logview::LogView;
 use crate::tui::theme::Theme;
-
-/// What the pane shows: the rows that fit and the totals.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DrvTreeSnapshot {
-    pub rows: Rows,
-    pub totals: Totals,
-}
 
 fn mark(theme: &Theme, s: NodeState) -> &'static str {
     let i = match s {
@@ -56,10 +52,16 @@ fn row_line<'a>(theme: &Theme, r: &'a Row, width: usize) -> Line<'a> {
         rest.push(format!("@{h}"));
     }
     if r.expected_bytes > 0 || r.done_bytes > 0 {
-        rest.push(format!("{}/{}", format_bytes(r.done_bytes), format_bytes(r.expected_bytes)));
+        rest.push(format!(
+            "{}/{}",
+            format_bytes(r.done_bytes),
+            format_bytes(r.expected_bytes)
+        ));
     }
     let text = format!("{}  {}", r.name, rest.join("  "));
-    let text = theme.glyphs.truncate(text.trim_end(), width.saturating_sub(2));
+    let text = theme
+        .glyphs
+        .truncate(text.trim_end(), width.saturating_sub(2));
     Line::from(vec![
         Span::styled(mark(theme, r.state), style(theme, r.state)),
         Span::raw(" "),
@@ -73,7 +75,14 @@ fn footer(theme: &Theme, t: &Totals) -> String {
     let built_of = t.builds_done + t.builds_running + t.builds_failed + t.builds_planned;
     let mut s = format!(
         "{} {} building  {} {}/{} built  {} {}  {} {} planned",
-        g[0], t.builds_running, g[6], t.builds_done, built_of, g[2], t.builds_failed, g[4],
+        g[0],
+        t.builds_running,
+        g[6],
+        t.builds_done,
+        built_of,
+        g[2],
+        t.builds_failed,
+        g[4],
         t.builds_planned
     );
     if t.downloads_done + t.downloads_running > 0 {
@@ -89,8 +98,40 @@ fn footer(theme: &Theme, t: &Totals) -> String {
     s
 }
 
+/// Rows of the log view given to the tree pane when it is on (`T`), at most.
+const PANE_ROWS: u16 = 14;
+
+/// The log view's text area split for the tree pane when it is on and the job sent a tree:
+/// the lines above, the tree below (half the height at most).
+pub fn split_for_pane<'a>(
+    app: &'a App,
+    v: &LogView,
+    text: Rect,
+) -> (Rect, Option<(Rect, &'a TreeSnapshot)>) {
+    let tree = match v.source {
+        LogSource::Job { id, .. } if v.show_tree => {
+            app.jobs.jobs.get(&id).and_then(|j| j.tree.as_deref())
+        }
+        _ => None,
+    };
+    let Some(tree) = tree else {
+        return (text, None);
+    };
+    let h = PANE_ROWS.min(text.height / 2);
+    let lines = Rect {
+        height: text.height - h,
+        ..text
+    };
+    let pane = Rect {
+        y: text.y + lines.height,
+        height: h,
+        ..text
+    };
+    (lines, Some((pane, tree)))
+}
+
 /// Draw the tree into `area` (no border: the caller frames it).
-pub fn draw(frame: &mut Frame, theme: &Theme, area: Rect, tree: &DrvTreeSnapshot) {
+pub fn draw(frame: &mut Frame, theme: &Theme, area: Rect, tree: &TreeSnapshot) {
     if area.height == 0 {
         return;
     }
@@ -99,7 +140,11 @@ pub fn draw(frame: &mut Frame, theme: &Theme, area: Rect, tree: &DrvTreeSnapshot
     let mut lines: Vec<Line> = Vec::with_capacity(body + 1);
     let shown = tree.rows.rows.len().min(body.saturating_sub(1));
     let cut = tree.rows.rows.len() - shown + tree.rows.hidden;
-    lines.extend(tree.rows.rows[..shown].iter().map(|r| row_line(theme, r, width)));
+    lines.extend(
+        tree.rows.rows[..shown]
+            .iter()
+            .map(|r| row_line(theme, r, width)),
+    );
     let mut summary = vec![];
     if tree.rows.done > 0 {
         summary.push(format!("{} {} done", theme.glyphs.drv[6], tree.rows.done));
@@ -113,7 +158,9 @@ pub fn draw(frame: &mut Frame, theme: &Theme, area: Rect, tree: &DrvTreeSnapshot
     while lines.len() < body {
         lines.push(Line::raw(""));
     }
-    lines.push(Line::raw(theme.glyphs.truncate(&footer(theme, &tree.totals), width)));
+    lines.push(Line::raw(
+        theme.glyphs.truncate(&footer(theme, &tree.totals), width),
+    ));
     frame.render_widget(Paragraph::new(lines), area);
 }
 
@@ -137,7 +184,7 @@ mod tests {
             t.apply(&parse_line(line), i as u64 * 250);
         }
         let now = 30_000;
-        let snap = DrvTreeSnapshot { rows: t.rows(20, now), totals: t.totals(now) };
+        let snap = t.snapshot(20, now);
         let mut term = Terminal::new(TestBackend::new(64, 9)).unwrap();
         term.draw(|f| draw(f, theme, f.area(), &snap)).unwrap();
         let buf = term.backend().buffer();
@@ -153,7 +200,11 @@ mod tests {
     #[test]
     fn pane_mid_build_shows_running_first_with_estimates() {
         let theme = Theme::coloured();
-        insta::assert_snapshot!(snapshot_of("tree-keep-going.log", Some("c is broken"), &theme));
+        insta::assert_snapshot!(snapshot_of(
+            "tree-keep-going.log",
+            Some("c is broken"),
+            &theme
+        ));
     }
 
     #[test]
@@ -161,5 +212,87 @@ mod tests {
         let mut theme = Theme::monochrome();
         theme.glyphs = crate::tui::theme::GlyphSet::ASCII;
         insta::assert_snapshot!(snapshot_of("tree-keep-going.log", None, &theme));
+    }
+
+    /// The whole path: a real log through the jobs layer's interpreter, its tree events into
+    /// the App, `T` in the log view, and the frame drawn by the real views.
+    #[test]
+    fn headless_app_streams_a_log_and_the_pane_shows_its_rows() {
+        use crate::jobs::interpret::LineInterpreter;
+        use crate::jobs::{JobEvent, JobId, JobSpec};
+        use crate::nix::command::Installable;
+        use crate::tui::action::Action;
+        use crate::tui::tests::{fixture_app, render, select};
+        use crate::tui::update::{on_job_event, update};
+
+        let mut app = fixture_app(100, 40);
+        let id = JobId(1);
+        let spec = JobSpec::build(
+            "slingshot",
+            Installable::new("path:/f", "packages.x86_64-linux.slingshot"),
+        );
+        on_job_event(&mut app, JobEvent::Queued { id, spec });
+        on_job_event(
+            &mut app,
+            JobEvent::Started {
+                id,
+                pid: 1,
+                command: "nix build".into(),
+                log_file: "/tmp/x.log".into(),
+            },
+        );
+        select(&mut app, "slingshot");
+        update(&mut app, Action::OpenLog);
+        update(&mut app, Action::ToggleTree);
+        let path = format!(
+            "{}/tests/fixtures/logs/tree-keep-going.log",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut interp = LineInterpreter::default();
+        let screen = |app: &crate::tui::app::App| {
+            let t = render(app);
+            let buf = t.backend().buffer().clone();
+            (0..buf.area.height)
+                .map(|y| {
+                    (0..buf.area.width)
+                        .map(|x| buf[(x, y)].symbol())
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut seen_running = false;
+        for line in text.lines() {
+            interp.feed(line, true);
+            let tree = interp
+                .tree_snapshot(crate::jobs::spec::TREE_ROWS, false)
+                .unwrap_or_default();
+            on_job_event(
+                &mut app,
+                JobEvent::Tree {
+                    id,
+                    tree: Box::new(tree),
+                },
+            );
+            if line.contains("c is broken") {
+                let rows = screen(&app);
+                seen_running = rows.iter().any(|r| r.contains("⏵ tree-c"))
+                    && rows.iter().any(|r| r.contains("⏵ tree-a"))
+                    && rows.iter().any(|r| r.contains("⏵ 2 building"));
+            }
+        }
+        assert!(seen_running, "both builds shown running mid-log");
+        let rows = screen(&app);
+        for name in ["tree-c", "tree-d", "tree-top"] {
+            assert!(
+                rows.iter().any(|r| r.contains(&format!("✘ {name}"))),
+                "{name} failed: {rows:#?}"
+            );
+        }
+        assert!(rows.iter().any(|r| r.contains("✔ 3 done")), "{rows:#?}");
+        assert!(rows.iter().any(|r| r.contains("✔ 3/6 built")), "{rows:#?}");
+        // `T` again hides the pane.
+        update(&mut app, Action::ToggleTree);
+        assert!(!screen(&app).iter().any(|r| r.contains("3/6 built")));
     }
 }
