@@ -38,6 +38,8 @@ pub mod views;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod drvtree_bench;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -384,4 +384,4 @@ impl DrvTree {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

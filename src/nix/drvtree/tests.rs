@@ -200,7 +200,7 @@ pub(crate) fn synthetic_log(drvs: usize, lines_per: usize) -> impl Iterator<Item
     );
     head.chain((0..drvs).flat_map(move |d| {
         let id = 1000 + d;
-        let path = format!("/nix/store/{:032}-pkg-{d}.drv", d);
+        let path = format!("/nix/store/{d:032}-pkg-{d}.drv");
         let start = format!(r#"@nix {{"action":"start","id":{id},"level":3,"text":"building","type":105,"fields":["{path}","",1,1]}}"#);
         let body = (0..lines_per).map(move |i| {
             if i % 100 == 0 {

@@ -1,0 +1,143 @@
+//! Benchmark of the live tree under load (`bench/README.md`): 5,000 derivations and a million
+//! log lines go through the jobs layer's interpreter (the engine's per-line fold, without the
+//! pipe) into the App as engine events, while keystrokes are injected every 10 ms; each key's
+//! latency is from injection to the end of the frame drawn after it (real `update` and `draw`
+//! on a `TestBackend`). The anchor is the same run with no log stream. Run with
+//! `cargo test --release --lib drvtree_bench -- --ignored --nocapture`.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::jobs::interpret::LineInterpreter;
+use crate::jobs::spec::{TREE_EVERY, TREE_ROWS};
+use crate::jobs::{JobEvent, JobId, JobSpec};
+use crate::nix::command::Installable;
+use crate::tui::action::Action;
+use crate::tui::tests::{fixture_app, render, select};
+use crate::tui::update::{on_job_event, update};
+
+/// The engine's subscriber channel holds this many events; droppable ones beyond are dropped.
+const CHANNEL: usize = 1024;
+const KEY_EVERY: Duration = Duration::from_millis(10);
+
+struct Figures {
+    keys: usize,
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+    lines: u64,
+    wall: Duration,
+    hwm_kib: u64,
+}
+
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The producer: the synthetic log through the interpreter, events sent as the engine does.
+fn produce(tx: mpsc::SyncSender<JobEvent>, id: JobId, drvs: usize, lines_per: usize) -> u64 {
+    let mut interp = LineInterpreter::default();
+    let mut last_tree = Instant::now();
+    let mut n = 0;
+    for (line_no, line) in crate::nix::drvtree::tests::synthetic_log(drvs, lines_per).enumerate() {
+        n += 1;
+        let meaning = interp.feed(&line, true);
+        if let Some(text) = meaning.text {
+            let ev = JobEvent::Log { id, line_no: line_no as u64, drv: meaning.drv, text };
+            if let Err(mpsc::TrySendError::Disconnected(_)) = tx.try_send(ev) {
+                break;
+            }
+        }
+        if last_tree.elapsed() >= TREE_EVERY {
+            last_tree = Instant::now();
+            if let Some(tree) = interp.tree_snapshot(TREE_ROWS, false) {
+                let _ = tx.try_send(JobEvent::Tree { id, tree: Box::new(tree) });
+            }
+        }
+    }
+    if let Some(tree) = interp.tree_snapshot(TREE_ROWS, true) {
+        let _ = tx.send(JobEvent::Tree { id, tree: Box::new(tree) });
+    }
+    n
+}
+
+fn run(stream: bool, min_keys: usize) -> Figures {
+    let mut app = fixture_app(120, 40);
+    let id = JobId(1);
+    let spec = JobSpec::build("slingshot", Installable::new("path:/f", "packages.x86_64-linux.slingshot"));
+    on_job_event(&mut app, JobEvent::Queued { id, spec });
+    on_job_event(&mut app, JobEvent::Started { id, pid: 1, command: "nix build".into(), log_file: "/nonexistent/x.log".into() });
+    select(&mut app, "slingshot");
+    update(&mut app, Action::OpenLog);
+    update(&mut app, Action::ToggleTree);
+    let (tx, rx) = mpsc::sync_channel(CHANNEL);
+    let producer = stream.then(|| std::thread::spawn(move || produce(tx, id, 5000, 200)));
+    let start = Instant::now();
+    let mut latencies = Vec::new();
+    let mut next_key = start + KEY_EVERY;
+    let mut lines = 0;
+    let keys = [Action::MoveUp, Action::MoveDown, Action::ToggleWrap, Action::ToggleWrap];
+    loop {
+        let done = producer.as_ref().is_none_or(|p| p.is_finished());
+        if done && latencies.len() >= min_keys {
+            break;
+        }
+        // The runtime's loop: fold what arrived, then the key, then one frame.
+        while let Ok(ev) = rx.try_recv() {
+            on_job_event(&mut app, ev);
+        }
+        let now = Instant::now();
+        if now >= next_key {
+            let injected = next_key;
+            update(&mut app, keys[latencies.len() % keys.len()].clone());
+            let _ = render(&app);
+            app.dirty = false;
+            latencies.push(injected.elapsed());
+            next_key += KEY_EVERY;
+        } else if app.dirty {
+            let _ = render(&app);
+            app.dirty = false;
+        } else {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+    if let Some(p) = producer {
+        lines = p.join().unwrap();
+    }
+    latencies.sort();
+    let q = |f: f64| latencies[((latencies.len() - 1) as f64 * f) as usize];
+    Figures {
+        keys: latencies.len(),
+        p50: q(0.5),
+        p99: q(0.99),
+        max: *latencies.last().unwrap(),
+        lines,
+        wall: start.elapsed(),
+        hwm_kib: peak_rss_kib(),
+    }
+}
+
+#[test]
+#[ignore = "benchmark: run in release with --ignored --nocapture"]
+fn drvtree_bench() {
+    let anchor = run(false, 500);
+    let loaded = run(true, 500);
+    for (name, f) in [("anchor (no stream)", &anchor), ("5000 drvs, 1M lines", &loaded)] {
+        println!(
+            "{name}: keys {} p50 {:?} p99 {:?} max {:?} lines {} wall {:?} peak RSS {} KiB",
+            f.keys, f.p50, f.p99, f.max, f.lines, f.wall, f.hwm_kib
+        );
+    }
+    println!(
+        "p99 ratio {:.2}, peak RSS growth {} KiB",
+        loaded.p99.as_secs_f64() / anchor.p99.as_secs_f64(),
+        loaded.hwm_kib.saturating_sub(anchor.hwm_kib)
+    );
+    assert!(loaded.lines >= 1_000_000, "{} lines", loaded.lines);
+    assert!(loaded.p99 <= Duration::from_millis(50), "p99 {:?}", loaded.p99);
+}
