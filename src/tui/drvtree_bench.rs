@@ -48,7 +48,12 @@ fn produce(tx: mpsc::SyncSender<JobEvent>, id: JobId, drvs: usize, lines_per: us
         n += 1;
         let meaning = interp.feed(&line, true);
         if let Some(text) = meaning.text {
-            let ev = JobEvent::Log { id, line_no: line_no as u64, drv: meaning.drv, text };
+            let ev = JobEvent::Log {
+                id,
+                line_no: line_no as u64,
+                drv: meaning.drv,
+                text,
+            };
             if let Err(mpsc::TrySendError::Disconnected(_)) = tx.try_send(ev) {
                 break;
             }
@@ -56,12 +61,18 @@ fn produce(tx: mpsc::SyncSender<JobEvent>, id: JobId, drvs: usize, lines_per: us
         if last_tree.elapsed() >= TREE_EVERY {
             last_tree = Instant::now();
             if let Some(tree) = interp.tree_snapshot(TREE_ROWS, false) {
-                let _ = tx.try_send(JobEvent::Tree { id, tree: Box::new(tree) });
+                let _ = tx.try_send(JobEvent::Tree {
+                    id,
+                    tree: Box::new(tree),
+                });
             }
         }
     }
     if let Some(tree) = interp.tree_snapshot(TREE_ROWS, true) {
-        let _ = tx.send(JobEvent::Tree { id, tree: Box::new(tree) });
+        let _ = tx.send(JobEvent::Tree {
+            id,
+            tree: Box::new(tree),
+        });
     }
     n
 }
@@ -69,9 +80,20 @@ fn produce(tx: mpsc::SyncSender<JobEvent>, id: JobId, drvs: usize, lines_per: us
 fn run(stream: bool, min_keys: usize) -> Figures {
     let mut app = fixture_app(120, 40);
     let id = JobId(1);
-    let spec = JobSpec::build("slingshot", Installable::new("path:/f", "packages.x86_64-linux.slingshot"));
+    let spec = JobSpec::build(
+        "slingshot",
+        Installable::new("path:/f", "packages.x86_64-linux.slingshot"),
+    );
     on_job_event(&mut app, JobEvent::Queued { id, spec });
-    on_job_event(&mut app, JobEvent::Started { id, pid: 1, command: "nix build".into(), log_file: "/nonexistent/x.log".into() });
+    on_job_event(
+        &mut app,
+        JobEvent::Started {
+            id,
+            pid: 1,
+            command: "nix build".into(),
+            log_file: "/nonexistent/x.log".into(),
+        },
+    );
     select(&mut app, "slingshot");
     update(&mut app, Action::OpenLog);
     update(&mut app, Action::ToggleTree);
@@ -81,9 +103,14 @@ fn run(stream: bool, min_keys: usize) -> Figures {
     let mut latencies = Vec::new();
     let mut next_key = start + KEY_EVERY;
     let mut lines = 0;
-    let keys = [Action::MoveUp, Action::MoveDown, Action::ToggleWrap, Action::ToggleWrap];
+    let keys = [
+        Action::MoveUp,
+        Action::MoveDown,
+        Action::ToggleWrap,
+        Action::ToggleWrap,
+    ];
     loop {
-        let done = producer.as_ref().is_none_or(|p| p.is_finished());
+        let done = producer.as_ref().is_none_or(std::thread::JoinHandle::is_finished);
         if done && latencies.len() >= min_keys {
             break;
         }
@@ -94,7 +121,7 @@ fn run(stream: bool, min_keys: usize) -> Figures {
         let now = Instant::now();
         if now >= next_key {
             let injected = next_key;
-            update(&mut app, keys[latencies.len() % keys.len()].clone());
+            update(&mut app, keys[latencies.len() % keys.len()]);
             let _ = render(&app);
             app.dirty = false;
             latencies.push(injected.elapsed());
@@ -127,7 +154,10 @@ fn run(stream: bool, min_keys: usize) -> Figures {
 fn drvtree_bench() {
     let anchor = run(false, 500);
     let loaded = run(true, 500);
-    for (name, f) in [("anchor (no stream)", &anchor), ("5000 drvs, 1M lines", &loaded)] {
+    for (name, f) in [
+        ("anchor (no stream)", &anchor),
+        ("5000 drvs, 1M lines", &loaded),
+    ] {
         println!(
             "{name}: keys {} p50 {:?} p99 {:?} max {:?} lines {} wall {:?} peak RSS {} KiB",
             f.keys, f.p50, f.p99, f.max, f.lines, f.wall, f.hwm_kib
@@ -139,5 +169,9 @@ fn drvtree_bench() {
         loaded.hwm_kib.saturating_sub(anchor.hwm_kib)
     );
     assert!(loaded.lines >= 1_000_000, "{} lines", loaded.lines);
-    assert!(loaded.p99 <= Duration::from_millis(50), "p99 {:?}", loaded.p99);
+    assert!(
+        loaded.p99 <= Duration::from_millis(50),
+        "p99 {:?}",
+        loaded.p99
+    );
 }

@@ -37,9 +37,9 @@ pub mod update;
 pub mod views;
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod drvtree_bench;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
