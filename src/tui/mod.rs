@@ -37,7 +37,7 @@ pub mod update;
 pub mod views;
 
 #[cfg(test)]
-mod drvtree_bench;
+mod drvtree_tests;
 #[cfg(test)]
 mod tests;
 

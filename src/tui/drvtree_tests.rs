@@ -1,9 +1,9 @@
-//! Benchmark of the live tree under load (`bench/README.md`): 5,000 derivations and a million
+//! The derivation tree through the whole App (a headless test), and its benchmark under load (`bench/README.md`): 5,000 derivations and a million
 //! log lines go through the jobs layer's interpreter (the engine's per-line fold, without the
 //! pipe) into the App as engine events, while keystrokes are injected every 10 ms; each key's
 //! latency is from injection to the end of the frame drawn after it (real `update` and `draw`
 //! on a `TestBackend`). The anchor is the same run with no log stream. Run with
-//! `cargo test --release --lib drvtree_bench -- --ignored --nocapture`.
+//! `cargo test --release --lib drvtree_tests::drvtree_bench -- --ignored --nocapture`.
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -110,7 +110,9 @@ fn run(stream: bool, min_keys: usize) -> Figures {
         Action::ToggleWrap,
     ];
     loop {
-        let done = producer.as_ref().is_none_or(std::thread::JoinHandle::is_finished);
+        let done = producer
+            .as_ref()
+            .is_none_or(std::thread::JoinHandle::is_finished);
         if done && latencies.len() >= min_keys {
             break;
         }
@@ -174,4 +176,86 @@ fn drvtree_bench() {
         "p99 {:?}",
         loaded.p99
     );
+}
+
+/// The whole path: a real log through the jobs layer's interpreter, its tree events into
+/// the App, `T` in the log view, and the frame drawn by the real views.
+#[test]
+fn headless_app_streams_a_log_and_the_pane_shows_its_rows() {
+    use crate::jobs::interpret::LineInterpreter;
+    use crate::jobs::{JobEvent, JobId, JobSpec};
+    use crate::nix::command::Installable;
+    use crate::tui::action::Action;
+    use crate::tui::tests::{fixture_app, render, select};
+    use crate::tui::update::{on_job_event, update};
+
+    let mut app = fixture_app(100, 40);
+    let id = JobId(1);
+    let spec = JobSpec::build(
+        "slingshot",
+        Installable::new("path:/f", "packages.x86_64-linux.slingshot"),
+    );
+    on_job_event(&mut app, JobEvent::Queued { id, spec });
+    on_job_event(
+        &mut app,
+        JobEvent::Started {
+            id,
+            pid: 1,
+            command: "nix build".into(),
+            log_file: "/tmp/x.log".into(),
+        },
+    );
+    select(&mut app, "slingshot");
+    update(&mut app, Action::OpenLog);
+    update(&mut app, Action::ToggleTree);
+    let path = format!(
+        "{}/tests/fixtures/logs/tree-keep-going.log",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut interp = LineInterpreter::default();
+    let screen = |app: &crate::tui::app::App| {
+        let t = render(app);
+        let buf = t.backend().buffer().clone();
+        (0..buf.area.height)
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut seen_running = false;
+    for line in text.lines() {
+        interp.feed(line, true);
+        let tree = interp
+            .tree_snapshot(crate::jobs::spec::TREE_ROWS, false)
+            .unwrap_or_default();
+        on_job_event(
+            &mut app,
+            JobEvent::Tree {
+                id,
+                tree: Box::new(tree),
+            },
+        );
+        if line.contains("c is broken") {
+            let rows = screen(&app);
+            seen_running = rows.iter().any(|r| r.contains("⏵ tree-c"))
+                && rows.iter().any(|r| r.contains("⏵ tree-a"))
+                && rows.iter().any(|r| r.contains("⏵ 2 building"));
+        }
+    }
+    assert!(seen_running, "both builds shown running mid-log");
+    let rows = screen(&app);
+    for name in ["tree-c", "tree-d", "tree-top"] {
+        assert!(
+            rows.iter().any(|r| r.contains(&format!("✘ {name}"))),
+            "{name} failed: {rows:#?}"
+        );
+    }
+    assert!(rows.iter().any(|r| r.contains("✔ 3 done")), "{rows:#?}");
+    assert!(rows.iter().any(|r| r.contains("✔ 3/6 built")), "{rows:#?}");
+    // `T` again hides the pane.
+    update(&mut app, Action::ToggleTree);
+    assert!(!screen(&app).iter().any(|r| r.contains("3/6 built")));
 }
