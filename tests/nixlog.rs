@@ -73,6 +73,9 @@ const TESTED: &[&str] = &[
     "fetch-failed.log",
     "forged-hash-mismatch.log",
     "forged-hash-mismatch-failed.log",
+    "tree-keep-going.log",
+    "tree-fail-fast.log",
+    "tree-dry-run.log",
 ];
 
 #[test]
@@ -662,7 +665,12 @@ fn atwb_log_exit_codes() {
         let (code, _, err) = atwb_log(&[&fixture_arg(name)]);
         let ok = matches!(
             *name,
-            "success.log" | "chain.log" | "phases.log" | "long.log" | "dry-run.log"
+            "success.log"
+                | "chain.log"
+                | "phases.log"
+                | "long.log"
+                | "dry-run.log"
+                | "tree-dry-run.log"
         );
         assert_eq!(code, i32::from(!ok), "{name}: {err}");
     }
@@ -843,4 +851,31 @@ fn live_builder_failure_attributes_lines() {
         (d.status, d.phase.as_deref()),
         (DrvStatus::Failed, Some("checkPhase"))
     );
+}
+
+/// The derivation-tree captures: the build state and the tree agree on what was built, and the
+/// failed runs are classified as failures (the tree's own fold is tested in `nix::drvtree`).
+#[test]
+fn derivation_tree_fixtures_agree_with_the_build_state() {
+    use atwb::nix::drvtree::{DrvTree, NodeState};
+    for (name, built, failed) in [
+        ("tree-keep-going.log", 3, true),
+        ("tree-fail-fast.log", 1, true),
+        ("tree-dry-run.log", 0, false),
+    ] {
+        let (state, failure) = triage(name);
+        assert_eq!(failure.is_some(), failed, "{name}: {failure:?}");
+        let text = fs::read_to_string(fixtures().join(name)).unwrap();
+        let mut tree = DrvTree::new();
+        for (i, line) in text.lines().enumerate() {
+            tree.apply(&parse_line(line), i as u64);
+        }
+        let done = tree
+            .nodes()
+            .iter()
+            .filter(|n| n.state == NodeState::Done)
+            .count();
+        assert_eq!(done, built, "{name}");
+        assert_eq!(state.with_status(DrvStatus::Built).count(), built, "{name}");
+    }
 }

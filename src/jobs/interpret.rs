@@ -3,6 +3,7 @@
 //! derivation, progress changes, and at the end the classified failure.
 
 use crate::nix::classify::{ExitInfo, Failure, classify};
+use crate::nix::drvtree::{DrvTree, TreeSnapshot};
 use crate::nix::internal_json::{Event, ResultKind, level, parse_line};
 use crate::nix::state::BuildState;
 
@@ -32,6 +33,11 @@ fn display_lines(text: &str) -> u32 {
 #[derive(Debug, Default)]
 pub struct LineInterpreter {
     state: BuildState,
+    /// The derivation tree, timed from the first line (ms since `epoch`).
+    tree: DrvTree,
+    epoch: Option<std::time::Instant>,
+    /// Events folded into the tree since the last snapshot.
+    tree_changed: bool,
     progress: Progress,
     phase: Option<String>,
 }
@@ -42,6 +48,11 @@ impl LineInterpreter {
     pub fn feed(&mut self, raw: &str, with_text: bool) -> Interpreted {
         let event = parse_line(raw);
         self.state.apply(&event);
+        if !matches!(event, Event::Plain(_)) {
+            let now = self.now_ms();
+            self.tree.apply(&event, now);
+            self.tree_changed = true;
+        }
         let mut out = Interpreted::default();
         match &event {
             Event::Result(r) => {
@@ -86,6 +97,26 @@ impl LineInterpreter {
             out.progress = Some((now, self.phase.clone()));
         }
         out
+    }
+
+    fn now_ms(&mut self) -> u64 {
+        let epoch = *self.epoch.get_or_insert_with(std::time::Instant::now);
+        epoch.elapsed().as_millis() as u64
+    }
+
+    /// The tree's first `limit` rows and totals, if anything changed since the last call
+    /// (`force`: in any case).
+    pub fn tree_snapshot(&mut self, limit: usize, force: bool) -> Option<TreeSnapshot> {
+        if !(self.tree_changed || force) {
+            return None;
+        }
+        self.tree_changed = false;
+        let now = self.now_ms();
+        Some(self.tree.snapshot(limit, now))
+    }
+
+    pub fn tree(&self) -> &DrvTree {
+        &self.tree
     }
 
     pub fn state(&self) -> &BuildState {

@@ -181,8 +181,19 @@ pub enum JobEvent {
         progress: Progress,
         phase: Option<String>,
     },
+    /// The derivation tree (first rows and totals), at most every [`TREE_EVERY`] while lines
+    /// arrive, and once at the end.
+    Tree {
+        id: JobId,
+        tree: Box<crate::nix::drvtree::TreeSnapshot>,
+    },
     Finished(Box<JobResult>),
 }
+
+/// How often a running job sends its derivation tree.
+pub const TREE_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+/// Rows of the tree a job sends (a pane shows fewer; the rest are counted).
+pub const TREE_ROWS: usize = 200;
 
 impl JobEvent {
     pub fn id(&self) -> JobId {
@@ -190,7 +201,8 @@ impl JobEvent {
             JobEvent::Queued { id, .. }
             | JobEvent::Started { id, .. }
             | JobEvent::Log { id, .. }
-            | JobEvent::Progress { id, .. } => *id,
+            | JobEvent::Progress { id, .. }
+            | JobEvent::Tree { id, .. } => *id,
             JobEvent::Finished(r) => r.id,
         }
     }

@@ -7,6 +7,7 @@ pub mod classify;
 pub mod command;
 pub mod crate_download;
 pub mod disk_tree;
+pub mod drvtree;
 pub mod failure_summary;
 pub mod fetcher;
 pub mod git_attrs;

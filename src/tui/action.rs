@@ -125,6 +125,8 @@ actions! {
         ToggleFollow => "follow on / off",
         /// Log view: wrap long lines on / off.
         ToggleWrap => "wrap on / off",
+        /// Log view: the job's derivation tree pane on / off.
+        ToggleTree => "derivation tree on / off",
         /// Log view: next search match.
         SearchNext => "next match",
         /// Log view: previous search match.

@@ -432,6 +432,12 @@ impl App {
         })
     }
 
+    /// Whether the view on top shows job `id`'s derivation tree (a new tree needs a redraw).
+    pub fn tree_pane_shows(&self, id: JobId) -> bool {
+        matches!(self.overlays.last(), Some(Overlay::Log(l)) if l.show_tree
+            && matches!(l.source, super::action::LogSource::Job { id: j, .. } if j == id))
+    }
+
     /// Shows `text` in the status bar until the next key press.
     pub fn notify(&mut self, text: impl Into<String>, error: bool) {
         let text = text.into();

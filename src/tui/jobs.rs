@@ -35,6 +35,8 @@ pub struct JobView {
     pub estimate: Option<Duration>,
     /// Log lines seen so far (for the strip's "n lines").
     pub lines: u64,
+    /// The derivation tree, as the job last sent it.
+    pub tree: Option<Box<crate::nix::drvtree::TreeSnapshot>>,
 }
 
 impl JobView {
@@ -48,6 +50,7 @@ impl JobView {
             log_file: None,
             estimate,
             lines: 0,
+            tree: None,
         }
     }
 

@@ -312,6 +312,7 @@ const DEFAULTS: &[(View, &str, Action)] = &[
     (View::Log, "end", Action::Bottom),
     (View::Log, "F", Action::ToggleFollow),
     (View::Log, "w", Action::ToggleWrap),
+    (View::Log, "T", Action::ToggleTree),
     (View::Log, "/", Action::Search),
     (View::Log, "n", Action::SearchNext),
     (View::Log, "N", Action::SearchPrev),

@@ -41,6 +41,8 @@ pub struct LogView {
     pub outcome: Option<crate::jobs::Outcome>,
     /// A page request is out (do not ask twice).
     pub loading: bool,
+    /// The job's derivation tree is shown below the lines (`T`).
+    pub show_tree: bool,
     /// Raw line number of the next live line to take (earlier ones came with the seed page).
     pub next_raw: u64,
     /// A one-line message under the header (saved to ..., no match, ...).
@@ -75,6 +77,7 @@ impl LogView {
             failure: None,
             outcome: None,
             loading: true,
+            show_tree: false,
             next_raw: 0,
             message: None,
             pending_jump: None,

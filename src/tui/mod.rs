@@ -50,6 +50,8 @@ mod wizard_effects;
 pub mod watch;
 
 #[cfg(test)]
+mod drvtree_tests;
+#[cfg(test)]
 mod hash_tests;
 #[cfg(test)]
 mod problems_tests;

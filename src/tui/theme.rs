@@ -191,6 +191,9 @@ pub struct GlyphSet {
     pub ellipsis: &'static str,
     pub cursor: &'static str,
     pub warning: &'static str,
+    /// Derivation-tree marks in `NodeState` order: building, downloading, failed, waiting,
+    /// planned, cancelled, done.
+    pub drv: [&'static str; 7],
     /// An empty list.
     pub none: &'static str,
     pub border: border::Set<'static>,
@@ -213,6 +216,7 @@ impl GlyphSet {
         ellipsis: "…",
         cursor: "▏",
         warning: "⚠",
+        drv: ["⏵", "↓", "✘", "◔", "⏸", "⊘", "✔"],
         none: "—",
         border: border::PLAIN,
     };
@@ -234,6 +238,7 @@ impl GlyphSet {
         ellipsis: "~",
         cursor: "_",
         warning: "!",
+        drv: [">", "v", "x", ".", "-", "/", "+"],
         none: "-",
         border: border::Set {
             top_left: "+",

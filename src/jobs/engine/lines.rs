@@ -16,7 +16,7 @@ use tokio::time::Sleep;
 use super::Inner;
 use crate::jobs::interpret::LineInterpreter;
 use crate::jobs::logstore::LogRing;
-use crate::jobs::spec::{JobEvent, JobId};
+use crate::jobs::spec::{JobEvent, JobId, TREE_EVERY, TREE_ROWS};
 // Longest line kept as one: a builder printing megabytes without a newline (a progress bar
 // redrawn with `\r`, a binary dump) is handled in pieces of this size instead of being buffered
 // whole. The log file still gets every byte. It is the log file reader's limit, so that the live
@@ -147,6 +147,7 @@ pub(super) struct LineSink<'a> {
     last_flush: Instant,
     /// Lines written to `log` since the last flush.
     unflushed: bool,
+    last_tree: Instant,
 }
 
 impl<'a> LineSink<'a> {
@@ -160,6 +161,7 @@ impl<'a> LineSink<'a> {
             after_partial: false,
             last_flush: Instant::now(),
             unflushed: false,
+            last_tree: Instant::now(),
         }
     }
 
@@ -212,6 +214,20 @@ impl<'a> LineSink<'a> {
                 text,
             });
         }
+        if streaming && self.last_tree.elapsed() >= TREE_EVERY {
+            self.send_tree(false);
+        }
+    }
+
+    /// The tree to the subscribers, if it changed (`force`: in any case).
+    fn send_tree(&mut self, force: bool) {
+        self.last_tree = Instant::now();
+        if let Some(tree) = self.interp.tree_snapshot(TREE_ROWS, force) {
+            self.inner.emit_droppable(JobEvent::Tree {
+                id: self.id,
+                tree: Box::new(tree),
+            });
+        }
     }
 
     /// The log view pages lines the ring dropped from the file: keep the file at most
@@ -235,6 +251,9 @@ impl<'a> LineSink<'a> {
     /// Flushes the log file; the interpreter knows how the build went.
     pub(super) fn finish(mut self) -> LineInterpreter {
         let _ = self.log.flush();
+        if self.inner.streaming() {
+            self.send_tree(false);
+        }
         self.interp
     }
 }

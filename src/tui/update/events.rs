@@ -30,6 +30,7 @@ pub fn on_job_event(app: &mut App, event: JobEvent) -> Vec<Command> {
             progress,
             phase,
         } => apply_progress(app, id, progress, phase),
+        JobEvent::Tree { id, tree } => apply_tree(app, id, tree),
         JobEvent::Finished(result) => return apply_finished(app, &result),
     }
     Vec::new()
@@ -88,6 +89,14 @@ fn apply_progress(app: &mut App, id: JobId, progress: Progress, phase: Option<St
             j.build_phase = phase;
         }
         app.dirty = true;
+    }
+}
+
+/// The job's derivation tree; redrawn when a view shows it.
+fn apply_tree(app: &mut App, id: JobId, tree: Box<crate::nix::drvtree::TreeSnapshot>) {
+    if let Some(j) = app.jobs.jobs.get_mut(&id) {
+        j.tree = Some(tree);
+        app.dirty |= app.tree_pane_shows(id);
     }
 }
 

@@ -103,6 +103,7 @@ pub(super) fn log_action(app: &mut App, action: Action) -> Vec<Command> {
         }
         Action::ToggleFollow => return follow_tail(v),
         Action::ToggleWrap => v.wrap = !v.wrap,
+        Action::ToggleTree => v.show_tree = !v.show_tree,
         Action::Search => v.typing = Some(String::new()),
         Action::SearchNext | Action::SearchPrev if v.query.is_none() => {
             v.message = Some("no search: press / first".into());

@@ -48,7 +48,11 @@ pub fn draw(frame: &mut Frame, app: &App, v: &LogView) {
         ..inside
     };
     frame.render_widget(Paragraph::new(header_lines(&app.theme, v)), header);
+    let (text, pane) = super::drvtree::split_for_pane(app, v, text);
     draw_lines(frame, &app.theme, v, text);
+    if let Some((area, tree)) = pane {
+        super::drvtree::draw(frame, &app.theme, area, tree);
+    }
 }
 
 /// `⟳ running`, `✔ ok`, `⊘ cancelled` or `✘ <class>  <first line>`.

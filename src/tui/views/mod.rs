@@ -5,6 +5,8 @@ pub(crate) mod dialog;
 pub(crate) mod form;
 pub(crate) mod form_dialogs;
 pub(crate) mod hashes;
+
+pub mod drvtree;
 pub(crate) mod help;
 pub(crate) mod jobs;
 pub(crate) mod jobs_strip;
