@@ -825,6 +825,7 @@ mod jobs {
             class: "builder_failed".into(),
             first_line: "x".into(),
             hash_mismatch: None,
+            hint: None,
         };
         on_feedback(
             &mut a,

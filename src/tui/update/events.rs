@@ -93,7 +93,14 @@ fn apply_progress(app: &mut App, id: JobId, progress: Progress, phase: Option<St
 
 /// The job's result: into its row and an open view of it, a notice, and a status refresh.
 fn apply_finished(app: &mut App, result: &JobResult) -> Vec<Command> {
-    let failure = result.failure.as_ref().map(FailureSummary::from);
+    let failure = result.failure.as_ref().map(|f| {
+        let ctx = crate::nix::advice::Context::for_job(
+            &result.spec.installable,
+            &result.spec.package,
+            app.package_names(),
+        );
+        FailureSummary::with_hint(f, &ctx)
+    });
     let entry = app
         .jobs
         .jobs
