@@ -2,7 +2,7 @@
 
 use crate::jobs::logpage::LogLine;
 use crate::tui::action::Action;
-use crate::tui::tests::builds::hash_mismatch_log_app;
+use crate::tui::tests::builds::{hash_mismatch_log_app, saved_log_app};
 use crate::tui::tests::{fixture_app, render};
 use crate::tui::update::update;
 
@@ -72,4 +72,21 @@ fn the_help_overlay_wraps_under_the_descriptions() {
                 .map(|(_, r)| r.len())
                 .sum::<usize>()
     );
+}
+
+#[test]
+fn the_log_header_shows_the_class_hint() {
+    let app = saved_log_app("triage/assert.log");
+    let mut app = app;
+    let failure = app.log_view_mut().unwrap().failure.clone().unwrap();
+    assert_eq!(failure.class, "eval_error");
+    let hint = failure.hint.unwrap();
+    assert!(hint.starts_with("the error is at /nix/store/"), "{hint}");
+    let screen = rows(&app);
+    assert!(
+        screen.iter().any(|r| r.contains("hint: the error is at /nix/store/")),
+        "{}",
+        screen.join("\n")
+    );
+    insta::assert_snapshot!(render(&app).backend());
 }
