@@ -126,6 +126,7 @@ fn apply_finished(app: &mut App, result: &JobResult) -> Vec<Command> {
     }
     let (text, error) = finished_notice(result, failure.as_ref());
     app.notify(text, error);
+    super::bulk::on_finished(app, result);
     app.dirty = true;
     vec![Command::RefreshStatus(vec![result.spec.package.clone()])]
 }

@@ -84,7 +84,9 @@ fn the_log_header_shows_the_class_hint() {
     assert!(hint.starts_with("the error is at /nix/store/"), "{hint}");
     let screen = rows(&app);
     assert!(
-        screen.iter().any(|r| r.contains("hint: the error is at /nix/store/")),
+        screen
+            .iter()
+            .any(|r| r.contains("hint: the error is at /nix/store/")),
         "{}",
         screen.join("\n")
     );
