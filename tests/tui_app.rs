@@ -731,6 +731,43 @@ mod jobs {
         }
     }
 
+    #[test]
+    fn jobs_view_hides_and_clears_finished_jobs_but_keeps_running_ones() {
+        let mut a = app();
+        start(&mut a, 1, "pds");
+        start(&mut a, 2, "goat");
+        on_job_event(&mut a, finished(2, spec("goat"), Outcome::Failed, None));
+        start(&mut a, 3, "leaflet");
+        on_job_event(&mut a, finished(3, spec("leaflet"), Outcome::Ok, None));
+        update(&mut a, Action::Jobs);
+        let listed = |a: &App| a.jobs.listed().iter().map(|j| j.id.0).collect::<Vec<_>>();
+        assert_eq!(listed(&a), [1, 3, 2]);
+        update(&mut a, Action::ToggleHideFinished);
+        assert_eq!(listed(&a), [1]);
+        assert_eq!(a.jobs.jobs.len(), 3, "hidden, not forgotten");
+        // The selection moves over what is listed: the only row is the running job.
+        update(&mut a, Action::Bottom);
+        assert_eq!(
+            update(&mut a, Action::CancelJob),
+            vec![Command::Cancel(JobId(1))]
+        );
+        update(&mut a, Action::ToggleHideFinished);
+        assert_eq!(listed(&a), [1, 3, 2]);
+        update(&mut a, Action::ClearFinished);
+        assert_eq!(listed(&a), [1]);
+        assert_eq!(a.jobs.jobs.len(), 1);
+        assert_eq!(a.notice.as_ref().unwrap().text, "cleared 2 finished job(s)");
+        // The keys are bound in the jobs view.
+        let keys = atwb::tui::KeyMap::default();
+        for (key, want) in [
+            ("H", Action::ToggleHideFinished),
+            ("X", Action::ClearFinished),
+        ] {
+            let k = atwb::tui::keymap::Key::parse(key).unwrap();
+            assert_eq!(keys.action(View::Jobs, &k), Some(want), "{key}");
+        }
+    }
+
     fn start(app: &mut App, id: u64, pkg: &str) {
         on_job_event(
             app,

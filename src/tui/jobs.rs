@@ -112,6 +112,8 @@ impl JobView {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobTable {
     pub jobs: BTreeMap<JobId, JobView>,
+    /// The jobs view leaves out finished jobs (`H`).
+    pub hide_finished: bool,
 }
 
 impl JobTable {
@@ -141,6 +143,22 @@ impl JobTable {
     }
 
     /// The jobs view's order: running, queued, then finished (newest first).
+    /// What the jobs view lists: [`JobTable::ordered`], without the finished jobs when hidden.
+    pub fn listed(&self) -> Vec<&JobView> {
+        let mut v = self.ordered();
+        if self.hide_finished {
+            v.retain(|j| j.is_active());
+        }
+        v
+    }
+
+    /// Forget the finished jobs; returns how many.
+    pub fn clear_finished(&mut self) -> usize {
+        let before = self.jobs.len();
+        self.jobs.retain(|_, j| j.is_active());
+        before - self.jobs.len()
+    }
+
     pub fn ordered(&self) -> Vec<&JobView> {
         let mut v: Vec<&JobView> = self.jobs.values().collect();
         v.sort_by_key(|j| {

@@ -91,7 +91,11 @@ fn estimate_text(app: &App, packages: &[String]) -> String {
     let mut total = Duration::ZERO;
     let mut unknown = 0;
     for p in packages {
-        match app.statuses.get(p).and_then(crate::jobs::PackageStatus::estimate) {
+        match app
+            .statuses
+            .get(p)
+            .and_then(crate::jobs::PackageStatus::estimate)
+        {
             Some(d) => total += d,
             None => unknown += 1,
         }
