@@ -35,6 +35,20 @@ pub struct JobView {
     pub estimate: Option<Duration>,
     /// Log lines seen so far (for the strip's "n lines").
     pub lines: u64,
+    /// What the jobs view's detail pane shows about the nix process.
+    pub details: JobDetails,
+}
+
+/// The nix process of a job, as its events told it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobDetails {
+    /// The nix command line.
+    pub command: Option<String>,
+    /// Unix seconds.
+    pub started_at: Option<u64>,
+    pub ended_at: Option<u64>,
+    pub exit_code: Option<i32>,
+    pub drv_path: Option<String>,
 }
 
 impl JobView {
@@ -48,6 +62,7 @@ impl JobView {
             log_file: None,
             estimate,
             lines: 0,
+            details: JobDetails::default(),
         }
     }
 

@@ -45,8 +45,24 @@ pub fn draw(frame: &mut Frame, app: &App, selected: usize) {
         frame.render_widget(Paragraph::new(text).style(t.muted), list);
         return;
     }
-    let height = list.height as usize;
     let selected = selected.min(jobs.len() - 1);
+    // The selected job's detail pane, under the list when there is room for both.
+    let list = if list.height >= 2 * super::jobs_detail::HEIGHT {
+        let pane = ratatui::layout::Rect {
+            y: list.y + list.height - super::jobs_detail::HEIGHT,
+            height: super::jobs_detail::HEIGHT,
+            ..list
+        };
+        let lines = super::jobs_detail::lines(t, jobs[selected]);
+        frame.render_widget(Paragraph::new(lines), pane);
+        ratatui::layout::Rect {
+            height: list.height - super::jobs_detail::HEIGHT,
+            ..list
+        }
+    } else {
+        list
+    };
+    let height = list.height as usize;
     let offset = selected.saturating_sub(height.saturating_sub(1));
     let lines: Vec<Line> = jobs
         .iter()

@@ -4,6 +4,7 @@ pub mod detail;
 pub(crate) mod dialog;
 pub(crate) mod help;
 pub(crate) mod jobs;
+pub(crate) mod jobs_detail;
 pub(crate) mod jobs_strip;
 pub(crate) mod log;
 pub(crate) mod status;
