@@ -224,7 +224,7 @@ pub struct App {
     /// Snapshot of the status store, per package name (refreshed by the runtime after each job).
     pub statuses: HashMap<String, crate::jobs::PackageStatus>,
     /// The bulk build in progress, for its summary notice.
-    pub batch: Option<crate::tui::update::bulk::Batch>,
+    pub batch: Option<crate::tui::jobs::Batch>,
     /// The status store has been read (until then the title bar says so).
     pub statuses_loaded: bool,
     pub hardening: Hardening,

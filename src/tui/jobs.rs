@@ -123,6 +123,16 @@ impl JobView {
     }
 }
 
+/// A batch being built: the packages whose build has not finished yet, and the counts so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    pub pending: std::collections::BTreeSet<String>,
+    pub total: usize,
+    pub ok: usize,
+    pub failed: usize,
+    pub cancelled: usize,
+}
+
 /// Every job of this session, by id (submission order).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobTable {

@@ -2,24 +2,14 @@
 //! count and an estimate from the status store's history, and summed up in one notice when the
 //! last of them finishes.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::jobs::spec::{JobKind, JobResult, Outcome};
 use crate::tui::action::Command;
 use crate::tui::app::{App, OnYes, Overlay};
+use crate::tui::jobs::Batch;
 
 use super::builds;
-
-/// A batch being built: the packages whose build has not finished yet, and the counts so far.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Batch {
-    pub pending: BTreeSet<String>,
-    pub total: usize,
-    pub ok: usize,
-    pub failed: usize,
-    pub cancelled: usize,
-}
 
 /// Ask before building `packages`: "Build 12 packages? about 14 min; 3 never built".
 pub(super) fn ask(app: &mut App, packages: Vec<String>) -> Vec<Command> {

@@ -7,7 +7,7 @@
 //! (the engine's events and the runtime's feedback).
 
 mod builds;
-pub(crate) mod bulk;
+mod bulk;
 mod dialogs;
 mod events;
 mod jobs;
