@@ -761,7 +761,8 @@ fn atwb_log_bad_input() {
     );
     let empty = dir.path().join("empty.log");
     fs::write(&empty, "").unwrap();
-    assert_eq!(atwb_log(&[empty.to_str().unwrap()]).0, 0);
+    // Read, but it holds no nix output: not a nix log, not a success.
+    assert_eq!(atwb_log(&[empty.to_str().unwrap()]).0, 2);
 }
 
 // ---- live capture with the installed nix ----

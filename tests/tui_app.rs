@@ -633,6 +633,142 @@ mod jobs {
         }
     }
 
+    /// A bulk action: it asks first (nothing starts), then yes starts it.
+    fn confirmed(app: &mut App, action: Action) -> Vec<Command> {
+        assert!(update(app, action).is_empty(), "{action:?} asks first");
+        assert!(matches!(app.overlays.last(), Some(Overlay::Confirm { .. })));
+        update(app, Action::Confirm)
+    }
+
+    fn confirm_message(app: &App) -> String {
+        match app.overlays.last() {
+            Some(Overlay::Confirm { message, .. }) => message.clone(),
+            other => panic!("no confirm dialog: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bulk_builds_ask_with_the_count_and_an_estimate_from_history() {
+        let mut a = app();
+        // pds: median of its ok builds 60 s (a failure does not count); goat: 9 min.
+        a.statuses.insert(
+            "pds".into(),
+            status(
+                vec![
+                    record(Outcome::Ok, 50.0, None),
+                    record(Outcome::Failed, 900.0, None),
+                    record(Outcome::Ok, 60.0, None),
+                    record(Outcome::Ok, 70.0, None),
+                ],
+                false,
+            ),
+        );
+        a.statuses.insert(
+            "goat".into(),
+            status(vec![record(Outcome::Ok, 540.0, None)], false),
+        );
+        update(&mut a, Action::BuildAll);
+        assert_eq!(
+            confirm_message(&a),
+            "Build 7 packages? about 10 min; 5 never built"
+        );
+        // No: nothing starts.
+        assert!(update(&mut a, Action::CloseOverlay).is_empty());
+        assert!(a.overlays.is_empty() && a.batch.is_none());
+        // A tier line asks too; one package does not.
+        a.selected = 0;
+        update(&mut a, Action::Build);
+        assert!(confirm_message(&a).starts_with("Build 4 packages? about 10 min; 2 never built"));
+        update(&mut a, Action::CloseOverlay);
+        select(&mut a, "pds");
+        assert_eq!(update(&mut a, Action::Build).len(), 1);
+        assert!(a.overlays.is_empty());
+        // Nothing known at all.
+        a.statuses.clear();
+        update(&mut a, Action::BuildShown);
+        assert_eq!(
+            confirm_message(&a),
+            "Build 7 packages? no build time known: none built before"
+        );
+    }
+
+    #[test]
+    fn a_batch_ends_with_one_summary_notice() {
+        let mut a = app();
+        a.selected = 0;
+        let Command::Build { packages, .. } = confirmed(&mut a, Action::Build).remove(0) else {
+            panic!()
+        };
+        assert_eq!(packages.len(), 4);
+        let outcomes = [
+            Outcome::Failed,
+            Outcome::Ok,
+            Outcome::Failed,
+            Outcome::Cancelled,
+        ];
+        for (i, (p, o)) in packages.iter().zip(outcomes).enumerate() {
+            let id = i as u64 + 1;
+            start(&mut a, id, p);
+            // A job outside the batch (a test run of the same package) is not counted.
+            on_job_event(
+                &mut a,
+                finished(
+                    100 + id,
+                    JobSpec::eval(p.as_str(), Installable::new("path:/flake", "x")),
+                    Outcome::Ok,
+                    None,
+                ),
+            );
+            on_job_event(&mut a, finished(id, spec(p), o, None));
+            let text = a.notice.as_ref().unwrap().text.clone();
+            if i + 1 < packages.len() {
+                assert!(!text.contains("4 builds"), "{text}");
+                assert!(a.batch.is_some());
+            } else {
+                assert_eq!(text, "4 builds: 1 ok, 2 failed, 1 cancelled");
+                assert!(a.notice.as_ref().unwrap().error);
+                assert!(a.batch.is_none());
+            }
+        }
+    }
+
+    #[test]
+    fn jobs_view_hides_and_clears_finished_jobs_but_keeps_running_ones() {
+        let mut a = app();
+        start(&mut a, 1, "pds");
+        start(&mut a, 2, "goat");
+        on_job_event(&mut a, finished(2, spec("goat"), Outcome::Failed, None));
+        start(&mut a, 3, "leaflet");
+        on_job_event(&mut a, finished(3, spec("leaflet"), Outcome::Ok, None));
+        update(&mut a, Action::Jobs);
+        let listed = |a: &App| a.jobs.listed().iter().map(|j| j.id.0).collect::<Vec<_>>();
+        assert_eq!(listed(&a), [1, 3, 2]);
+        update(&mut a, Action::ToggleHideFinished);
+        assert_eq!(listed(&a), [1]);
+        assert_eq!(a.jobs.jobs.len(), 3, "hidden, not forgotten");
+        // The selection moves over what is listed: the only row is the running job.
+        update(&mut a, Action::Bottom);
+        assert_eq!(
+            update(&mut a, Action::CancelJob),
+            vec![Command::Cancel(JobId(1))]
+        );
+        update(&mut a, Action::ToggleHideFinished);
+        assert_eq!(listed(&a), [1, 3, 2]);
+        update(&mut a, Action::ClearFinished);
+        assert_eq!(listed(&a), [1]);
+        assert_eq!(a.jobs.jobs.len(), 1);
+        assert_eq!(a.notice.as_ref().unwrap().text, "cleared 2 finished job(s)");
+        // The keys are bound in the jobs view.
+        let keys = atwb::tui::KeyMap::default();
+        for (key, want) in [
+            ("H", Action::ToggleHideFinished),
+            ("X", Action::ClearFinished),
+        ] {
+            let k = atwb::tui::keymap::Key::parse(key).unwrap();
+            assert_eq!(keys.action(View::Jobs, &k), Some(want), "{key}");
+        }
+    }
+
     fn start(app: &mut App, id: u64, pkg: &str) {
         on_job_event(
             app,
@@ -665,13 +801,14 @@ mod jobs {
         );
         // On a tier line: every package shown in that tier.
         a.selected = 0;
-        let Command::Build { packages, .. } = update(&mut a, Action::Build).remove(0) else {
+        let Command::Build { packages, .. } = confirmed(&mut a, Action::Build).remove(0) else {
             panic!()
         };
         assert_eq!(packages, ["goat", "pds", "constellation", "slingshot"]);
         // B builds what the filter shows.
         update(&mut a, Action::FilterTier2);
-        let Command::Build { packages, .. } = update(&mut a, Action::BuildShown).remove(0) else {
+        let Command::Build { packages, .. } = confirmed(&mut a, Action::BuildShown).remove(0)
+        else {
             panic!()
         };
         assert_eq!(packages, ["rsky-relay", "leaflet"]);
@@ -826,6 +963,7 @@ mod jobs {
             class: "builder_failed".into(),
             first_line: "x".into(),
             hash_mismatch: None,
+            hint: None,
         };
         on_feedback(
             &mut a,
@@ -1121,7 +1259,7 @@ mod jobs {
         let Command::Build {
             packages,
             tests: false,
-        } = update(&mut a, Action::BuildAll).remove(0)
+        } = confirmed(&mut a, Action::BuildAll).remove(0)
         else {
             panic!()
         };

@@ -393,6 +393,7 @@ fn after_a_hash_fix_the_log_header_and_the_status_counts_follow() {
             got: "sha256-BBBB".into(),
             confirmed: true,
         }),
+        hint: None,
     };
     let mut view = LogView::new(
         LogSource::File(PathBuf::from("/state/pds.log")),

@@ -14,6 +14,7 @@ use super::build_eval::{PrepareOptions, Prepared, Skipped, prepare};
 use super::output::{Mode, escape_controls, with_stdout};
 use crate::config::Config;
 use crate::jobs::{Engine, EngineConfig, JobEvent, JobResult, JobSpec, Outcome, StatusStore};
+use crate::nix::advice;
 use crate::nix::classify::Failure;
 use crate::nix::command::{Installable, current_system};
 use crate::paths;
@@ -412,7 +413,17 @@ fn finish_line(r: &JobResult, done: usize, total: usize) -> String {
         r.duration.as_secs_f64()
     );
     match &r.failure {
-        Some(f) => format!("{head}\n          {}: {}", f.class.name(), f.first_line),
+        Some(f) => {
+            let ctx = advice::Context::for_job(&r.spec.installable, &r.spec.package, Vec::new());
+            let hint = advice::hint(&f.class, &ctx)
+                .map(|h| format!("\n          hint: {h}"))
+                .unwrap_or_default();
+            format!(
+                "{head}\n          {}: {}{hint}",
+                f.class.name(),
+                f.first_line
+            )
+        }
         None => head,
     }
 }

@@ -9,10 +9,10 @@ use anyhow::Result;
 use clap::Args;
 
 use super::output::{Mode, with_stdout};
-use crate::nix::ansi;
 use crate::nix::classify::{ErrorClass, Failure};
 use crate::nix::logfile::{Summary, summarise};
 use crate::nix::state::drv_name;
+use crate::nix::{advice, ansi};
 
 #[derive(Debug, Args)]
 pub struct LogArgs {
@@ -21,7 +21,7 @@ pub struct LogArgs {
     pub json: bool,
 }
 
-/// `atwb log FILE [--json]`: exit 1 when the log shows a failure.
+/// `atwb log FILE [--json]`: exit 1 when the log shows a failure, 2 when it is not a nix log.
 pub fn run(args: &LogArgs) -> Result<ExitCode> {
     let summary = summarise(&args.file)?;
     // A log holds whatever builders printed: the output is sanitised like the catalog's.
@@ -33,7 +33,9 @@ pub fn run(args: &LogArgs) -> Result<ExitCode> {
             write_text(out, &summary)
         }
     })?;
-    Ok(if summary.ok {
+    Ok(if !summary.nix_log {
+        ExitCode::from(2)
+    } else if summary.ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -46,6 +48,13 @@ fn write_text(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
         "log: {} ({} lines, {} nix events)",
         s.file, s.lines, s.json_events
     )?;
+    if !s.nix_log {
+        writeln!(
+            out,
+            "result: not a nix log (no nix events, errors or builder lines)\nhint: capture with `nix build --log-format internal-json -v ... 2> FILE`"
+        )?;
+        return write_warnings(out, s);
+    }
     if s.json_events == 0 && s.lines > 0 {
         writeln!(
             out,
@@ -55,9 +64,10 @@ fn write_text(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
     let p = s.progress;
     writeln!(
         out,
-        "derivations: {} built, {} failed, {} unfinished (nix progress: {} done of {}, {} running, {} failed)",
+        "derivations: {} built, {} failed, {} cancelled, {} unfinished (nix progress: {} done of {}, {} running, {} failed)",
         s.built.len(),
         s.failed.len(),
+        s.cancelled.len(),
         s.unfinished.len(),
         p.done,
         p.expected,
@@ -66,6 +76,9 @@ fn write_text(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
     )?;
     for d in &s.failed {
         writeln!(out, "  failed: {} ({})", d.name, d.path)?;
+    }
+    for d in &s.cancelled {
+        writeln!(out, "  cancelled: {} ({})", d.name, d.path)?;
     }
     for d in &s.unfinished {
         writeln!(out, "  unfinished: {} ({})", d.name, d.path)?;
@@ -76,8 +89,15 @@ fn write_text(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
             writeln!(out, "result: {} ({})", f.class.label(), f.class.name())?;
             writeln!(out, "  {}", f.first_line)?;
             write_class_details(out, f)?;
+            if let Some(hint) = advice::hint(&f.class, &advice::Context::default()) {
+                writeln!(out, "hint: {hint}")?;
+            }
         }
     }
+    write_warnings(out, s)
+}
+
+fn write_warnings(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
     if s.warnings_total > 0 {
         writeln!(out, "warnings: {}", s.warnings_total)?;
         for w in &s.warnings {

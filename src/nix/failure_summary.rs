@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::advice;
 use super::classify::{ErrorClass, Failure};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,6 +15,9 @@ pub struct FailureSummary {
     /// For a hash mismatch: the derivation and both hashes (what the one-key fix needs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_mismatch: Option<HashMismatchInfo>,
+    /// One line of advice (see `advice`); records written before it existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 /// A fixed-output derivation's `specified:` and `got:` hashes.
@@ -28,7 +32,18 @@ pub struct HashMismatchInfo {
     pub confirmed: bool,
 }
 
+impl FailureSummary {
+    /// With the hint `ctx` allows (the flake's lock file, the names nearest a missing one).
+    pub fn with_hint(f: &Failure, ctx: &advice::Context) -> Self {
+        FailureSummary {
+            hint: advice::hint(&f.class, ctx),
+            ..FailureSummary::from(f)
+        }
+    }
+}
+
 impl From<&Failure> for FailureSummary {
+    /// With the hint a failure gives alone (no flake, package or names known).
     fn from(f: &Failure) -> Self {
         let hash_mismatch = match &f.class {
             ErrorClass::HashMismatch {
@@ -48,6 +63,7 @@ impl From<&Failure> for FailureSummary {
             class: f.class.name().to_string(),
             first_line: f.first_line.clone(),
             hash_mismatch,
+            hint: advice::hint(&f.class, &advice::Context::default()),
         }
     }
 }

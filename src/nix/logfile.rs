@@ -96,12 +96,17 @@ pub fn open(path: &Path) -> Result<BufReader<File>> {
 pub struct Summary {
     pub file: String,
     pub ok: bool,
+    /// The file holds nix's output: internal-json events, or (the plain format) nix's errors or
+    /// builder lines. Anything else is not a nix log, and `ok` says nothing.
+    pub nix_log: bool,
     pub lines: u64,
     pub json_events: u64,
     pub built: Vec<DrvSummary>,
     pub failed: Vec<DrvSummary>,
-    /// Building when the log ended or was interrupted.
+    /// Building when the log ended.
     pub unfinished: Vec<DrvSummary>,
+    /// Stopped by nix because another failed, or by the user.
+    pub cancelled: Vec<DrvSummary>,
     pub planned: Vec<DrvSummary>,
     pub error: Option<Failure>,
     pub progress: Progress,
@@ -164,19 +169,18 @@ pub fn summary_of(path: &Path, state: &BuildState, stats: IngestStats) -> Summar
             .map(DrvSummary::of)
             .collect()
     };
+    let nix_log =
+        stats.json_events > 0 || state.errors_total() > 0 || !state.derivations().is_empty();
     Summary {
         file: path.display().to_string(),
         ok: error.is_none(),
+        nix_log,
         lines: stats.lines,
         json_events: stats.json_events,
         built: list(|s| s == DrvStatus::Built),
         failed: list(|s| s == DrvStatus::Failed),
-        unfinished: list(|s| {
-            matches!(
-                s,
-                DrvStatus::Building | DrvStatus::Cancelled | DrvStatus::Stopped
-            )
-        }),
+        unfinished: list(|s| matches!(s, DrvStatus::Building | DrvStatus::Stopped)),
+        cancelled: list(|s| s == DrvStatus::Cancelled),
         planned: list(|s| s == DrvStatus::Planned),
         error,
         progress: state.progress(),

@@ -1,5 +1,6 @@
 //! Talking to nix: command lines, the `--log-format internal-json` parser, the error classifier,
 //! and systemd unit rendering and scoring for the hardening checks.
+pub mod advice;
 pub mod ansi;
 pub mod cargo_lock;
 pub mod cargo_vendor;

@@ -113,6 +113,10 @@ actions! {
         RerunJob => "re-run job",
         /// Run every failed job again.
         RerunFailed => "re-run all failed",
+        /// Jobs view: hide finished jobs, or show them again.
+        ToggleHideFinished => "hide / show finished jobs",
+        /// Jobs view: forget the finished jobs (running and queued ones stay).
+        ClearFinished => "clear finished jobs",
         /// Open a saved internal-json log file (asks for the path).
         OpenLogFile => "open a saved log file",
         /// Score the services' hardening: evaluates the catalog's Nix code (restricted), so only

@@ -85,6 +85,8 @@ pub enum OnYes {
     Rebuild(Vec<String>),
     /// Open this file in `$EDITOR` again (it still has errors after an edit).
     EditAgain { file: PathBuf, line: Option<usize> },
+    /// Build these packages as one batch, summed up when the last finishes (`a`, `B`, a group).
+    BuildBatch(Vec<String>),
 }
 
 /// The hardening scores of the catalog's services. Computing them evaluates the catalog's Nix
@@ -277,6 +279,8 @@ pub struct App {
     pub jobs: JobTable,
     /// Snapshot of the status store, per package name (refreshed by the runtime after each job).
     pub statuses: HashMap<String, crate::jobs::PackageStatus>,
+    /// The bulk build in progress, for its summary notice.
+    pub batch: Option<crate::tui::jobs::Batch>,
     /// The status store has been read (until then the title bar says so).
     pub statuses_loaded: bool,
     pub hardening: Hardening,
@@ -334,6 +338,7 @@ impl App {
             dirty: true,
             jobs: JobTable::default(),
             statuses: HashMap::new(),
+            batch: None,
             statuses_loaded: false,
             hardening: Hardening::NotScored,
             notice: None,

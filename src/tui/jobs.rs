@@ -37,6 +37,20 @@ pub struct JobView {
     pub lines: u64,
     /// The derivation tree, as the job last sent it.
     pub tree: Option<Box<crate::nix::drvtree::TreeSnapshot>>,
+    /// What the jobs view's detail pane shows about the nix process.
+    pub details: JobDetails,
+}
+
+/// The nix process of a job, as its events told it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobDetails {
+    /// The nix command line.
+    pub command: Option<String>,
+    /// Unix seconds.
+    pub started_at: Option<u64>,
+    pub ended_at: Option<u64>,
+    pub exit_code: Option<i32>,
+    pub drv_path: Option<String>,
 }
 
 impl JobView {
@@ -51,6 +65,7 @@ impl JobView {
             estimate,
             lines: 0,
             tree: None,
+            details: JobDetails::default(),
         }
     }
 
@@ -111,10 +126,22 @@ impl JobView {
     }
 }
 
+/// A batch being built: the packages whose build has not finished yet, and the counts so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    pub pending: std::collections::BTreeSet<String>,
+    pub total: usize,
+    pub ok: usize,
+    pub failed: usize,
+    pub cancelled: usize,
+}
+
 /// Every job of this session, by id (submission order).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobTable {
     pub jobs: BTreeMap<JobId, JobView>,
+    /// The jobs view leaves out finished jobs (`H`).
+    pub hide_finished: bool,
 }
 
 impl JobTable {
@@ -144,6 +171,22 @@ impl JobTable {
     }
 
     /// The jobs view's order: running, queued, then finished (newest first).
+    /// What the jobs view lists: [`JobTable::ordered`], without the finished jobs when hidden.
+    pub fn listed(&self) -> Vec<&JobView> {
+        let mut v = self.ordered();
+        if self.hide_finished {
+            v.retain(|j| j.is_active());
+        }
+        v
+    }
+
+    /// Forget the finished jobs; returns how many.
+    pub fn clear_finished(&mut self) -> usize {
+        let before = self.jobs.len();
+        self.jobs.retain(|_, j| j.is_active());
+        before - self.jobs.len()
+    }
+
     pub fn ordered(&self) -> Vec<&JobView> {
         let mut v: Vec<&JobView> = self.jobs.values().collect();
         v.sort_by_key(|j| {

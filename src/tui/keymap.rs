@@ -337,6 +337,8 @@ const DEFAULTS: &[(View, &str, Action)] = &[
     (View::Jobs, "c", Action::CancelJob),
     (View::Jobs, "r", Action::RerunJob),
     (View::Jobs, "R", Action::RerunFailed),
+    (View::Jobs, "H", Action::ToggleHideFinished),
+    (View::Jobs, "X", Action::ClearFinished),
     (View::Jobs, "a", Action::BuildAll),
     (View::Jobs, "B", Action::BuildShown),
     (View::Jobs, "?", Action::Help),

@@ -332,13 +332,20 @@ pub(super) mod builds {
     /// The real captured log of a fixed-output hash mismatch (tests/fixtures/logs), read as the
     /// runtime reads it.
     pub(in crate::tui) fn hash_mismatch_log_app() -> App {
+        saved_log_app("hash-mismatch.log")
+    }
+
+    /// A log view of `tests/fixtures/logs/<rel>`, read as the runtime reads a saved log.
+    pub(in crate::tui) fn saved_log_app(rel: &str) -> App {
         let mut app = fixture_app(120, 24);
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/logs/hash-mismatch.log");
+            .join("tests/fixtures/logs")
+            .join(rel);
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
         app.overlays.push(crate::tui::app::Overlay::Log(Box::new(
             crate::tui::logview::LogView::new(
                 LogSource::File(path.clone()),
-                "hash-mismatch.log (saved log)".into(),
+                format!("{name} (saved log)"),
                 Some("pds".into()),
                 false,
             ),

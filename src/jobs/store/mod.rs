@@ -23,6 +23,7 @@ use super::fingerprint::Fingerprinter;
 use super::spec::{FailureSummary, JobKind, JobResult, Outcome};
 use crate::catalog::Catalog;
 use crate::catalog::edit::clean_stale_temp_files;
+use crate::nix::advice;
 
 /// Runs kept per package.
 pub const HISTORY_LEN: usize = 20;
@@ -59,7 +60,11 @@ impl RunRecord {
             kind: r.spec.kind,
             target: r.spec.installable.attr.clone(),
             outcome: r.outcome,
-            failure: r.failure.as_ref().map(FailureSummary::from),
+            failure: r.failure.as_ref().map(|f| {
+                let ctx =
+                    advice::Context::for_job(&r.spec.installable, &r.spec.package, Vec::new());
+                FailureSummary::with_hint(f, &ctx)
+            }),
             duration_secs: r.duration.as_secs_f64(),
             finished_at: r.started_at + r.duration.as_secs(),
             drv_path: r.drv_path.clone(),

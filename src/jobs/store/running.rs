@@ -108,6 +108,9 @@ impl RunningRecord {
                     self.owner_pid
                 ),
                 hash_mismatch: None,
+                hint: Some(
+                    "run the build again; `atwb log` on the log file triages what it holds".into(),
+                ),
             }),
             duration_secs: (finished_at - self.started_at) as f64,
             finished_at,

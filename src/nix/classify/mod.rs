@@ -283,10 +283,7 @@ fn from_errors(state: &BuildState, exit: &ExitInfo) -> Option<Failure> {
     if let Some(f) = errors.iter().find_map(|e| fetch_failed(e)) {
         return Some(f);
     }
-    if let Some(e) = errors
-        .iter()
-        .find(|e| e.file.is_some() || e.plain.contains("\n       at "))
-    {
+    if let Some(e) = errors.iter().find(|e| eval::is_eval_error(e)) {
         return Some(eval_error(e));
     }
     let failures: Vec<(&Diagnostic, DrvFailure<'_>)> = errors
@@ -351,6 +348,11 @@ fn from_errors(state: &BuildState, exit: &ExitInfo) -> Option<Failure> {
             first_line: headline(e),
         });
     }
+    // Nix's own error that names no derivation, before any was built: `throw` and friends
+    // carry no position in nix's JSON.
+    if first.from_nix && state.derivations().is_empty() {
+        return Some(eval_error(first));
+    }
     Some(Failure {
         class: ErrorClass::Other,
         first_line: first.first_line().to_string(),
@@ -381,7 +383,7 @@ fn hash_mismatch(e: &Diagnostic) -> Option<Failure> {
 
 /// `flake 'F' does not provide attribute 'A', ...` or `attribute 'A' missing`.
 fn missing_attribute(e: &Diagnostic) -> Option<Failure> {
-    let first = e.first_line();
+    let first = eval::message_line(e);
     let quoted_after = |marker: &str| {
         let rest = &first[first.find(marker)? + marker.len()..];
         let rest = rest.strip_prefix('\'')?;
@@ -401,21 +403,26 @@ fn missing_attribute(e: &Diagnostic) -> Option<Failure> {
 }
 
 fn eval_error(e: &Diagnostic) -> Failure {
-    let message = e
-        .first_line()
+    let line = eval::message_line(e);
+    let message = line
         .strip_prefix("error:")
-        .unwrap_or(e.first_line())
+        .unwrap_or(line)
         .trim()
         .to_string();
-    let first_line = match (&e.file, e.line, e.column) {
-        (Some(f), Some(l), Some(c)) => format!("{}: {f}:{l}:{c}", e.first_line()),
-        _ => e.first_line().to_string(),
+    let (file, line_no, column) = match (&e.file, e.line, e.column) {
+        (Some(f), Some(l), Some(c)) => (Some(f.clone()), Some(l), Some(c)),
+        _ => eval::position_in_text(&e.plain)
+            .map_or((None, None, None), |(f, l, c)| (Some(f), Some(l), Some(c))),
+    };
+    let first_line = match (&file, line_no, column) {
+        (Some(f), Some(l), Some(c)) => format!("error: {message}: {f}:{l}:{c}"),
+        _ => format!("error: {message}"),
     };
     Failure {
         class: ErrorClass::EvalError {
-            file: e.file.clone(),
-            line: e.line,
-            column: e.column,
+            file,
+            line: line_no,
+            column,
             message,
         },
         first_line,
@@ -466,6 +473,8 @@ fn is_test(drv: &str, is_top_level: bool, exit: &ExitInfo) -> bool {
 fn building(state: &BuildState) -> Option<&Derivation> {
     state.with_status(super::state::DrvStatus::Building).next()
 }
+
+mod eval;
 
 #[cfg(test)]
 mod tests;

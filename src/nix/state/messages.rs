@@ -77,9 +77,13 @@ impl BuildState {
         let Some(i) = self.drv_mut(drv, DrvStatus::Failed) else {
             return;
         };
-        if self.drvs[i].status == DrvStatus::Built {
+        match self.drvs[i].status {
             // The stop was counted as done; the message says otherwise.
-            self.accounted_done = self.accounted_done.saturating_sub(1);
+            DrvStatus::Built => self.accounted_done = self.accounted_done.saturating_sub(1),
+            // Nix counted this failure before its activity stopped: it is this one's, not that
+            // of a build still running that nix kills next (see `on_stop`).
+            DrvStatus::Building => self.accounted_failed += 1,
+            _ => {}
         }
         self.set_status(i, DrvStatus::Failed);
         let d = &mut self.drvs[i];

@@ -57,7 +57,8 @@ pub enum DrvStatus {
     Building,
     Built,
     Failed,
-    /// Was building when the user interrupted nix.
+    /// Was building when the user interrupted nix, or when another derivation's failure ended
+    /// the run.
     Cancelled,
     /// Its activity stopped without nix counting it as done or failed.
     Stopped,
@@ -571,6 +572,10 @@ impl BuildState {
             } else if self.progress.done > self.accounted_done {
                 self.accounted_done += 1;
                 DrvStatus::Built
+            } else if self.progress.failed > 0 {
+                // Without --keep-going nix stops every other build once one failed: this one
+                // did not fail, it was cancelled.
+                DrvStatus::Cancelled
             } else {
                 DrvStatus::Stopped
             };

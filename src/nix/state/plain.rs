@@ -48,6 +48,23 @@ impl BuildState {
             return;
         }
         self.plain.error_open = false;
+        // Nix prints some warnings before its JSON logger starts (an unknown setting in
+        // NIX_CONFIG), and all of them in the plain format.
+        if plain.starts_with("warning:") {
+            self.warnings_total += 1;
+            if self.warnings.len() < MAX_MESSAGES {
+                self.warnings.push(Diagnostic {
+                    level: level::WARN,
+                    text: clip(line, MAX_KEPT_MESSAGE).to_string(),
+                    plain: clip(&plain, MAX_KEPT_MESSAGE).to_string(),
+                    file: None,
+                    line: None,
+                    column: None,
+                    from_nix: false,
+                });
+            }
+            return;
+        }
         if let Some((name, output)) = builder_line(&plain) {
             self.plain.push(name, output, self.tail_lines);
         }

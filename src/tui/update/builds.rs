@@ -12,9 +12,14 @@ use super::log;
 /// Main-view actions about builds; None when `action` is not one of them.
 pub(super) fn main_action(app: &mut App, action: Action) -> Option<Vec<Command>> {
     let commands = match action {
-        Action::Build => {
+        Action::Build if matches!(app.selected_row(), Some(Row::Package { .. })) => {
             let p = selected_packages(app);
             build(app, p, false)
+        }
+        // A tier or an org: many packages, asked first.
+        Action::Build => {
+            let p = selected_packages(app);
+            super::bulk::ask(app, p)
         }
         Action::BuildShown => {
             let p = app
@@ -22,7 +27,7 @@ pub(super) fn main_action(app: &mut App, action: Action) -> Option<Vec<Command>>
                 .iter()
                 .map(|&i| app.catalog.packages[i].name.clone())
                 .collect();
-            build(app, p, false)
+            super::bulk::ask(app, p)
         }
         Action::BuildAll => {
             let p = app
@@ -31,7 +36,7 @@ pub(super) fn main_action(app: &mut App, action: Action) -> Option<Vec<Command>>
                 .iter()
                 .map(|p| p.name.clone())
                 .collect();
-            build(app, p, false)
+            super::bulk::ask(app, p)
         }
         Action::Test => test_selected(app),
         Action::OpenLog => log::open_package_log(app, true),

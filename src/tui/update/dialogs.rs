@@ -4,7 +4,7 @@ use crate::tui::action::{Action, Command, LogSource};
 use crate::tui::app::{App, OnYes, Overlay};
 use crate::tui::logview::LogView;
 
-use super::{builds, log, problems};
+use super::{builds, bulk, log, problems};
 
 /// `q`: quit at once when nothing runs, else ask first.
 pub(super) fn quit(app: &mut App) -> Vec<Command> {
@@ -34,6 +34,7 @@ pub(super) fn confirm_action(app: &mut App, action: Action) -> Vec<Command> {
             OnYes::QuitCancelling => vec![Command::CancelAll, Command::Quit],
             OnYes::Rebuild(packages) => builds::build(app, packages, false),
             OnYes::EditAgain { file, line } => problems::edit_again(app, file, line),
+            OnYes::BuildBatch(packages) => bulk::start(app, packages),
         },
         Some(other) => {
             app.overlays.push(other);

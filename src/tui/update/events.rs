@@ -18,7 +18,12 @@ use super::{builds, hashes, log, problems, updates};
 pub fn on_job_event(app: &mut App, event: JobEvent) -> Vec<Command> {
     match event {
         JobEvent::Queued { id, spec } => apply_queued(app, id, spec),
-        JobEvent::Started { id, log_file, .. } => apply_started(app, id, log_file),
+        JobEvent::Started {
+            id,
+            log_file,
+            command,
+            ..
+        } => apply_started(app, id, log_file, command),
         JobEvent::Log {
             id,
             line_no,
@@ -47,11 +52,14 @@ fn apply_queued(app: &mut App, id: JobId, spec: JobSpec) {
 }
 
 /// The job runs and writes `log_file`, which an open view of it reads older pages from.
-fn apply_started(app: &mut App, id: JobId, log_file: PathBuf) {
+fn apply_started(app: &mut App, id: JobId, log_file: PathBuf, command: String) {
     let now = app.now;
+    let unix_now = app.unix_now;
     if let Some(j) = app.jobs.jobs.get_mut(&id) {
         j.phase = JobPhase::Running { started: now };
         j.log_file = Some(log_file.clone());
+        j.details.command = Some(command);
+        j.details.started_at = Some(unix_now);
     }
     if let Some(v) = app.log_view_of_job(id)
         && let LogSource::Job { log_file: f, .. } = &mut v.source
@@ -102,7 +110,14 @@ fn apply_tree(app: &mut App, id: JobId, tree: Box<crate::nix::drvtree::TreeSnaps
 
 /// The job's result: into its row and an open view of it, a notice, and a status refresh.
 fn apply_finished(app: &mut App, result: &JobResult) -> Vec<Command> {
-    let failure = result.failure.as_ref().map(FailureSummary::from);
+    let failure = result.failure.as_ref().map(|f| {
+        let ctx = crate::nix::advice::Context::for_job(
+            &result.spec.installable,
+            &result.spec.package,
+            app.package_names(),
+        );
+        FailureSummary::with_hint(f, &ctx)
+    });
     let entry = app
         .jobs
         .jobs
@@ -116,6 +131,13 @@ fn apply_finished(app: &mut App, result: &JobResult) -> Vec<Command> {
     if result.log_file.is_some() {
         entry.log_file = result.log_file.clone();
     }
+    let d = &mut entry.details;
+    d.exit_code = result.exit_code;
+    d.drv_path = result.drv_path.clone().or(d.drv_path.take());
+    d.ended_at = Some(
+        d.started_at
+            .map_or(app.unix_now, |s| s + result.duration.as_secs()),
+    );
     if let Some(v) = app.log_view_of_job(result.id) {
         v.live = false;
         v.failure = failure.clone();
@@ -128,6 +150,7 @@ fn apply_finished(app: &mut App, result: &JobResult) -> Vec<Command> {
     }
     let (text, error) = finished_notice(result, failure.as_ref());
     app.notify(text, error);
+    super::bulk::on_finished(app, result);
     app.dirty = true;
     vec![Command::RefreshStatus(vec![result.spec.package.clone()])]
 }

@@ -11,7 +11,7 @@ use super::{builds, log};
 pub(super) fn jobs_action(app: &mut App, action: Action) -> Vec<Command> {
     let ordered: Vec<(JobId, bool)> = app
         .jobs
-        .ordered()
+        .listed()
         .iter()
         .map(|j| (j.id, j.is_active()))
         .collect();
@@ -41,6 +41,22 @@ pub(super) fn jobs_action(app: &mut App, action: Action) -> Vec<Command> {
             }
         }
         Action::RerunFailed => return rerun_failed(app),
+        Action::ToggleHideFinished => {
+            app.jobs.hide_finished = !app.jobs.hide_finished;
+            let what = if app.jobs.hide_finished {
+                "finished jobs hidden (H shows them)"
+            } else {
+                "finished jobs shown"
+            };
+            app.notify(what, false);
+        }
+        Action::ClearFinished => {
+            let n = app.jobs.clear_finished();
+            app.notify(format!("cleared {n} finished job(s)"), false);
+            if let Some(Overlay::Jobs { selected }) = app.overlays.last_mut() {
+                *selected = 0;
+            }
+        }
         Action::BuildAll | Action::BuildShown => {
             return builds::main_action(app, action).unwrap_or_default();
         }

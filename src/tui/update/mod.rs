@@ -7,6 +7,7 @@
 //! (the engine's events and the runtime's feedback).
 
 mod builds;
+mod bulk;
 mod dialogs;
 mod events;
 pub mod form_save;

@@ -372,6 +372,11 @@ fn status_lines(app: &App, p: &Package) -> Vec<Hanging> {
                 Span::styled(format!("got {}", m.got), t.good),
                 Span::styled("  f fixes", dim),
             ]));
+        } else if let Some(h) = &f.hint {
+            out.push(more(vec![
+                Span::styled("hint ", dim),
+                Span::styled(h.clone(), t.warning),
+            ]));
         }
     }
     if let Some(j) = app.jobs.latest_for(&p.name).filter(|j| j.is_active()) {

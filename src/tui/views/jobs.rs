@@ -16,32 +16,53 @@ use super::jobs_strip::{progress_spans, time_text};
 pub fn draw(frame: &mut Frame, app: &App, selected: usize) {
     let area = areas(app).body;
     frame.render_widget(Clear, area);
-    let jobs = app.jobs.ordered();
+    let all = app.jobs.ordered();
+    let jobs = app.jobs.listed();
     let running = jobs.iter().filter(|j| j.is_running()).count();
     let queued = jobs
         .iter()
         .filter(|j| matches!(j.phase, JobPhase::Queued))
         .count();
-    let failed = jobs.iter().filter(|j| j.failed()).count();
+    let failed = all.iter().filter(|j| j.failed()).count();
+    let hidden = if app.jobs.hide_finished {
+        ", hidden"
+    } else {
+        ""
+    };
     let title = format!(
-        " Jobs · {running} running · {queued} queued · {} finished ({failed} failed) ",
-        jobs.len() - running - queued
+        " Jobs · {running} running · {queued} queued · {} finished ({failed} failed{hidden}) ",
+        all.len() - running - queued
     );
     let t = &app.theme;
     frame.render_widget(block(app, true).title(title), area);
     let list = inner(area);
     if jobs.is_empty() {
-        frame.render_widget(
-            Paragraph::new(
-                "No jobs yet. b builds the selected package, B everything shown, a (here) the whole catalog.",
-            )
-            .style(t.muted),
-            list,
-        );
+        let text = if all.is_empty() {
+            "No jobs yet. b builds the selected package, B everything shown, a (here) the whole catalog."
+        } else {
+            "Every job has finished and finished jobs are hidden: H shows them, X clears them."
+        };
+        frame.render_widget(Paragraph::new(text).style(t.muted), list);
         return;
     }
-    let height = list.height as usize;
     let selected = selected.min(jobs.len() - 1);
+    // The selected job's detail pane, under the list when there is room for both.
+    let list = if list.height >= 2 * super::jobs_detail::HEIGHT {
+        let pane = ratatui::layout::Rect {
+            y: list.y + list.height - super::jobs_detail::HEIGHT,
+            height: super::jobs_detail::HEIGHT,
+            ..list
+        };
+        let lines = super::jobs_detail::lines(t, jobs[selected]);
+        frame.render_widget(Paragraph::new(lines), pane);
+        ratatui::layout::Rect {
+            height: list.height - super::jobs_detail::HEIGHT,
+            ..list
+        }
+    } else {
+        list
+    };
+    let height = list.height as usize;
     let offset = selected.saturating_sub(height.saturating_sub(1));
     let lines: Vec<Line> = jobs
         .iter()

@@ -1,5 +1,5 @@
 //! The log view: a header with the job, its error class and (for a hash mismatch) the `got:`
-//! hash, then the log lines with their ANSI colours, search matches highlighted.
+//! hash, or the class's hint; then the log lines with their ANSI colours, matches highlighted.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -128,6 +128,11 @@ fn header_lines(t: &Theme, v: &LogView) -> Vec<Line<'static>> {
             format!("search {q:?} · n next · N previous"),
             dim,
         )]
+    } else if let Some(hint) = v.failure.as_ref().and_then(|f| f.hint.as_ref()) {
+        vec![
+            Span::styled("hint: ", dim),
+            Span::styled(hint.clone(), t.log_warning),
+        ]
     } else {
         vec![]
     };

@@ -9,6 +9,7 @@ pub(crate) mod hashes;
 pub mod drvtree;
 pub(crate) mod help;
 pub(crate) mod jobs;
+pub(crate) mod jobs_detail;
 pub(crate) mod jobs_strip;
 pub(crate) mod log;
 pub(crate) mod problems;

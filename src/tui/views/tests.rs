@@ -2,7 +2,7 @@
 
 use crate::jobs::logpage::LogLine;
 use crate::tui::action::Action;
-use crate::tui::tests::builds::hash_mismatch_log_app;
+use crate::tui::tests::builds::{hash_mismatch_log_app, saved_log_app};
 use crate::tui::tests::{fixture_app, render};
 use crate::tui::update::update;
 
@@ -72,4 +72,86 @@ fn the_help_overlay_wraps_under_the_descriptions() {
                 .map(|(_, r)| r.len())
                 .sum::<usize>()
     );
+}
+
+#[test]
+fn the_log_header_shows_the_class_hint() {
+    let app = saved_log_app("triage/assert.log");
+    let mut app = app;
+    let failure = app.log_view_mut().unwrap().failure.clone().unwrap();
+    assert_eq!(failure.class, "eval_error");
+    let hint = failure.hint.unwrap();
+    assert!(hint.starts_with("the error is at /nix/store/"), "{hint}");
+    let screen = rows(&app);
+    assert!(
+        screen
+            .iter()
+            .any(|r| r.contains("hint: the error is at /nix/store/")),
+        "{}",
+        screen.join("\n")
+    );
+    insta::assert_snapshot!(render(&app).backend());
+}
+
+#[test]
+fn the_jobs_view_has_a_detail_pane_of_the_selected_job() {
+    use crate::jobs::spec::{JobEvent, JobId, JobResult, JobSpec, Outcome};
+    use crate::nix::command::Installable;
+    use crate::tui::update::on_job_event;
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    let mut app = fixture_app(120, 30);
+    app.unix_now = 1_796_134_989;
+    let spec = JobSpec::build(
+        "goat",
+        Installable::new("path:/flake", "packages.x86_64-linux.goat"),
+    );
+    on_job_event(
+        &mut app,
+        JobEvent::Queued {
+            id: JobId(7),
+            spec: spec.clone(),
+        },
+    );
+    on_job_event(
+        &mut app,
+        JobEvent::Started {
+            id: JobId(7),
+            pid: 4242,
+            command:
+                "nix build --log-format internal-json -v path:/flake#packages.x86_64-linux.goat"
+                    .into(),
+            log_file: PathBuf::from("/state/logs/goat-7.log"),
+        },
+    );
+    on_job_event(
+        &mut app,
+        JobEvent::Finished(Box::new(JobResult {
+            id: JobId(7),
+            spec,
+            outcome: Outcome::Failed,
+            failure: None,
+            exit_code: Some(1),
+            duration: Duration::from_secs(75),
+            started_at: 0,
+            drv_path: Some("/nix/store/00000000000000000000000000000000-goat-0.4.drv".into()),
+            out_paths: vec![],
+            log_file: Some(PathBuf::from("/state/logs/goat-7.log")),
+            value: None,
+        })),
+    );
+    update(&mut app, Action::Jobs);
+    let screen = rows(&app).join("\n");
+    for want in [
+        "command  nix build --log-format internal-json",
+        "start    2026-12-01 14:23:09 UTC",
+        "end      2026-12-01 14:24:24 UTC",
+        "exit     1 (failed)",
+        "drv      /nix/store/00000000000000000000000000000000-goat-0.4.drv",
+        "log      /state/logs/goat-7.log",
+    ] {
+        assert!(screen.contains(want), "{want}\n{screen}");
+    }
+    insta::assert_snapshot!(render(&app).backend());
 }

@@ -1,0 +1,167 @@
+//! One line of advice per error class: what to do next, beside what went wrong. The class says
+//! what happened; the hint adds what only the caller knows (the flake the job used, the names
+//! that do exist, the package to fix), so it is computed from a [`Context`].
+
+use std::path::{Path, PathBuf};
+
+use super::classify::ErrorClass;
+use super::command::Installable;
+
+/// Nearest names offered for a missing attribute.
+const NEAREST: usize = 3;
+
+/// What the caller knows beyond the log. Everything is optional: a saved log has none of it.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The directory of the flake the job built from (a local flake ref).
+    pub flake_dir: Option<PathBuf>,
+    /// The package the job was for (`atwb fix NAME`).
+    pub package: Option<String>,
+    /// Names that exist (the catalog's packages), for "did you mean".
+    pub names: Vec<String>,
+}
+
+impl Context {
+    /// For a job building `installable` for `package`; the flake directory when its ref is
+    /// local (`./dir`, `/dir`, `path:/dir`, `git+file:///dir`).
+    pub fn for_job(installable: &Installable, package: &str, names: Vec<String>) -> Context {
+        Context {
+            flake_dir: local_flake_dir(&installable.flake),
+            package: Some(package.to_string()),
+            names,
+        }
+    }
+}
+
+fn local_flake_dir(flake: &str) -> Option<PathBuf> {
+    let no_query = flake.split(['?', '#']).next().unwrap_or(flake);
+    let path = ["git+file://", "path:", "git+file:"]
+        .iter()
+        .find_map(|p| no_query.strip_prefix(p))
+        .unwrap_or(no_query);
+    let local = path.starts_with('/') || path.starts_with('.') || !path.contains(':');
+    (local && !path.is_empty()).then(|| PathBuf::from(path))
+}
+
+/// The hint for `class`, if there is advice to give.
+pub fn hint(class: &ErrorClass, ctx: &Context) -> Option<String> {
+    match class {
+        ErrorClass::FetchFailed { .. } => Some(fetch_hint(ctx.flake_dir.as_deref())),
+        ErrorClass::HashMismatch { .. } => Some(match &ctx.package {
+            Some(p) => format!("press f (TUI) or run `atwb fix {p}` to write the got hash"),
+            None => "press f (TUI) or run `atwb fix NAME` to write the got hash".to_string(),
+        }),
+        ErrorClass::MissingAttribute { attribute } => Some(missing_hint(attribute, &ctx.names)),
+        ErrorClass::EvalError {
+            file, line, column, ..
+        } => Some(match (file, line, column) {
+            (Some(f), Some(l), Some(c)) => format!("the error is at {f}:{l}:{c}"),
+            _ => "nix gave no position; rerun with --show-trace to see where".to_string(),
+        }),
+        ErrorClass::NixNotInstalled => {
+            Some("install Nix 2.8 or later, or put it on PATH".to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Offline builds fail here first: a flake without `flake.lock` must fetch its inputs to
+/// resolve them, even when they are in the store.
+fn fetch_hint(flake_dir: Option<&Path>) -> String {
+    let remedies = "run `nix flake lock` on a connected machine, set `[jobs] flake` to a locked \
+                    flake, or configure a substituter that has the source";
+    match flake_dir {
+        Some(dir) if dir.join("flake.lock").is_file() => format!(
+            "{} has a flake.lock, so a source or substitute was unreachable: check the network, \
+             or configure a substituter that has it",
+            dir.display()
+        ),
+        Some(dir) => format!("{} has no flake.lock: {remedies}", dir.display()),
+        None => format!("check the network; if the flake has no flake.lock, {remedies}"),
+    }
+}
+
+/// The attribute's last component compared with `names`: the [`NEAREST`] closest.
+fn missing_hint(attribute: &str, names: &[String]) -> String {
+    let last = attribute.rsplit('.').next().unwrap_or(attribute);
+    let nearest = nearest(last, names);
+    if nearest.is_empty() {
+        format!("`{attribute}` does not exist")
+    } else {
+        format!(
+            "`{attribute}` does not exist; nearest: {}",
+            nearest.join(", ")
+        )
+    }
+}
+
+/// Up to [`NEAREST`] names closest to `word` (Jaro-Winkler, at least 0.7), best first.
+pub fn nearest<'a>(word: &str, names: &'a [String]) -> Vec<&'a str> {
+    let mut scored: Vec<(f64, &str)> = names
+        .iter()
+        .map(|n| (strsim::jaro_winkler(word, n), n.as_str()))
+        .filter(|(s, n)| *s >= 0.7 && *n != word)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored.into_iter().take(NEAREST).map(|(_, n)| n).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_string()).collect()
+    }
+
+    #[test]
+    fn nearest_names_are_ranked_and_bounded() {
+        let all = names(&["pds", "pdsadmin", "bsky-pds", "relay", "plc", "jetstream"]);
+        assert_eq!(nearest("pdss", &all)[0], "pds");
+        assert!(!nearest("pdss", &all).contains(&"jetstream"));
+        assert!(nearest("zzzzzz", &all).is_empty());
+        let hint = missing_hint("packages.x86_64-linux.relya", &all);
+        assert!(hint.contains("nearest: relay"), "{hint}");
+    }
+
+    #[test]
+    fn fetch_hint_says_whether_the_flake_is_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = fetch_hint(Some(dir.path()));
+        assert!(
+            h.contains("has no flake.lock") && h.contains("nix flake lock"),
+            "{h}"
+        );
+        std::fs::write(dir.path().join("flake.lock"), "{}").unwrap();
+        let h = fetch_hint(Some(dir.path()));
+        assert!(
+            h.contains("has a flake.lock") && !h.contains("no flake.lock"),
+            "{h}"
+        );
+    }
+
+    #[test]
+    fn local_flake_refs_give_a_directory() {
+        let dir = |f: &str| local_flake_dir(f).map(|p| p.display().to_string());
+        assert_eq!(dir("/srv/nur").as_deref(), Some("/srv/nur"));
+        assert_eq!(dir("path:/srv/nur?rev=1").as_deref(), Some("/srv/nur"));
+        assert_eq!(dir("git+file:///srv/nur").as_deref(), Some("/srv/nur"));
+        assert_eq!(dir("./tests/x").as_deref(), Some("./tests/x"));
+        assert_eq!(dir("github:NixOS/nixpkgs"), None);
+    }
+
+    #[test]
+    fn hash_mismatch_names_the_fix() {
+        let class = ErrorClass::HashMismatch {
+            drv: "/nix/store/x-a.drv".into(),
+            specified: "s".into(),
+            got: "g".into(),
+            confirmed: true,
+        };
+        let ctx = Context {
+            package: Some("pds".into()),
+            ..Context::default()
+        };
+        assert!(hint(&class, &ctx).unwrap().contains("atwb fix pds"));
+    }
+}
