@@ -924,8 +924,8 @@ fn n_scaffolds_a_package_from_a_local_repository_into_the_tree() {
     t.key("Enter");
     t.wait_text("wizards");
     t.key("w");
-    let screen = t.wait_all(&["wrote wizrepo", "wizards"]);
-    assert!(screen.contains("wizrepo"), "{screen}");
+    // Written, then the new package's metadata form opens for review.
+    t.wait_all(&["wrote wizrepo", "wizrepo · metadata"]);
     let file = catalog.join("pkgs/wizards/wizrepo/package.toml");
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("builder = \"rust-package\""), "{text}");
@@ -940,7 +940,8 @@ fn n_scaffolds_a_package_from_a_local_repository_into_the_tree() {
         "{}",
         String::from_utf8_lossy(&check.stdout)
     );
-    // The new package is the selection: its detail is shown.
+    // Leaving the form: the new package is the selection in the tree.
+    t.key("q");
     t.wait_text("wizrepo  wizards · tier 3");
     t.key("q");
     t.wait_text("[exit 0]");

@@ -368,7 +368,7 @@ pub enum Feedback {
     },
     /// A package file changed on disk (the watcher saw it): a form open on it must not
     /// overwrite that change.
-    PackageFileChanged(PathBuf),
+    PackageFileChanged(PathBuf, Option<Vec<u8>>),
     /// Files under the catalog's `lib/` changed: every package's build may be stale.
     LibChanged,
     Notice(super::app::Notice),

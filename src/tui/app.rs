@@ -243,6 +243,8 @@ pub struct App {
     /// The file `$EDITOR` was opened on, until the reload after it tells whether it still has
     /// errors (then the user is asked to edit again).
     pub editing: Option<PathBuf>,
+    /// The user asked for a whole reload (`ctrl-r`): its summary is shown even without news.
+    pub reload_requested: bool,
     /// Every status message shown, with its time (the history view).
     pub messages: MessageLog,
     pub keymap: KeyMap,
@@ -317,6 +319,7 @@ impl App {
             problems: Vec::new(),
             shown_invalid: Vec::new(),
             editing: None,
+            reload_requested: false,
             messages: MessageLog::default(),
             keymap,
             theme: Theme::default(),

@@ -161,8 +161,12 @@ fn reload(root: &Path, changes: BTreeSet<Change>, feedback: &UnboundedSender<Fee
                         crate::catalog::Reloaded::NeedsFullLoad
                     }
                 };
+                let file = dir.join("package.toml");
+                // With the bytes now on disk, so a form whose file is unchanged (atwb's own save,
+                // an editor that rewrote the same bytes, a touch) is not told of a conflict.
+                let bytes = std::fs::read(&file).ok();
                 feedback
-                    .send(Feedback::PackageFileChanged(dir.join("package.toml")))
+                    .send(Feedback::PackageFileChanged(file, bytes))
                     .is_ok()
                     && feedback
                         .send(Feedback::PackageReloaded {

@@ -564,7 +564,11 @@ impl BuildState {
             }
             totals.bytes = totals.bytes.saturating_add(t.done_bytes);
         }
-        if let (ActivityType::Build, Some(i)) = (act.kind, act.drv) {
+        if let (ActivityType::Build, Some(i)) = (act.kind, act.drv)
+            // A build an error message already settled consumed its counter there; taking
+            // another here would rob a build that is still running of its own.
+            && self.drvs[i].status == DrvStatus::Building
+        {
             // Nix bumps the Builds counters just before stopping the build activity.
             let status = if self.progress.failed > self.accounted_failed {
                 self.accounted_failed += 1;
@@ -579,9 +583,7 @@ impl BuildState {
             } else {
                 DrvStatus::Stopped
             };
-            if self.drvs[i].status == DrvStatus::Building {
-                self.set_status(i, status);
-            }
+            self.set_status(i, status);
         }
     }
 

@@ -162,6 +162,11 @@ impl Draft {
         self.0.path()
     }
 
+    /// The bytes the draft is based on (the file as read, or as last saved).
+    pub fn base_bytes(&self) -> &[u8] {
+        self.0.base_bytes()
+    }
+
     /// The edited text, as a save would write it.
     pub fn render(&self) -> String {
         self.0.text()

@@ -210,8 +210,8 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
             return builds::on_hash_fixed(app, package, result);
         }
         Feedback::CatalogReloaded(loaded) => {
-            let commands = problems::on_catalog_reloaded(app, *loaded);
-            super::wizard::select_written(app);
+            let mut commands = problems::on_catalog_reloaded(app, *loaded);
+            commands.extend(super::wizard::select_written(app));
             return commands;
         }
         Feedback::PackageReloaded { dir, result } => {
@@ -234,7 +234,9 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
         Feedback::FormSaved { package, result } => {
             return super::form_save::on_saved(app, &package, result);
         }
-        Feedback::PackageFileChanged(path) => super::form_save::on_file_changed(app, &path),
+        Feedback::PackageFileChanged(path, bytes) => {
+            super::form_save::on_file_changed(app, &path, bytes.as_deref());
+        }
     }
     Vec::new()
 }

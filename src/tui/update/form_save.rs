@@ -117,10 +117,11 @@ fn mark_stale(app: &mut App, package: &str) {
 
 /// For the reload code: `path` changed on disk. A form open on it remembers, so the title says
 /// so and saving shows the conflict view instead of writing.
-pub fn on_file_changed(app: &mut App, path: &Path) {
+pub fn on_file_changed(app: &mut App, path: &Path, bytes: Option<&[u8]>) {
     for o in &mut app.overlays {
         if let Overlay::Form(f) = o
             && f.draft.path() == path
+            && bytes != Some(f.draft.base_bytes())
         {
             f.changed_on_disk = true;
         }

@@ -40,6 +40,7 @@ pub(super) fn main_action(app: &mut App, action: Action) -> Option<Vec<Command>>
 
 fn reload_all(app: &mut App) -> Vec<Command> {
     app.notify("reloading the catalog", false);
+    app.reload_requested = true;
     vec![Command::ReloadCatalog]
 }
 
@@ -211,8 +212,22 @@ pub(super) fn on_catalog_reloaded(app: &mut App, loaded: Loaded) -> Vec<Command>
             app.notify(format!("{}: loads again", view::shown(app, &file)), false);
         }
     } else {
-        let text = reload_summary(app, &names_before, &invalid_before);
-        app.notify(text, !app.problems.is_empty());
+        // Only news, or the answer to `ctrl-r`, is worth a message: a reload after atwb's own
+        // save must not push "saved …" off the status line.
+        let requested = std::mem::take(&mut app.reload_requested);
+        let news = app.package_names() != names_before
+            || app
+                .invalid
+                .iter()
+                .map(|i| i.name.clone())
+                .collect::<Vec<_>>()
+                != invalid_before;
+        // The wizard's own write is told by the wizard ("wrote …").
+        let wizard_wrote = app.select_after_reload.is_some();
+        if requested || (news && !wizard_wrote) {
+            let text = reload_summary(app, &names_before, &invalid_before);
+            app.notify(text, !app.problems.is_empty());
+        }
     }
     // Packages that appeared (a fixed file) have no status yet, and any file may have changed
     // (staleness): the store is read again for all of them.

@@ -209,13 +209,14 @@ pub(super) fn on_written(app: &mut App, result: Result<Vec<String>, String>) {
     }
 }
 
-/// After a reload: select the package the wizard wrote (clearing filters that hide it).
-pub(super) fn select_written(app: &mut App) {
+/// After a reload: select the package the wizard wrote (clearing filters that hide it) and
+/// open its metadata form, as nix-init ends in an editor: the proposal is a start to review.
+pub(super) fn select_written(app: &mut App) -> Vec<Command> {
     let Some(name) = app.select_after_reload.take() else {
-        return;
+        return Vec::new();
     };
     let Some(index) = app.catalog.packages.iter().position(|p| p.name == name) else {
-        return;
+        return Vec::new();
     };
     if !app.shown.contains(&index) {
         app.filter = crate::tui::app::Filter::default();
@@ -233,5 +234,7 @@ pub(super) fn select_written(app: &mut App) {
         .position(|r| r.is(&crate::tui::app::NodeKey::Package(index)))
     {
         app.selected = pos;
+        return super::forms::open(app, false);
     }
+    Vec::new()
 }
