@@ -186,10 +186,7 @@ pub(super) fn on_written(app: &mut App, result: Result<Vec<String>, String>) {
         Ok(names) => {
             app.overlays.retain(|o| !matches!(o, Overlay::Wizard(_)));
             app.notify(
-                format!(
-                    "wrote {} (the metadata form is not in this build: edit with E)",
-                    names.join(", ")
-                ),
+                format!("wrote {}; review it in the metadata form", names.join(", ")),
                 false,
             );
             app.select_after_reload = names.into_iter().next();
