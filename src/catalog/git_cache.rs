@@ -91,23 +91,39 @@ pub fn explain_clone_error(url: &str, e: &git2::Error) -> anyhow::Error {
     }
 }
 
-/// A path that exists is opened as it is; anything else is a URL, cloned (or fetched again)
-/// into `<state dir>/prefetch/`.
-pub fn open_or_clone(source: &str) -> Result<PathBuf> {
+/// Where `source` is: a local repository (`Local`, opened as it is), or the cache folder of a
+/// URL (`Cache`), which the caller fills as deep as it needs.
+pub enum Located {
+    Local(PathBuf),
+    Cache(PathBuf),
+}
+
+/// A path that exists must be a git repository; anything else must look like a URL.
+pub fn locate(source: &str) -> Result<Located> {
     let path = Path::new(source);
     if path.exists() {
         git2::Repository::open(path)
             .with_context(|| format!("{source} is not a git repository"))?;
-        return Ok(path.to_path_buf());
+        return Ok(Located::Local(path.to_path_buf()));
     }
     if !source.contains("://") && !source.contains('@') {
         bail!(
             "{source}: no such directory, and not a URL (expected a repository path or a git URL)"
         );
     }
-    let dir = cache_dir(source);
-    clone_or_fetch(source, &dir, None).map_err(|e| explain_clone_error(source, &e))?;
-    Ok(dir)
+    Ok(Located::Cache(cache_dir(source)))
+}
+
+/// A local repository as it is, or a URL cloned (or fetched again, every branch and tag) into
+/// `<state dir>/prefetch/`.
+pub fn open_or_clone(source: &str) -> Result<PathBuf> {
+    match locate(source)? {
+        Located::Local(path) => Ok(path),
+        Located::Cache(dir) => {
+            clone_or_fetch(source, &dir, None).map_err(|e| explain_clone_error(source, &e))?;
+            Ok(dir)
+        }
+    }
 }
 
 #[cfg(test)]

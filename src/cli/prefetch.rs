@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
 use super::output::{Mode, with_stdout};
-use crate::catalog::git_cache::cache_dir;
+use crate::catalog::git_cache::{Located, locate};
 use crate::catalog::rehash::semantics_name;
 use crate::nix::fetcher::{FetchArgs, Fetcher, PrefetchResult, Rev, prefetch};
 use crate::nix::git_remote::{self, Want};
@@ -100,18 +100,11 @@ fn to_json(pin: &PrefetchResult, repo: &Path) -> serde_json::Value {
 /// A path that exists is opened as it is; anything else is a URL, cloned (or fetched again)
 /// into `<state dir>/prefetch/`, only as deep as `want` needs.
 pub fn open_or_clone(source: &str, want: &Want) -> Result<PathBuf> {
-    let path = Path::new(source);
-    if path.exists() {
-        git2::Repository::open(path)
-            .with_context(|| format!("{source} is not a git repository"))?;
-        return Ok(path.to_path_buf());
+    match locate(source)? {
+        Located::Local(path) => Ok(path),
+        Located::Cache(dir) => {
+            git_remote::ensure(source, &dir, want)?;
+            Ok(dir)
+        }
     }
-    if !source.contains("://") && !source.contains('@') {
-        bail!(
-            "{source}: no such directory, and not a URL (expected a repository path or a git URL)"
-        );
-    }
-    let dir = cache_dir(source);
-    git_remote::ensure(source, &dir, want)?;
-    Ok(dir)
 }
