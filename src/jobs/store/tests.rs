@@ -212,6 +212,11 @@ fn dead_pid() -> u32 {
 
 /// Live (not zombie) members of process group `pgid`.
 fn group_size(pgid: u32) -> usize {
+    group_members(pgid).len()
+}
+
+/// The live members of group `pgid`, each with its start time.
+fn group_members(pgid: u32) -> Vec<(u32, u64)> {
     std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
@@ -219,7 +224,8 @@ fn group_size(pgid: u32) -> usize {
         .filter(|p| {
             crate::jobs::process::stat(*p).is_some_and(|s| s.pgrp == pgid && s.state != 'Z')
         })
-        .count()
+        .filter_map(|p| Some((p, crate::jobs::process::start_time(p)?)))
+        .collect()
 }
 
 fn running_entry(owner_pid: u32, owner_start: u64, pgid: u32, log: &Path) -> RunningRecord {
@@ -261,6 +267,7 @@ fn a_run_of_a_dead_atwb_is_recorded_interrupted_and_its_group_stopped() {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
+    let members = group_members(pgid);
     let s = StatusStore::open_in(t.path(), &state).unwrap();
     s.begin(running_entry(dead_pid(), 1, pgid, &log)).unwrap();
     // A run of a live atwb (this process) is not touched.
@@ -285,7 +292,14 @@ fn a_run_of_a_dead_atwb_is_recorded_interrupted_and_its_group_stopped() {
         std::os::unix::process::ExitStatusExt::signal(&status),
         Some(libc::SIGKILL)
     );
-    assert_eq!(group_size(pgid), 0, "group {pgid} left running");
+    // Every member seen at the start is gone (checked by pid and start time: in a parallel
+    // suite the group's number may already belong to a new process of another test).
+    let left: Vec<u32> = members
+        .iter()
+        .filter(|(p, start)| crate::jobs::process::is_same_running(*p, *start))
+        .map(|(p, _)| *p)
+        .collect();
+    assert!(left.is_empty(), "group {pgid} left running: {left:?}");
     // Recorded once: opening again finds nothing more to do.
     let third = StatusStore::open_in(t.path(), &state).unwrap();
     assert_eq!(third.status("a").unwrap().history.len(), 1);
