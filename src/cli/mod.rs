@@ -4,6 +4,8 @@
 
 mod build;
 mod build_eval;
+mod build_output;
+mod build_progress;
 mod bump;
 mod check;
 mod completions;
