@@ -256,3 +256,95 @@ fn the_end_summary_is_a_table_of_package_result_class_time_and_log() {
         "{stderr}"
     );
 }
+
+/// The hashfix fixture as a git repository (nix's git fetcher then reads the catalog beside the
+/// flake, uncommitted edits included, as in a maintainer's checkout).
+fn hashfix_repo() -> Fixture {
+    let f = Fixture::new("hashfix");
+    // The fixture's file carries only what the flake reads; a catalog package also needs these.
+    let toml = f.flake().join("catalog/pkgs/fixtures/demo/package.toml");
+    let body = std::fs::read_to_string(&toml).unwrap().replacen(
+        "\n[source]",
+        "homepage = \"https://example.invalid/demo\"\nlicense = [\"MIT\"]\n\n[source]",
+        1,
+    );
+    std::fs::write(&toml, body).unwrap();
+    for args in [
+        &["init", "-q"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@invalid",
+            "commit",
+            "-q",
+            "-m",
+            "fixture",
+        ],
+    ] {
+        let ok = Command::new("git")
+            .args(args)
+            .current_dir(f.flake())
+            .output()
+            .unwrap();
+        assert!(ok.status.success(), "git {args:?}: {}", text(&ok.stderr));
+    }
+    f
+}
+
+#[test]
+fn atwb_fix_writes_the_recorded_got_hash_and_rebuild_builds_again() {
+    if !common::require_tool("nix") {
+        return;
+    }
+    let f = hashfix_repo();
+    let catalog = f.flake().join("catalog");
+    let toml = catalog.join("pkgs/fixtures/demo/package.toml");
+    let run = |sub: &str, args: &[&str]| f.atwb(&catalog, sub, args, &[], false);
+
+    let out = run("fix", &["demo"]);
+    assert_eq!(out.status.code(), Some(2), "no run recorded yet");
+    assert!(
+        text(&out.stderr).contains("no recorded run"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = run("build", &["demo"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let first = field(&stderr, "got:").expect("got:").to_string();
+
+    // Fix only: the got: hash is in the file, nothing is built.
+    let out = run("fix", &["demo"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(&first), "{}", text(&out.stderr));
+    assert!(std::fs::read_to_string(&toml).unwrap().contains(&first));
+    assert!(
+        !text(&out.stderr).contains("targets:"),
+        "no build without --rebuild"
+    );
+
+    // The rebuild meets the second wrong hash; fixing that one and rebuilding succeeds.
+    let out = run("build", &["demo"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let second = field(&stderr, "got:").expect("got:").to_string();
+    assert_ne!(second, first);
+    let out = run("fix", &["demo", "--rebuild"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("1 targets: 1 ok"), "{stderr}");
+    let now = std::fs::read_to_string(&toml).unwrap();
+    assert!(now.contains(&first) && now.contains(&second), "{now}");
+
+    // The last run succeeded: nothing to fix.
+    let out = run("fix", &["demo"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("did not fail"),
+        "{}",
+        text(&out.stderr)
+    );
+}

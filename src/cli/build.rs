@@ -53,6 +53,25 @@ pub struct BuildArgs {
     pub print_build_logs: bool,
 }
 
+impl BuildArgs {
+    /// `atwb build NAME` with every option at its default.
+    pub fn one(name: &str) -> Self {
+        BuildArgs {
+            names: vec![name.to_string()],
+            all: false,
+            tier: None,
+            org: None,
+            test: false,
+            flake: None,
+            json: false,
+            junit: None,
+            skip_cached: false,
+            eval_per_target: false,
+            print_build_logs: false,
+        }
+    }
+}
+
 /// One target in the `--json` output.
 #[derive(Debug, Serialize)]
 struct ResultJson<'a> {
