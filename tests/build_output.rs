@@ -348,3 +348,46 @@ fn atwb_fix_writes_the_recorded_got_hash_and_rebuild_builds_again() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn on_a_terminal_a_live_status_is_redrawn_in_place_and_replaced_by_the_summary() {
+    if !common::require_tool("nix") || !common::require_tool("script") {
+        return;
+    }
+    let f = Fixture::new("streaming");
+    // script(1) gives atwb a pseudo-terminal for stdout and stderr.
+    let atwb = format!(
+        "{} --catalog {} build --flake {} quick long",
+        env!("CARGO_BIN_EXE_atwb"),
+        f.dir.path().join("catalog").display(),
+        f.flake().display()
+    );
+    let out = Command::new("script")
+        .args(["-qfec", &atwb, "/dev/null"])
+        .env("XDG_STATE_HOME", f.dir.path().join("xdg-state"))
+        .env("NIX_CONFIG", common::NIX_CONFIG)
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .unwrap();
+    let tty = text(&out.stdout).replace('\r', "");
+    assert_eq!(out.status.code(), Some(0), "{tty}");
+    let erase = "\x1b[2A\x1b[J";
+    let redraws = tty.matches("\x1b[2A").count();
+    assert!(
+        redraws >= 5,
+        "a 13 s build is redrawn about every second: {tty:?}"
+    );
+    assert!(tty.contains("  long: building (2/3 drvs"), "{tty:?}");
+    assert!(tty.contains("  1 running, 1 done of 2\n"), "{tty:?}");
+    // After the last erase: the last finish line and the summary, no status line.
+    let tail = &tty[tty.rfind("\x1b[J").unwrap()..];
+    assert!(
+        tail.contains("PACKAGE") && tail.contains("2 targets: 2 ok"),
+        "{tail:?}"
+    );
+    assert!(!tail.contains("running, "), "{tail:?}");
+    assert!(
+        tty.contains(erase),
+        "moves up over the two drawn lines and erases: {tty:?}"
+    );
+}

@@ -373,6 +373,7 @@ async fn run_jobs(
     let mut reporter = Reporter::new(output);
     let mut ticks = tokio::time::interval(std::time::Duration::from_secs(1));
     let total = specs.len();
+    reporter.set_total(total);
     let ids: Vec<_> = specs.into_iter().map(|s| engine.submit(s)).collect();
     let mut results: Vec<Option<JobResult>> = vec![None; total];
     let mut done = 0;
@@ -414,6 +415,7 @@ async fn run_jobs(
             }
         }
     }
+    reporter.close();
     // Dropping the engine stops whatever still runs (second signal) before returning.
     drop(engine);
     (results.into_iter().flatten().collect(), skipped, stopped_by)
