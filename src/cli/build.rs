@@ -11,10 +11,10 @@ use clap::Args;
 use serde::Serialize;
 
 use super::build_eval::{PrepareOptions, Prepared, Skipped, prepare};
+use super::build_progress::{self, Reporter};
 use super::output::{Mode, escape_controls, with_stdout};
 use crate::config::Config;
 use crate::jobs::{Engine, EngineConfig, JobEvent, JobResult, JobSpec, Outcome, StatusStore};
-use crate::nix::advice;
 use crate::nix::classify::Failure;
 use crate::nix::command::{Installable, current_system};
 use crate::paths;
@@ -48,6 +48,28 @@ pub struct BuildArgs {
     /// all targets and a build by drv each (for comparison, and as a way around the batch).
     #[arg(long)]
     pub eval_per_target: bool,
+    /// Stream every build line, prefixed with the package name (`NAME> line`).
+    #[arg(short = 'L', long)]
+    pub print_build_logs: bool,
+}
+
+impl BuildArgs {
+    /// `atwb build NAME` with every option at its default.
+    pub fn one(name: &str) -> Self {
+        BuildArgs {
+            names: vec![name.to_string()],
+            all: false,
+            tier: None,
+            org: None,
+            test: false,
+            flake: None,
+            json: false,
+            junit: None,
+            skip_cached: false,
+            eval_per_target: false,
+            print_build_logs: false,
+        }
+    }
 }
 
 /// One target in the `--json` output.
@@ -110,7 +132,12 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
         per_target: args.eval_per_target,
         skip_cached: args.skip_cached,
     };
-    let (results, skipped, stopped_by) = rt.block_on(run_jobs(engine_cfg, specs, prepare));
+    let (results, skipped, stopped_by) = rt.block_on(run_jobs(
+        engine_cfg,
+        specs,
+        prepare,
+        build_progress::Options::from_env(args.print_build_logs),
+    ));
     drop(rt);
 
     let mut summary = Summary {
@@ -149,8 +176,13 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
         String::new()
     };
     let line = format!(
-        "{} targets: {} ok, {} failed, {} cancelled, {} timed out{cached}\n",
-        summary.total, summary.ok, summary.failed, summary.cancelled, summary.timed_out
+        "\n{}{} targets: {} ok, {} failed, {} cancelled, {} timed out{cached}\n",
+        escape_controls(&super::build_output::summary_table(&results, &skipped)),
+        summary.total,
+        summary.ok,
+        summary.failed,
+        summary.cancelled,
+        summary.timed_out
     );
     let _ = std::io::stderr().write_all(line.as_bytes());
     // A result that could not be recorded is lost for the TUI and later runs: say so and fail.
@@ -320,6 +352,7 @@ async fn run_jobs(
     cfg: EngineConfig,
     specs: Vec<JobSpec>,
     prepare: PrepareOptions,
+    output: build_progress::Options,
 ) -> (Vec<JobResult>, Vec<Skipped>, Option<libc::c_int>) {
     // Ctrl-c (SIGINT), and SIGTERM, SIGHUP, SIGQUIT, which would otherwise end atwb at once,
     // with nothing recorded and no summary.
@@ -332,8 +365,15 @@ async fn run_jobs(
         return (Vec::new(), Vec::new(), Some(libc::SIGINT));
     };
     let engine = Engine::new(cfg);
-    let mut rx = engine.subscribe_lifecycle();
+    let mut rx = if output.wants_lines() {
+        engine.subscribe()
+    } else {
+        engine.subscribe_lifecycle()
+    };
+    let mut reporter = Reporter::new(output);
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(1));
     let total = specs.len();
+    reporter.set_total(total);
     let ids: Vec<_> = specs.into_iter().map(|s| engine.submit(s)).collect();
     let mut results: Vec<Option<JobResult>> = vec![None; total];
     let mut done = 0;
@@ -345,12 +385,13 @@ async fn run_jobs(
                 match ev {
                     JobEvent::Started { id, .. } => {
                         if let Some(j) = engine.job(id) {
-                            note(&escape_controls(&format!("started  {} ({})", j.spec.label, j.spec.installable)));
+                            reporter.started(id, &j.spec.label, &j.spec.installable.to_string());
                         }
                     }
+                    JobEvent::Log { id, text, .. } => reporter.log(id, &text),
                     JobEvent::Finished(r) => {
                         done += 1;
-                        note(&escape_controls(&finish_line(&r, done, total)));
+                        reporter.finished(&r, done, total);
                         if let Some(i) = ids.iter().position(|id| *id == r.id) {
                             results[i] = Some(*r);
                         }
@@ -358,6 +399,7 @@ async fn run_jobs(
                     _ => {}
                 }
             }
+            _ = ticks.tick() => reporter.tick(&engine),
             sig = signals.recv() => {
                 if stopped_by.is_some() {
                     note(&format!("{} again: stopping now", signal_name(sig)));
@@ -373,6 +415,7 @@ async fn run_jobs(
             }
         }
     }
+    reporter.close();
     // Dropping the engine stops whatever still runs (second signal) before returning.
     drop(engine);
     (results.into_iter().flatten().collect(), skipped, stopped_by)
@@ -402,28 +445,5 @@ async fn evaluate_first(
                 cancel.cancel();
             }
         }
-    }
-}
-
-fn finish_line(r: &JobResult, done: usize, total: usize) -> String {
-    let head = format!(
-        "[{done}/{total}] {:<9} {} ({:.1}s)",
-        r.outcome.as_str(),
-        r.spec.label,
-        r.duration.as_secs_f64()
-    );
-    match &r.failure {
-        Some(f) => {
-            let ctx = advice::Context::for_job(&r.spec.installable, &r.spec.package, Vec::new());
-            let hint = advice::hint(&f.class, &ctx)
-                .map(|h| format!("\n          hint: {h}"))
-                .unwrap_or_default();
-            format!(
-                "{head}\n          {}: {}{hint}",
-                f.class.name(),
-                f.first_line
-            )
-        }
-        None => head,
     }
 }

@@ -4,10 +4,13 @@
 
 mod build;
 mod build_eval;
+mod build_output;
+mod build_progress;
 mod bump;
 mod check;
 mod completions;
 mod debug;
+mod fix;
 mod hash;
 mod list;
 mod log;
@@ -76,6 +79,8 @@ pub enum Command {
     Unit(UnitArgs),
     /// Build packages (one nix process per target) and record their status.
     Build(BuildArgs),
+    /// Write nix's `got:` hash of the last run's hash mismatch (the TUI's `f`); --rebuild builds again.
+    Fix(fix::FixArgs),
     /// Open a saved internal-json log and triage it.
     Log(LogArgs),
     /// Pin a git revision: rev, NAR hash, commit date and version, from git objects.
@@ -122,6 +127,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Unit(a)) => unit::run(a, &catalog()?),
         // With --flake the catalog is optional, so `build` looks it up itself.
         Some(Command::Build(a)) => build::run(a, flag),
+        Some(Command::Fix(a)) => fix::run(a, flag),
         Some(Command::Log(a)) => log::run(a),
         Some(Command::Prefetch(a)) => prefetch::run(a),
         // --lockfile needs no catalog, so `hash` looks it up itself.
