@@ -8,36 +8,12 @@ use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
 
-use super::output::{Mode, load_catalog, shown_path, with_stdout, write_diagnostic};
-use crate::catalog::Diagnostic;
+use super::output::{JsonDiagnostic, Mode, load_catalog, with_stdout, write_diagnostic};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     #[arg(long)]
     pub json: bool,
-}
-
-#[derive(Serialize)]
-struct JsonDiagnostic<'a> {
-    file: String,
-    line: usize,
-    column: usize,
-    field: &'a str,
-    message: &'a str,
-    hint: Option<&'a str>,
-}
-
-impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
-    fn from(d: &'a Diagnostic) -> Self {
-        JsonDiagnostic {
-            file: shown_path(&d.file),
-            line: d.line,
-            column: d.column,
-            field: &d.field,
-            message: &d.message,
-            hint: d.hint.as_deref(),
-        }
-    }
 }
 
 pub fn run(args: &CheckArgs, root: &Path) -> Result<ExitCode> {

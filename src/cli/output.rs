@@ -270,3 +270,27 @@ mod tests {
         assert_eq!(back, value);
     }
 }
+
+/// A diagnostic as `check --json` and `set --json` print it.
+#[derive(serde::Serialize)]
+pub(super) struct JsonDiagnostic<'a> {
+    file: String,
+    line: usize,
+    column: usize,
+    field: &'a str,
+    message: &'a str,
+    hint: Option<&'a str>,
+}
+
+impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
+    fn from(d: &'a Diagnostic) -> Self {
+        JsonDiagnostic {
+            file: shown_path(&d.file),
+            line: d.line,
+            column: d.column,
+            field: &d.field,
+            message: &d.message,
+            hint: d.hint.as_deref(),
+        }
+    }
+}

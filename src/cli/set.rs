@@ -11,7 +11,9 @@ use anyhow::{Result, bail};
 use clap::Args;
 use serde::Serialize;
 
-use super::output::{Mode, load_catalog, shown_path, with_stdout, write_diagnostic};
+use super::output::{
+    JsonDiagnostic, Mode, load_catalog, shown_path, with_stdout, write_diagnostic,
+};
 use crate::catalog::Diagnostic;
 use crate::catalog::edit::{find_package_file, package_files};
 use crate::catalog::fields::{
@@ -44,29 +46,6 @@ pub struct SetArgs {
     /// Print what changed (or the diagnostics) as JSON.
     #[arg(long)]
     pub json: bool,
-}
-
-#[derive(Serialize)]
-struct JsonDiagnostic<'a> {
-    file: String,
-    line: usize,
-    column: usize,
-    field: &'a str,
-    message: &'a str,
-    hint: Option<&'a str>,
-}
-
-impl<'a> From<&'a Diagnostic> for JsonDiagnostic<'a> {
-    fn from(d: &'a Diagnostic) -> Self {
-        JsonDiagnostic {
-            file: shown_path(&d.file),
-            line: d.line,
-            column: d.column,
-            field: &d.field,
-            message: &d.message,
-            hint: d.hint.as_deref(),
-        }
-    }
 }
 
 #[derive(Serialize)]
