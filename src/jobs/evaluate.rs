@@ -103,7 +103,7 @@ fn apply_expr(leaves: &[String]) -> String {
     format!(
         "set: builtins.listToAttrs (map (n: {{ name = n; value = \
          builtins.trace \"{TRACE_TAG}${{n}}\" (\
-         if !(builtins.hasAttr n set) then {{ missing = true; }} else \
+         if !(builtins.hasAttr n set) then {{ missing = true; names = builtins.attrNames set; }} else \
          let d = builtins.getAttr n set; \
          r = builtins.tryEval (if (d.type or null) == \"derivation\" then \
          (let v = {{ drvPath = d.drvPath; outPaths = map (o: (builtins.getAttr o d).outPath) \
@@ -251,7 +251,21 @@ fn target_from(v: &serde_json::Value, parent: &str, leaf: &str) -> TargetEval {
             drv_path: d.to_string(),
             out_paths: o,
         },
-        _ if v["missing"] == true => TargetEval::Own(format!("{parent} has no attribute {leaf}")),
+        _ if v["missing"] == true => {
+            let names: Vec<String> = v["names"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect();
+            let near = crate::nix::advice::nearest(leaf, &names);
+            let near = if near.is_empty() {
+                String::new()
+            } else {
+                format!(" (nearest: {})", near.join(", "))
+            };
+            TargetEval::Own(format!("{parent} has no attribute {leaf}{near}"))
+        }
         _ if v["notDerivation"] == true => TargetEval::Own(format!("{leaf} is not a derivation")),
         _ if v["failed"] == true => TargetEval::Own(format!("evaluating {leaf} failed")),
         _ => TargetEval::Own(format!("no drv for {leaf} in the evaluation's output")),
@@ -343,7 +357,8 @@ mod tests {
     fn each_answer_shape_gives_a_drv_or_a_reason() {
         let v: serde_json::Value = serde_json::from_str(
             r#"{"a":{"drvPath":"/nix/store/x-a.drv","outPaths":["/nix/store/y-a"]},
-                "b":{"missing":true},"c":{"failed":true},"d":{"notDerivation":true}}"#,
+                "b":{"missing":true,"names":["a","bb","zzz"]},"c":{"failed":true},
+                "d":{"notDerivation":true}}"#,
         )
         .unwrap();
         assert_eq!(
@@ -363,6 +378,10 @@ mod tests {
             };
             assert!(why.contains(word), "{k}: {why}");
         }
+        let TargetEval::Own(why) = target_from(&v["b"], "p", "b") else {
+            panic!("b")
+        };
+        assert_eq!(why, "p has no attribute b (nearest: bb)");
         assert!(matches!(
             target_from(&v["zz"], "p", "zz"),
             TargetEval::Own(_)
