@@ -165,7 +165,9 @@ async fn start<'a>(
         ..cfg.nix.clone()
     };
     let line = match &spec.drv {
-        Some(drv) if action == NixAction::Build => drv_build_line(drv, &nix_opts),
+        Some(drv) if action == NixAction::Build => {
+            drv_build_line(drv, inner.drv_outputs().await, &nix_opts)
+        }
         _ => command_line(action, &spec.installable, &nix_opts),
     };
     if cancel.is_cancelled() {
