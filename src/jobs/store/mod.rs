@@ -10,10 +10,12 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+mod durations;
 mod evaluations;
 mod lock;
 mod running;
 
+pub use durations::{DRV_HISTORY_LEN, DrvDurations, MAX_DRV_NAMES};
 pub use evaluations::Evaluation;
 pub use lock::DEFAULT_LOCK_TIMEOUT;
 use lock::FileLock;
@@ -86,6 +88,9 @@ struct StatusFile {
     /// Per package: what its newest evaluation said (drv, out paths, cache status).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     evaluations: BTreeMap<String, Evaluation>,
+    /// Per derivation name: how long its last builds took (see `durations`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    derivations: BTreeMap<String, durations::DrvDurations>,
 }
 
 /// What the TUI shows for one package.
@@ -354,16 +359,28 @@ impl StatusStore {
     /// timeout), appends, trims to HISTORY_LEN and writes atomically. A failure is also kept
     /// for [`StatusStore::take_write_errors`], so the user hears of a result that was lost.
     pub fn record(&self, package: &str, run: RunRecord) -> Result<()> {
-        let result = self.try_record(package, run);
+        self.record_built(package, run, &[])
+    }
+
+    /// [`StatusStore::record`], with the derivations the run built and their milliseconds, in
+    /// the same write.
+    pub fn record_built(
+        &self,
+        package: &str,
+        run: RunRecord,
+        built: &[(String, u64)],
+    ) -> Result<()> {
+        let result = self.try_record(package, run, built);
         if let Err(e) = &result {
             self.push_write_error(format!("the result of {package} was not recorded: {e:#}"));
         }
         result
     }
 
-    fn try_record(&self, package: &str, run: RunRecord) -> Result<()> {
+    fn try_record(&self, package: &str, run: RunRecord, built: &[(String, u64)]) -> Result<()> {
         self.update(|data| {
             data.running.retain(|r| !r.is_run(package, &run));
+            durations::push(&mut data.derivations, built, run.finished_at);
             push_run(data, package, run)
         })
     }
