@@ -321,3 +321,17 @@ fn settle_says_what_never_started_was_not_built() {
     t.settle(false, 5);
     assert_eq!(t.nodes()[0].state, NodeState::Cancelled);
 }
+
+#[test]
+fn keeping_fewer_rows_counts_the_rest_as_hidden() {
+    let mut t = DrvTree::new();
+    for i in 0..100 {
+        t.plan(&format!("/nix/store/{i:032}-p-{i}.drv"));
+    }
+    let mut rows = t.rows(80, 0);
+    assert_eq!((rows.rows.len(), rows.hidden), (80, 20));
+    rows.keep(64);
+    assert_eq!((rows.rows.len(), rows.hidden), (64, 36));
+    rows.keep(70);
+    assert_eq!((rows.rows.len(), rows.hidden), (64, 36));
+}
