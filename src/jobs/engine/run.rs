@@ -237,7 +237,7 @@ fn tree_setup(inner: &Inner, spec: &JobSpec) -> TreeSetup {
         }) && !spec.rebuild
     });
     TreeSetup {
-        history: (!history.is_empty()).then(|| Arc::new(history)),
+        history: (!history.is_empty()).then_some(history),
         planned: planned.cloned(),
     }
 }

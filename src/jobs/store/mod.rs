@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -26,6 +26,7 @@ use super::spec::{FailureSummary, JobKind, JobResult, Outcome};
 use crate::catalog::Catalog;
 use crate::catalog::edit::clean_stale_temp_files;
 use crate::nix::advice;
+use crate::nix::drvtree::DrvHistory;
 
 /// Runs kept per package.
 pub const HISTORY_LEN: usize = 20;
@@ -179,6 +180,8 @@ pub struct StatusStore {
     catalog_root: PathBuf,
     file: PathBuf,
     data: Mutex<StatusFile>,
+    /// `derivations` as a job's tree reads it, built once per read of the file.
+    drv_history: Mutex<Option<Arc<DrvHistory>>>,
     fingerprints: Fingerprinter,
     lock_timeout: Duration,
     /// Why records cannot be written, when the file was written by a newer atwb.
@@ -219,6 +222,7 @@ impl StatusStore {
             catalog_root: catalog_root.to_path_buf(),
             file: state_dir.join("status.json"),
             data: Mutex::new(StatusFile::default()),
+            drv_history: Mutex::new(None),
             fingerprints: Fingerprinter::default(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             read_only: Mutex::new(None),
@@ -272,6 +276,7 @@ impl StatusStore {
         let fresh = read_file(&self.file)?;
         self.note_version(&fresh);
         *self.data.lock().expect("status store lock") = fresh;
+        self.forget_drv_history();
         Ok(())
     }
 
@@ -460,6 +465,7 @@ impl StatusStore {
         let json = serde_json::to_vec_pretty(&data)?;
         crate::catalog::edit::write_atomic(&self.file, &json)?;
         *self.data.lock().expect("status store lock") = data;
+        self.forget_drv_history();
         // Logs live as long as their run is in the history: disk use stays bounded. Only files
         // in our own logs directory are removed.
         let logs_dir = self.file.with_file_name("logs");
