@@ -20,7 +20,8 @@ const TREE_MAX: u16 = 40;
 
 /// The jobs list and the pane under it, when there is room for both (None: the list only).
 /// When a listed job has a tree, the list gets as many rows as it has jobs, up to half of
-/// what the facts leave, and the pane the rest; otherwise the pane is the facts only. Decided
+/// what the facts leave (more on a tall screen, where the tree would pass [`TREE_MAX`] rows
+/// beyond that half), and the pane the rest; otherwise the pane is the facts only. Decided
 /// by the listed jobs, not the selected one, so moving the selection does not move the split.
 pub fn split(area: Rect, jobs: &[&JobView]) -> Option<(Rect, Rect)> {
     if area.height < 2 * HEIGHT {
