@@ -19,7 +19,7 @@ pub(super) fn finished(
     let Ended {
         status,
         stop,
-        interp,
+        mut interp,
         stdout,
     } = ended;
     let exit_code = status
@@ -49,6 +49,7 @@ pub(super) fn finished(
             })
         }),
     };
+    let tree = interp.finish_tree(outcome == Outcome::Ok, crate::jobs::spec::TREE_ROWS);
     let (drv_path, out_paths, value) = if spec.kind == JobKind::Eval {
         (None, Vec::new(), success.then(|| stdout.trim().to_string()))
     } else {
@@ -81,6 +82,7 @@ pub(super) fn finished(
         out_paths,
         log_file: Some(log_file),
         value,
+        tree,
     }
 }
 
@@ -128,6 +130,7 @@ pub(super) fn not_run(
         out_paths: Vec::new(),
         log_file: None,
         value: None,
+        tree: crate::jobs::interpret::TreeReport::default(),
     }
 }
 
