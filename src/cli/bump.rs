@@ -53,6 +53,7 @@ pub fn run(args: &BumpArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
             crates: args.crates.clone(),
             tarballs: args.tarballs.clone(),
             npm_cache: args.npm_cache.clone(),
+            ..DepSources::default()
         },
     };
     let mut bump = plan(&catalog, &args.name, &target, &opts)?;
