@@ -3,6 +3,7 @@
 //! pin's lines change (version, rev, hash, verified, provenance, deps_hash), comments and
 //! layout stay. Source hashes are checked against `nix hash path` of nix-prefetch-git's tree.
 
+mod common;
 mod git_fixture;
 
 use std::path::{Path, PathBuf};
@@ -44,14 +45,10 @@ const GO_BUILD: &str =
     "language = \"go\"\nbuilder = \"go-module\"\nsub_packages = [\".\"]\ndeps_hash = \"unknown\"";
 
 fn atwb(tmp: &Path, catalog: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_atwb"))
+    common::atwb_in(tmp)
         .arg("--catalog")
         .arg(catalog)
         .args(args)
-        .env("HOME", tmp.join("home"))
-        .env("XDG_STATE_HOME", tmp.join("state"))
-        .env("CARGO_HOME", tmp.join("cargo-home"))
-        .env_remove("ATWB_GIT_INSTEAD_OF")
         .output()
         .expect("running atwb")
 }

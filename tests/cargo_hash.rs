@@ -3,6 +3,7 @@
 //! operations (`Cargo.lock`, `tarballs/<name>-<version>.tar.gz`, `git/<commit>/` as
 //! nix-prefetch-git --fetch-submodules leaves it). No network: the registry is made here.
 
+mod common;
 mod git_fixture;
 
 use std::path::{Path, PathBuf};
@@ -16,37 +17,6 @@ use git_fixture::*;
 
 /// The registry directory name cargo uses for crates.io's sparse index.
 const REGISTRY_DIR: &str = "index.crates.io-1949cf8c6b5b557f";
-
-/// A `.crate` file made with tar and gzip, as `cargo package` lays it out (one top directory).
-fn make_crate(dir: &Path, name: &str, version: &str) -> PathBuf {
-    let stem = format!("{name}-{version}");
-    let src = dir.join("src-of-crates").join(&stem);
-    write(
-        &src.join("Cargo.toml"),
-        format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\n").as_bytes(),
-    );
-    write(
-        &src.join("src/lib.rs"),
-        format!("pub const NAME: &str = \"{name}\";\n").as_bytes(),
-    );
-    let file = dir.join(format!("{stem}.crate"));
-    let status = Command::new("tar")
-        .arg("-czf")
-        .arg(&file)
-        .arg("-C")
-        .arg(src.parent().unwrap())
-        .arg(&stem)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    file
-}
-
-fn sha256sum(path: &Path) -> String {
-    let out = Command::new("sha256sum").arg(path).output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap()[..64].to_string()
-}
 
 /// A repository with a workspace (two crates) and a submodule, as a git dependency.
 fn git_dependency(dir: &Path) -> (PathBuf, String) {
@@ -112,7 +82,7 @@ fn fixture(tmp: &Path) -> Fixture {
     .into_iter()
     .enumerate()
     {
-        let made = make_crate(tmp, name, version);
+        let (made, _) = common::make_crate(tmp, name, version);
         // Half in cargo's cache, half in a directory given with `--crates`.
         let dest = if i % 2 == 0 { &cache } else { &crate_dir };
         let file = dest.join(made.file_name().unwrap());
@@ -121,7 +91,7 @@ fn fixture(tmp: &Path) -> Fixture {
             "\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\n\
              source = \"registry+https://github.com/rust-lang/crates.io-index\"\n\
              checksum = \"{}\"\n",
-            sha256sum(&file)
+            common::sha256sum(&file)
         ));
         crates.push((name.to_string(), version.to_string(), file));
     }

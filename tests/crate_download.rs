@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -51,33 +51,6 @@ fn serve(files: BTreeMap<String, Vec<u8>>) -> (String, Arc<AtomicUsize>) {
     (base, hits)
 }
 
-/// A `.crate` (a gzipped tar of `<name>-<version>/`) and its sha256.
-fn make_crate(dir: &Path, name: &str, version: &str) -> (Vec<u8>, String) {
-    let stem = format!("{name}-{version}");
-    let src = dir.join("crate-src").join(&stem);
-    write(
-        &src.join("Cargo.toml"),
-        format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\n").as_bytes(),
-    );
-    write(
-        &src.join("src/lib.rs"),
-        format!("pub fn {name}() {{}}\n").as_bytes(),
-    );
-    let file = dir.join(format!("{stem}.crate"));
-    let status = Command::new("tar")
-        .arg("-czf")
-        .arg(&file)
-        .arg("-C")
-        .arg(src.parent().unwrap())
-        .arg(&stem)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = Command::new("sha256sum").arg(&file).output().unwrap();
-    let sum = String::from_utf8(out.stdout).unwrap()[..64].to_string();
-    (std::fs::read(&file).unwrap(), sum)
-}
-
 const CRATES: [(&str, &str); 3] = [("lite-a", "1.0.0"), ("b_b", "0.2.1"), ("cc", "3.0.0")];
 
 /// The lockfile, the staging directory fetchCargoVendor would hash, and the crates by url path.
@@ -87,7 +60,8 @@ fn project(tmp: &Path) -> (PathBuf, PathBuf, BTreeMap<String, Vec<u8>>) {
     let staging = tmp.join("staging");
     let mut served = BTreeMap::new();
     for (name, version) in CRATES {
-        let (bytes, sum) = make_crate(&tmp.join("made"), name, version);
+        let (file, sum) = common::make_crate(&tmp.join("made"), name, version);
+        let bytes = std::fs::read(&file).unwrap();
         lock.push_str(&format!(
             "\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\n\
              source = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{sum}\"\n"
@@ -105,15 +79,8 @@ fn project(tmp: &Path) -> (PathBuf, PathBuf, BTreeMap<String, Vec<u8>>) {
 }
 
 fn atwb(tmp: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_atwb"))
+    common::atwb_in(tmp)
         .args(args)
-        .env("HOME", tmp.join("home"))
-        .env("XDG_STATE_HOME", tmp.join("state"))
-        .env("CARGO_HOME", tmp.join("cargo-home"))
-        .env_remove("ATWB_CRATES_URL")
-        .env_remove("http_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("ATWB_CATALOG")
         .output()
         .expect("running atwb")
 }

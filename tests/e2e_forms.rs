@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -117,17 +117,6 @@ impl Drop for Tmux {
     }
 }
 
-/// The TUI fixture catalog copied into a temp dir (the tests write to it).
-fn catalog() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("catalog");
-    common::copy_dir(
-        &common::repo_root().join("tests/fixtures/tui-catalog"),
-        &root,
-    );
-    (dir, root)
-}
-
 /// The lines that differ between `old` and `new` (which must have as many lines).
 fn changed_lines(old: &str, new: &str) -> Vec<(String, String)> {
     assert_eq!(old.lines().count(), new.lines().count(), "{new}");
@@ -149,7 +138,7 @@ fn select_pds(t: &Tmux) {
 
 #[test]
 fn the_metadata_form_edits_a_description_and_the_diff_is_exactly_that() {
-    let (_dir, root) = catalog();
+    let (_dir, root) = common::tui_catalog_copy();
     let file = root.join("pkgs/bluesky-social/pds/package.toml");
     let before = std::fs::read_to_string(&file).unwrap();
     let Some(t) = Tmux::start(&root) else {
@@ -182,7 +171,7 @@ fn the_metadata_form_edits_a_description_and_the_diff_is_exactly_that() {
 
 #[test]
 fn the_service_form_edits_a_port_refusing_letters_and_the_diff_is_exactly_that() {
-    let (_dir, root) = catalog();
+    let (_dir, root) = common::tui_catalog_copy();
     let file = root.join("pkgs/bluesky-social/pds/package.toml");
     let before = std::fs::read_to_string(&file).unwrap();
     let Some(t) = Tmux::start(&root) else {

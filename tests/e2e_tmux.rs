@@ -870,12 +870,7 @@ fn a_hardening_score_is_cached_by_the_catalog_content() {
 /// background, a proposal changed in the review, the write) and the tree then shows it.
 #[test]
 fn n_scaffolds_a_package_from_a_local_repository_into_the_tree() {
-    let dir = tempfile::tempdir().unwrap();
-    let catalog = dir.path().join("catalog");
-    common::copy_dir(
-        &common::repo_root().join("tests/fixtures/tui-catalog"),
-        &catalog,
-    );
+    let (dir, catalog) = common::tui_catalog_copy();
     let repo = dir.path().join("wizrepo");
     std::fs::create_dir_all(repo.join("src")).unwrap();
     std::fs::write(
@@ -953,12 +948,7 @@ fn n_scaffolds_a_package_from_a_local_repository_into_the_tree() {
 /// and a fix made from outside brings the package back without a restart.
 #[test]
 fn a_typo_saved_with_e_stays_visible_and_a_fix_from_outside_brings_it_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let catalog = dir.path().join("catalog");
-    common::copy_dir(
-        &common::repo_root().join("tests/fixtures/tui-catalog"),
-        &catalog,
-    );
+    let (dir, catalog) = common::tui_catalog_copy();
     let file = catalog.join("pkgs/microcosm/slingshot/package.toml");
     let original = std::fs::read_to_string(&file).unwrap();
     // Named `vi`, so atwb passes it `+LINE`; the first call saves a typo, later ones nothing.

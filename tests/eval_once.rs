@@ -365,11 +365,9 @@ fn skip_cached_builds_only_what_no_cache_has() {
 /// even with its files unchanged, and not stale after an edit that leaves the drv as it was.
 #[tokio::test]
 async fn staleness_follows_the_drv() {
-    if !common::require_tool("nix") {
+    if !common::nix_env() {
         return;
     }
-    // SAFETY: this test binary sets NIX_CONFIG to the same value wherever it does.
-    unsafe { std::env::set_var("NIX_CONFIG", common::NIX_CONFIG) };
     let f = Fixture::new("catalogrepo");
     let git = |args: &[&str]| {
         let out = std::process::Command::new("git")
@@ -462,11 +460,9 @@ fn built(drv: &str) -> atwb::jobs::RunRecord {
 /// evaluation and the outcome are in the status store.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_engine_batch_builds_by_drv_and_records_the_evaluation() {
-    if !common::require_tool("nix") {
+    if !common::nix_env() {
         return;
     }
-    // SAFETY: this test binary sets NIX_CONFIG to the same value wherever it does.
-    unsafe { std::env::set_var("NIX_CONFIG", common::NIX_CONFIG) };
     let f = Fixture::new("evalonce");
     let store = std::sync::Arc::new(
         StatusStore::open_in(f.dir.path(), &f.dir.path().join("state")).unwrap(),

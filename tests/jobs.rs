@@ -14,16 +14,6 @@ use atwb::nix::command::Installable;
 
 use common::copy_dir;
 
-/// Set the test NIX_CONFIG for the nix processes the engine starts (it inherits our env).
-fn nix_env() -> bool {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: done once, before any engine thread of this test binary reads the environment.
-        unsafe { std::env::set_var("NIX_CONFIG", common::NIX_CONFIG) };
-    });
-    common::require_tool("nix")
-}
-
 struct Fixture {
     dir: tempfile::TempDir,
     salt: String,
@@ -135,7 +125,7 @@ async fn wait_for_tick(rx: &mut tokio::sync::mpsc::Receiver<JobEvent>, id: JobId
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn success_reports_paths_log_and_drv_attribution() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let f = Fixture::new("basic");
@@ -163,7 +153,7 @@ async fn success_reports_paths_log_and_drv_attribution() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn builder_failure_is_classified_with_exit_code_and_last_line() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let f = Fixture::new("basic");
@@ -194,7 +184,7 @@ async fn builder_failure_is_classified_with_exit_code_and_last_line() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evaluation_errors_and_missing_attributes_are_classified() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let f = Fixture::new("basic");
@@ -226,7 +216,7 @@ async fn evaluation_errors_and_missing_attributes_are_classified() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_lines_stream_before_the_build_ends() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let f = Fixture::new("basic");
@@ -277,7 +267,7 @@ async fn log_lines_stream_before_the_build_ends() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_mid_build_leaves_no_process() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let f = Fixture::new("basic");
@@ -302,7 +292,7 @@ async fn cancel_mid_build_leaves_no_process() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_the_engine_cancels_running_builds() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let f = Fixture::new("basic");
@@ -316,7 +306,7 @@ async fn dropping_the_engine_cancels_running_builds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timeout_cancels_and_reports_timed_out() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let f = Fixture::new("basic");
@@ -358,7 +348,7 @@ async fn two_naps(max_parallel: usize) -> [(Instant, Instant); 2] {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_jobs_run_in_parallel() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let [a, b] = two_naps(2).await;
@@ -370,7 +360,7 @@ async fn two_jobs_run_in_parallel() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_parallel_one_serialises() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let [a, b] = two_naps(1).await;
@@ -382,7 +372,7 @@ async fn max_parallel_one_serialises() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hash_mismatch_is_fixed_in_the_catalog_and_the_rebuild_succeeds() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let f = Fixture::new("hashfix");
@@ -458,7 +448,7 @@ async fn hash_mismatch_is_fixed_in_the_catalog_and_the_rebuild_succeeds() {
 /// take nix's, mark it verified, and the rebuild then succeeds (it would not with the forged one).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_hash_mismatch_is_not_what_the_fix_writes() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let f = Fixture::new("forgedhash");
@@ -489,7 +479,7 @@ async fn a_forged_hash_mismatch_is_not_what_the_fix_writes() {
 
 #[test]
 fn headless_build_prints_json_and_junit_and_fails_on_any_failure() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let f = Fixture::new("basic");
@@ -567,7 +557,7 @@ fn start_headless_slow(f: &Fixture) -> std::process::Child {
 
 #[test]
 fn ctrl_c_of_headless_build_cancels_cleanly() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let f = Fixture::new("basic");
@@ -584,7 +574,7 @@ fn ctrl_c_of_headless_build_cancels_cleanly() {
 
 #[test]
 fn killed_atwb_leaves_no_builder_behind() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let f = Fixture::new("basic");
@@ -597,7 +587,7 @@ fn killed_atwb_leaves_no_builder_behind() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_all_stops_running_and_queued_jobs() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let f = Fixture::new("basic");
@@ -695,7 +685,7 @@ fn atwb_with_catalog(
 
 #[test]
 fn headless_build_of_catalog_packages_selects_records_and_goes_stale() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let f = catalog_repo();
@@ -758,7 +748,7 @@ fn headless_build_of_catalog_packages_selects_records_and_goes_stale() {
 /// is lost, so the run says so and exits non-zero instead of printing "1 ok" and exiting 0.
 #[test]
 fn headless_build_fails_when_its_result_cannot_be_recorded() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let f = catalog_repo();
@@ -787,7 +777,7 @@ fn headless_build_fails_when_its_result_cannot_be_recorded() {
 
 #[test]
 fn config_max_jobs_reaches_nix() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let f = Fixture::new("basic");
@@ -822,7 +812,7 @@ fn config_max_jobs_reaches_nix() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_huge_line_is_cut_into_pieces_and_kept_whole_on_disk() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let f = Fixture::new("basic");

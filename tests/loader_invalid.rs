@@ -3,19 +3,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use atwb::catalog::{Reloaded, Tier, load, load_package};
-
-fn catalog() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("catalog");
-    common::copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tui-catalog"),
-        &root,
-    );
-    (dir, root)
-}
 
 fn append(file: &Path, text: &str) {
     let old = std::fs::read_to_string(file).unwrap();
@@ -24,7 +14,7 @@ fn append(file: &Path, text: &str) {
 
 #[test]
 fn broken_folders_are_kept_with_their_own_diagnostics() {
-    let (_dir, root) = catalog();
+    let (_dir, root) = common::tui_catalog_copy();
     let pds = root.join("pkgs/bluesky-social/pds/package.toml");
     append(&pds, "\n[oops\n");
     let empty = root.join("pkgs/acme/empty");
@@ -73,7 +63,7 @@ fn broken_folders_are_kept_with_their_own_diagnostics() {
 
 #[test]
 fn catalog_wide_diagnostics_are_marked() {
-    let (_dir, root) = catalog();
+    let (_dir, root) = common::tui_catalog_copy();
     // A second `goat` in another org: both are reported, both kept as invalid entries.
     common::copy_dir(
         &root.join("pkgs/bluesky-social/goat"),
@@ -91,7 +81,7 @@ fn catalog_wide_diagnostics_are_marked() {
 
 #[test]
 fn one_folder_is_read_again_on_its_own() {
-    let (_dir, root) = catalog();
+    let (_dir, root) = common::tui_catalog_copy();
     let dir = root.join("pkgs/bluesky-social/goat");
     let Reloaded::Valid(p) = load_package(&root, &dir).unwrap() else {
         panic!("goat loads");
@@ -124,7 +114,7 @@ fn one_folder_is_read_again_on_its_own() {
 
 #[test]
 fn list_json_reports_invalid_packages_with_a_field_saying_so() {
-    let (_dir, root) = catalog();
+    let (_dir, root) = common::tui_catalog_copy();
     append(
         &root.join("pkgs/bluesky-social/pds/package.toml"),
         "\n[oops\n",

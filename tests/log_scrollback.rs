@@ -13,15 +13,6 @@ use atwb::nix::command::Installable;
 use atwb::tui::action::{Feedback, LogSource};
 use atwb::tui::effects::Effects;
 
-fn nix_env() -> bool {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: done once, before any engine thread of this test binary reads the environment.
-        unsafe { std::env::set_var("NIX_CONFIG", common::NIX_CONFIG) };
-    });
-    common::require_tool("nix")
-}
-
 async fn next_feedback(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Feedback>) -> Feedback {
     tokio::time::timeout(Duration::from_secs(30), rx.recv())
         .await
@@ -50,7 +41,7 @@ fn bulk_no(text: &str) -> Option<u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[allow(clippy::too_many_lines)] // one scenario, step by step
 async fn a_running_jobs_dropped_lines_are_paged_and_searched_from_its_file() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let dir = tempfile::Builder::new()

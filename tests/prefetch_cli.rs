@@ -5,19 +5,15 @@ mod common;
 mod git_fixture;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use git_fixture::{commit_all, github_tarball_tree, init, nix_hash_path, tools_present, write};
 
 /// The binary with its state, cargo and npm homes inside `tmp`, so nothing outside is read or
 /// written.
 fn atwb(tmp: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_atwb"))
+    common::atwb_in(tmp)
         .args(args)
-        .env("HOME", tmp.join("home"))
-        .env("XDG_STATE_HOME", tmp.join("state"))
-        .env("CARGO_HOME", tmp.join("cargo-home"))
-        .env_remove("ATWB_CATALOG")
         .output()
         .expect("running atwb")
 }
@@ -146,33 +142,6 @@ fn prefetch_refuses_what_it_cannot_clone_with_the_reason() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a URL"));
 }
 
-/// A `.crate` as `cargo package` lays it out, and its sha256.
-fn make_crate(dir: &Path, name: &str, version: &str) -> (PathBuf, String) {
-    let stem = format!("{name}-{version}");
-    let src = dir.join("crate-src").join(&stem);
-    write(
-        &src.join("Cargo.toml"),
-        format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\n").as_bytes(),
-    );
-    write(&src.join("src/lib.rs"), b"pub fn f() {}\n");
-    std::fs::create_dir_all(dir.join("crates")).unwrap();
-    let file = dir.join("crates").join(format!("{stem}.crate"));
-    let status = Command::new("tar")
-        .arg("-czf")
-        .arg(&file)
-        .arg("-C")
-        .arg(src.parent().unwrap())
-        .arg(&stem)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = Command::new("sha256sum").arg(&file).output().unwrap();
-    (
-        file,
-        String::from_utf8(out.stdout).unwrap()[..64].to_string(),
-    )
-}
-
 /// A Cargo.lock naming two registry crates in `tmp/crates`, and the staging directory
 /// fetchCargoVendor would hash for it (lockfile + `tarballs/<name>-<version>.tar.gz`).
 fn lockfile_and_staging(tmp: &Path) -> (String, PathBuf) {
@@ -181,7 +150,7 @@ fn lockfile_and_staging(tmp: &Path) -> (String, PathBuf) {
     let staging = tmp.join("staging");
     std::fs::create_dir_all(staging.join("tarballs")).unwrap();
     for (name, version) in [("lite-a", "1.0.0"), ("b_b", "0.2.1")] {
-        let (file, sum) = make_crate(tmp, name, version);
+        let (file, sum) = common::make_crate(&tmp.join("crates"), name, version);
         lock.push_str(&format!(
             "\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\n\
              source = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{sum}\"\n"

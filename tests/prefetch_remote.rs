@@ -6,7 +6,7 @@ mod git_fixture;
 mod git_http;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Instant;
 
 use git_fixture::{
@@ -14,16 +14,9 @@ use git_fixture::{
 };
 
 fn atwb(tmp: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_atwb"))
+    common::atwb_in(tmp)
         .args(args)
-        .env("HOME", tmp.join("home"))
-        .env("XDG_STATE_HOME", tmp.join("state"))
         .env("ATWB_GIT_TIMEOUT", "2")
-        .env_remove("http_proxy")
-        .env_remove("https_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("ATWB_CATALOG")
         .output()
         .expect("running atwb")
 }

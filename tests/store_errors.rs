@@ -14,15 +14,6 @@ use atwb::nix::command::Installable;
 use atwb::tui::action::Feedback;
 use atwb::tui::effects::Effects;
 
-fn nix_env() -> bool {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: done once, before any engine thread of this test binary reads the environment.
-        unsafe { std::env::set_var("NIX_CONFIG", common::NIX_CONFIG) };
-    });
-    common::require_tool("nix")
-}
-
 /// The `basic` flake in `dir/flake` with a fresh salt, so the build really runs.
 fn flake_in(dir: &Path) -> String {
     let flake = dir.join("flake");
@@ -85,7 +76,7 @@ async fn notices_after_refresh(dir: &Path, store: Arc<StatusStore>) -> Vec<Strin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_that_cannot_be_written_is_a_notice_in_the_tui() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -106,7 +97,7 @@ async fn a_store_that_cannot_be_written_is_a_notice_in_the_tui() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_store_lock_does_not_keep_a_finished_job_running() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

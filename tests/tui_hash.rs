@@ -7,7 +7,6 @@ mod common;
 mod git_fixture;
 
 use std::path::{Path, PathBuf};
-use std::process::Command as Process;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -169,33 +168,6 @@ fn hash_action_runs_in_the_background_and_writes_only_on_confirm() {
     assert!(!notice(&app).1);
 }
 
-/// A `.crate` of `name-version` in `dir/crates`, and its sha256.
-fn make_crate(dir: &Path, name: &str, version: &str) -> (PathBuf, String) {
-    let stem = format!("{name}-{version}");
-    let src = dir.join("crate-src").join(&stem);
-    write(
-        &src.join("Cargo.toml"),
-        format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\n").as_bytes(),
-    );
-    write(&src.join("src/lib.rs"), b"pub fn f() {}\n");
-    std::fs::create_dir_all(dir.join("crates")).unwrap();
-    let file = dir.join("crates").join(format!("{stem}.crate"));
-    let status = Process::new("tar")
-        .arg("-czf")
-        .arg(&file)
-        .arg("-C")
-        .arg(src.parent().unwrap())
-        .arg(&stem)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = Process::new("sha256sum").arg(&file).output().unwrap();
-    (
-        file,
-        String::from_utf8(out.stdout).unwrap()[..64].to_string(),
-    )
-}
-
 fn line_of(text: &str, prefix: &str) -> String {
     text.lines()
         .find(|l| l.starts_with(prefix))
@@ -238,7 +210,7 @@ struct Upstream {
 
 fn upstream(t: &Path) -> Upstream {
     // Upstream: a repository whose Cargo.lock names one registry crate.
-    let (crate_file, sum) = make_crate(t, "lite-a", "1.0.0");
+    let (crate_file, sum) = common::make_crate(&t.join("crates"), "lite-a", "1.0.0");
     let lock = format!(
         "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n\n[[package]]\n\
          name = \"lite-a\"\nversion = \"1.0.0\"\n\

@@ -16,16 +16,6 @@ use atwb::tui::keymap::View;
 use atwb::tui::update::on_feedback;
 use atwb::tui::{Action, App, Command, KeyMap, update};
 
-fn catalog() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("catalog");
-    common::copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tui-catalog"),
-        &root,
-    );
-    (dir, root)
-}
-
 fn app_of(root: &Path, height: u16) -> App {
     let loaded = load(root).unwrap();
     let mut app = App::new(loaded.catalog, "catalog/".into(), 0, KeyMap::default());
@@ -100,7 +90,7 @@ fn built(outcome: Outcome) -> PackageStatus {
 
 #[test]
 fn a_broken_file_at_start_up_is_a_row_not_dropped() {
-    let (_dir, root) = catalog();
+    let (_dir, root) = common::tui_catalog_copy();
     rewrite(
         &file_of(&root, "bluesky-social", "pds"),
         "version = ",
@@ -157,7 +147,7 @@ fn a_broken_file_at_start_up_is_a_row_not_dropped() {
 
 #[test]
 fn the_problems_view_lists_every_diagnostic_and_enter_jumps_to_its_package() {
-    let (_dir, root) = catalog();
+    let (_dir, root) = common::tui_catalog_copy();
     rewrite(
         &file_of(&root, "blacksky", "rsky-relay"),
         "tier = 2",
@@ -204,7 +194,7 @@ fn the_problems_view_lists_every_diagnostic_and_enter_jumps_to_its_package() {
 
 #[test]
 fn a_change_on_disk_reloads_that_package_keeping_selection_and_scroll() {
-    let (_dir, root) = catalog();
+    let (_dir, root) = common::tui_catalog_copy();
     // A short screen, so the tree scrolls.
     let mut app = app_of(&root, 12);
     select(&mut app, "pds-dash");
@@ -273,7 +263,7 @@ fn a_change_on_disk_reloads_that_package_keeping_selection_and_scroll() {
 
 #[test]
 fn a_change_under_a_catalog_wide_rule_reloads_everything() {
-    let (_dir, root) = catalog();
+    let (_dir, root) = common::tui_catalog_copy();
     let mut app = app_of(&root, 30);
     // goat takes the name `pds`'s service uses: two packages would define one service.
     let pds = app.catalog.get("pds").unwrap();
@@ -317,7 +307,7 @@ fn a_change_under_a_catalog_wide_rule_reloads_everything() {
 
 #[test]
 fn ctrl_r_reloads_everything_and_a_removed_package_goes() {
-    let (_dir, root) = catalog();
+    let (_dir, root) = common::tui_catalog_copy();
     let mut app = app_of(&root, 30);
     let key = atwb::tui::keymap::Key::parse("ctrl-r").unwrap();
     assert_eq!(
@@ -348,7 +338,7 @@ fn ctrl_r_reloads_everything_and_a_removed_package_goes() {
 
 #[test]
 fn the_message_history_keeps_the_last_200_whole() {
-    let (_dir, root) = catalog();
+    let (_dir, root) = common::tui_catalog_copy();
     let mut app = app_of(&root, 30);
     for i in 0..250 {
         app.unix_now = 1_000 + i;
@@ -382,7 +372,7 @@ fn after_a_hash_fix_the_log_header_and_the_status_counts_follow() {
     use atwb::jobs::spec::FailureSummary;
     use atwb::tui::action::LogSource;
     use atwb::tui::logview::LogView;
-    let (_dir, root) = catalog();
+    let (_dir, root) = common::tui_catalog_copy();
     let mut app = app_of(&root, 30);
     let failure = FailureSummary {
         class: "hash_mismatch".into(),

@@ -6,16 +6,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-/// Set the test NIX_CONFIG for the nix processes the library starts (they inherit our env).
-fn nix_env() -> bool {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: done once, before any thread of this test binary reads the environment.
-        unsafe { std::env::set_var("NIX_CONFIG", common::NIX_CONFIG) };
-    });
-    common::require_tool("nix")
-}
-
 /// A copy of `tests/fixtures/ifd-catalog` (its builder writes `<dir>/ifd-ran`).
 fn ifd_catalog() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -30,7 +20,7 @@ fn ifd_catalog() -> (tempfile::TempDir, PathBuf, PathBuf) {
 
 #[test]
 fn a_requested_hardening_evaluation_refuses_import_from_derivation() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let (_dir, catalog, marker) = ifd_catalog();
@@ -42,7 +32,7 @@ fn a_requested_hardening_evaluation_refuses_import_from_derivation() {
 
 #[test]
 fn atwb_unit_refuses_import_from_derivation() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let (dir, catalog, marker) = ifd_catalog();
@@ -75,7 +65,7 @@ fn hostile_catalog(dir: &Path, touch: &str) -> PathBuf {
 
 #[test]
 fn the_restricted_evaluation_forbids_paths_outside_the_catalog_network_and_flake_fetchers() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let cases = [

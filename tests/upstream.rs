@@ -2,6 +2,7 @@
 //! tags added after the pin) and a stand-in GitHub API on 127.0.0.1 answering with a release,
 //! a malformed body, slowly, 404, a 429 rate limit, or not at all. No network.
 
+mod common;
 mod git_fixture;
 mod http_stub;
 
@@ -48,16 +49,8 @@ fn add_package(catalog: &Path, name: &str, text: &str) {
 }
 
 fn atwb(tmp: &Path, catalog: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_atwb"));
-    c.arg("--catalog")
-        .arg(catalog)
-        .args(args)
-        .env("HOME", tmp.join("home"))
-        .env("XDG_STATE_HOME", tmp.join("state"))
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GH_TOKEN")
-        .env_remove("ATWB_GITHUB_API")
-        .env_remove("ATWB_GIT_INSTEAD_OF");
+    let mut c = common::atwb_in(tmp);
+    c.arg("--catalog").arg(catalog).args(args);
     for (k, v) in env {
         c.env(k, v);
     }

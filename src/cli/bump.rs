@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::output::{Mode, with_stdout};
 use crate::catalog::bump::{BumpOptions, BumpPlan, BumpTarget, plan};
-use crate::catalog::rehash::DepSources;
+use crate::catalog::rehash::{DepSources, short};
 use crate::paths;
 
 #[derive(Debug, Args)]
@@ -53,6 +53,7 @@ pub fn run(args: &BumpArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
             crates: args.crates.clone(),
             tarballs: args.tarballs.clone(),
             npm_cache: args.npm_cache.clone(),
+            ..DepSources::default()
         },
     };
     let mut bump = plan(&catalog, &args.name, &target, &opts)?;
@@ -120,8 +121,4 @@ fn report(
         writeln!(out, "stale until rebuilt: atwb build {names}")?;
     }
     Ok(())
-}
-
-fn short(rev: &str) -> &str {
-    rev.get(..12).unwrap_or(rev)
 }

@@ -9,8 +9,7 @@ use clap::{Args, ValueEnum};
 
 use super::output::{Mode, with_stdout};
 use crate::catalog::git_cache::{Located, locate};
-use crate::catalog::rehash::semantics_name;
-use crate::nix::fetcher::{FetchArgs, Fetcher, PrefetchResult, Rev, prefetch};
+use crate::nix::fetcher::{FetchArgs, Fetcher, PrefetchResult, Rev, prefetch, semantics_name};
 use crate::nix::git_remote::{self, Want};
 use crate::nix::submodules::LocalRepos;
 

@@ -116,3 +116,92 @@ pub fn nix_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         }
     }
 }
+
+/// Sets NIX_CONFIG for this whole test binary (once, to the same value everywhere) and says
+/// whether nix can be run (see `require_tool`). For tests whose engine or effects start nix
+/// themselves, so the variable must be in the process environment.
+pub fn nix_env() -> bool {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: done once, before any engine thread of this test binary reads the environment.
+        unsafe { std::env::set_var("NIX_CONFIG", NIX_CONFIG) };
+    });
+    require_tool("nix")
+}
+
+/// A copy of `tests/fixtures/tui-catalog` at `<temp dir>/catalog` (the tests write to it).
+pub fn tui_catalog_copy() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("catalog");
+    copy_dir(&repo_root().join("tests/fixtures/tui-catalog"), &root);
+    (dir, root)
+}
+
+/// The atwb binary with its home, state directory and cargo home under `tmp`, and none of the
+/// caller's atwb settings (catalog, crates URL, git rewrites, GitHub token, proxies) inherited:
+/// what it finds is only what the test made.
+pub fn atwb_in(tmp: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_atwb"));
+    c.env("HOME", tmp.join("home"))
+        .env("XDG_STATE_HOME", tmp.join("state"))
+        .env("CARGO_HOME", tmp.join("cargo-home"));
+    for var in [
+        "ATWB_CATALOG",
+        "ATWB_CRATES_URL",
+        "ATWB_GIT_INSTEAD_OF",
+        "ATWB_GITHUB_API",
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "http_proxy",
+        "https_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+/// A `.crate` file `dir/<name>-<version>.crate` made with tar and gzip as `cargo package`
+/// lays it out (one top directory, a manifest and a lib.rs naming the crate), and its sha256
+/// (what Cargo.lock's `checksum` says).
+pub fn make_crate(
+    dir: &std::path::Path,
+    name: &str,
+    version: &str,
+) -> (std::path::PathBuf, String) {
+    let stem = format!("{name}-{version}");
+    let sources = tempfile::tempdir().unwrap();
+    let src = sources.path().join(&stem);
+    std::fs::create_dir_all(src.join("src")).unwrap();
+    std::fs::write(
+        src.join("Cargo.toml"),
+        format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("src/lib.rs"),
+        format!("pub const NAME: &str = \"{name}\";\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    let file = dir.join(format!("{stem}.crate"));
+    let status = Command::new("tar")
+        .arg("-czf")
+        .arg(&file)
+        .arg("-C")
+        .arg(sources.path())
+        .arg(&stem)
+        .status()
+        .unwrap();
+    assert!(status.success(), "tar of {stem}");
+    let sum = sha256sum(&file);
+    (file, sum)
+}
+
+/// The hex sha256 of a file, by `sha256sum`.
+pub fn sha256sum(path: &std::path::Path) -> String {
+    let out = Command::new("sha256sum").arg(path).output().unwrap();
+    assert!(out.status.success(), "sha256sum {}", path.display());
+    String::from_utf8(out.stdout).unwrap()[..64].to_string()
+}

@@ -113,7 +113,7 @@ pub fn plan(
     };
     let rev = resolve_target(&checkout, target, &entry.version)?;
     let (pin, source) = source_outcome(&entry, &checkout, &rev)?;
-    let deps = deps_outcome(&entry, &checkout, &pin.rev, &opts.sources);
+    let deps = deps_outcome(&entry, &checkout, &pin.rev, &opts.sources, &|_| {});
     let no_deps = entry.builder == "static-site";
     let deps_hash = match (&deps.new, no_deps) {
         (_, true) => None,
