@@ -12,15 +12,6 @@ use atwb::jobs::{Engine, EngineConfig, JobEvent, JobResult, JobSpec, Outcome, St
 use atwb::nix::command::Installable;
 use atwb::nix::drvtree::{NodeState, TreeSnapshot};
 
-fn nix_env() -> bool {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: done once, before any engine thread of this test binary reads the environment.
-        unsafe { std::env::set_var("NIX_CONFIG", common::NIX_CONFIG) };
-    });
-    common::require_tool("nix")
-}
-
 /// Builds `stream` of the flake as one batch (evaluated first, then built by its drv) and
 /// returns the trees the job sent while it ran, and its result.
 async fn build_stream(dir: &Path, store: &Arc<StatusStore>) -> (Vec<TreeSnapshot>, JobResult) {
@@ -55,7 +46,7 @@ fn salt(dir: &Path, salt: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_build_of_a_fresh_drv_with_the_same_name_gets_an_estimate_from_the_first() {
-    if !nix_env() {
+    if !common::nix_env() {
         return;
     }
     let dir = tempfile::Builder::new()
