@@ -368,14 +368,18 @@ async fn run_jobs(
     // Ctrl-c (SIGINT), and SIGTERM, SIGHUP, SIGQUIT, which would otherwise end atwb at once,
     // with nothing recorded and no summary.
     let mut signals = StopSignals::new();
+    let engine = Engine::new(cfg);
+    if !prepare.per_target {
+        // Its `nix --version` then runs beside the evaluation, not before the first build.
+        engine.warm_up();
+    }
     let Ok(Prepared {
         run: specs,
         skipped,
-    }) = evaluate_first(&cfg, specs, prepare, &mut signals).await
+    }) = evaluate_first(engine.config(), specs, prepare, &mut signals).await
     else {
         return (Vec::new(), Vec::new(), Some(libc::SIGINT));
     };
-    let engine = Engine::new(cfg);
     let mut rx = if output.wants_lines() {
         engine.subscribe()
     } else {

@@ -14,6 +14,7 @@ use crate::jobs::store::{Evaluation, StatusStore};
 impl EngineHandle {
     /// Queue `specs` as one batch (see the module comment); ids in the order given.
     pub fn submit_batch(&self, specs: Vec<JobSpec>) -> Vec<JobId> {
+        self.warm_up();
         let mut gates = Vec::with_capacity(specs.len());
         let ids = specs
             .iter()

@@ -26,6 +26,17 @@ impl Inner {
     }
 }
 
+impl super::EngineHandle {
+    /// Ask nix its version now, in the background, so the first build by drv does not wait
+    /// for it: called when an evaluation starts, which takes longer than `nix --version`.
+    pub fn warm_up(&self) {
+        let inner = self.inner.clone();
+        self.inner.runtime.spawn(async move {
+            inner.drv_outputs().await;
+        });
+    }
+}
+
 /// What `nix --version` printed on stdout; None when nix could not be run, failed or hung.
 async fn nix_version_output() -> Option<String> {
     let run = tokio::process::Command::new("nix")
