@@ -113,11 +113,13 @@ impl Effects {
             for text in store.take_write_errors() {
                 let _ = tx.send(Feedback::Notice(Notice { text, error: true }));
             }
+            let caches = super::cache_effects::cache_states(&store, &names);
             let map: HashMap<_, _> = names
                 .into_iter()
                 .filter_map(|n| store.status(&n).map(|s| (n, s)))
                 .collect();
             let _ = tx.send(Feedback::Statuses(map));
+            let _ = tx.send(Feedback::Caches(caches));
         });
     }
 

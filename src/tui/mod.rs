@@ -32,6 +32,7 @@ pub mod editor;
 pub mod effects;
 pub(crate) mod entries;
 
+mod cache_effects;
 pub mod forms;
 mod hash_effects;
 pub(crate) mod jobs;

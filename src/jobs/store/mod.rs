@@ -14,7 +14,7 @@ mod evaluations;
 mod lock;
 mod running;
 
-pub use evaluations::Evaluation;
+pub use evaluations::{CacheAsked, CacheStatus, Evaluation};
 pub use lock::DEFAULT_LOCK_TIMEOUT;
 use lock::FileLock;
 pub use running::RunningRecord;
