@@ -167,7 +167,11 @@ pub async fn check(
     progress(CheckStage::Evaluating {
         targets: specs.len(),
     });
-    let eval = evaluate::evaluate(specs, cancel, setup.grace).await?;
+    let mut eval = evaluate::evaluate(specs, cancel, setup.grace).await?;
+    let errors = settle_the_rest(specs, &mut eval.targets, cancel, setup.grace).await;
+    if cancel.is_cancelled() {
+        return None;
+    }
     if let Some(store) = setup.store {
         record_evaluations(store, specs, &eval);
     }
@@ -190,14 +194,7 @@ pub async fn check(
         outputs,
         substituters: substituters.len(),
     });
-    // The failing targets' messages while the caches are asked.
-    let (states, errors) = tokio::join!(
-        query_caches(specs, &eval, &substituters),
-        errors_of(specs, &eval.targets, cancel, setup.grace)
-    );
-    if cancel.is_cancelled() {
-        return None;
-    }
+    let states = query_caches(specs, &eval, &substituters).await;
     if let Some(store) = setup.store {
         record_cache_asked(store, specs, &eval, states.clone(), &substituters);
     }
@@ -239,28 +236,44 @@ fn row(
             package,
             drv_path: None,
             out_paths: Vec::new(),
-            state: Err(match error {
-                Some(e) => format!("{why}: {e}"),
-                None => why,
-            }),
+            // Nix's message about this target alone says more than the batch's reason.
+            state: Err(error.unwrap_or(why)),
         },
     }
 }
 
-/// For each target the batch did not evaluate, nix's own message (side by side).
-async fn errors_of(
+/// The targets the batch did not evaluate, side by side: each is asked alone for nix's message;
+/// one that evaluates alone (its group's evaluation failed on another target) is evaluated
+/// alone, so it gets its drv and out paths. Returns each target's error message, if any.
+async fn settle_the_rest(
     specs: &[JobSpec],
-    targets: &[TargetEval],
+    targets: &mut [TargetEval],
     cancel: &CancellationToken,
     grace: Duration,
 ) -> Vec<Option<String>> {
-    let asks = specs.iter().zip(targets).map(|(s, t)| async move {
-        match t {
-            TargetEval::Own(_) => evaluate::error_of(s, cancel, grace).await,
-            TargetEval::Drv { .. } => None,
+    let asks = specs.iter().zip(targets.iter()).map(|(s, t)| async move {
+        if matches!(t, TargetEval::Drv { .. }) {
+            return (None, None);
+        }
+        match evaluate::error_of(s, cancel, grace).await {
+            Some(e) => (Some(e), None),
+            None => {
+                let alone = evaluate::evaluate(std::slice::from_ref(s), cancel, grace).await;
+                (None, alone.and_then(|a| a.targets.into_iter().next()))
+            }
         }
     });
-    futures::future::join_all(asks).await
+    let settled = futures::future::join_all(asks).await;
+    settled
+        .into_iter()
+        .zip(targets.iter_mut())
+        .map(|((error, alone), target)| {
+            if let Some(t) = alone {
+                *target = t;
+            }
+            error
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -189,7 +189,9 @@ pub async fn error_of(
     grace: Duration,
 ) -> Option<String> {
     let i = &spec.installable;
-    let line = batch_eval_line(&i.flake, &i.attr, "d: d.drvPath");
+    let apply = "d: if (d.type or null) == \"derivation\" then d.drvPath \
+                 else throw \"the attribute is not a derivation\"";
+    let line = batch_eval_line(&i.flake, &i.attr, apply);
     run_eval(&line, cancel, grace).await.err()
 }
 
