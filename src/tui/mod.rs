@@ -51,6 +51,8 @@ mod wizard_effects;
 pub mod watch;
 
 #[cfg(test)]
+mod cache_tests;
+#[cfg(test)]
 mod drvtree_tests;
 #[cfg(test)]
 mod hash_tests;
