@@ -255,13 +255,11 @@ async fn settle_the_rest(
         if matches!(t, TargetEval::Drv { .. }) {
             return (None, None);
         }
-        match evaluate::error_of(s, cancel, grace).await {
-            Some(e) => (Some(e), None),
-            None => {
-                let alone = evaluate::evaluate(std::slice::from_ref(s), cancel, grace).await;
-                (None, alone.and_then(|a| a.targets.into_iter().next()))
-            }
+        if let Some(e) = evaluate::error_of(s, cancel, grace).await {
+            return (Some(e), None);
         }
+        let alone = evaluate::evaluate(std::slice::from_ref(s), cancel, grace).await;
+        (None, alone.and_then(|a| a.targets.into_iter().next()))
     });
     let settled = futures::future::join_all(asks).await;
     settled

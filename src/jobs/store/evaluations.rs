@@ -142,7 +142,8 @@ impl StatusStore {
     /// The package's cache state, if its newest evaluation is current (see [`CacheStatus`]).
     pub fn cache_status(&self, name: &str) -> Option<CacheStatus> {
         let e = self.evaluation(name)?;
-        (e.fingerprint == self.fingerprint(name)).then(|| CacheStatus {
+        let current = e.fingerprint == self.fingerprint(name);
+        current.then_some(CacheStatus {
             state: e.cache,
             asked: e.cache_asked,
             drv_path: e.drv_path,

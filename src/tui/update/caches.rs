@@ -76,14 +76,11 @@ pub(super) fn on_event(app: &mut App, event: CheckEvent) -> Vec<Command> {
 fn fold(app: &mut App, report: &CheckReport) {
     let mut failed = Vec::new();
     for row in &report.rows {
-        match row.status(&report.asked) {
-            Some(s) => {
-                app.caches.insert(row.package.clone(), s);
-            }
-            None => {
-                app.caches.remove(&row.package);
-                failed.push(row);
-            }
+        if let Some(s) = row.status(&report.asked) {
+            app.caches.insert(row.package.clone(), s);
+        } else {
+            app.caches.remove(&row.package);
+            failed.push(row);
         }
     }
     let mut text = format!("caches: {}", report.summary());
