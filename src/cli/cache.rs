@@ -15,7 +15,8 @@ use super::build::{BuildArgs, plan};
 use super::output::{Mode, escape_controls, with_stdout};
 use crate::config::Config;
 use crate::jobs::cache::CacheState;
-use crate::jobs::cache_check::{self, CacheRow, CheckSetup, CheckStage, RowJson};
+use crate::jobs::cache_check::{CacheRow, CheckStage, RowJson};
+use crate::jobs::engine::cache_check::{self, CheckSetup};
 use crate::jobs::{JobKind, StatusStore};
 use crate::paths;
 

@@ -1,9 +1,7 @@
 //! The cache key's effects: the check itself runs in the engine (`EngineHandle::check_caches`,
-//! which reports through job events); here the packages become build targets, and the status
-//! store's cache states are read for a refresh.
+//! which reports through job events); here the packages only become build targets.
 
-use crate::jobs::store::CacheStatus;
-use crate::jobs::{JobSpec, StatusStore};
+use crate::jobs::JobSpec;
 use crate::nix::command::Installable;
 
 use super::effects::Effects;
@@ -35,12 +33,4 @@ impl Effects {
             .collect();
         self.engine.check_caches(specs);
     }
-}
-
-/// Each package's current cache state (None: no current evaluation), from the store.
-pub fn cache_states(store: &StatusStore, names: &[String]) -> Vec<(String, Option<CacheStatus>)> {
-    names
-        .iter()
-        .map(|n| (n.clone(), store.cache_status(n)))
-        .collect()
 }

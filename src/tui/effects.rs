@@ -113,7 +113,10 @@ impl Effects {
             for text in store.take_write_errors() {
                 let _ = tx.send(Feedback::Notice(Notice { text, error: true }));
             }
-            let caches = super::cache_effects::cache_states(&store, &names);
+            let caches = names
+                .iter()
+                .map(|n| (n.clone(), store.cache_status(n)))
+                .collect();
             let map: HashMap<_, _> = names
                 .into_iter()
                 .filter_map(|n| store.status(&n).map(|s| (n, s)))

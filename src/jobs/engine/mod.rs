@@ -10,7 +10,7 @@
 //! its stderr into the log file, the ring and the subscribers, and `result` says how it ended.
 
 pub mod batch;
-mod cache_check;
+pub mod cache_check;
 mod lines;
 mod result;
 mod run;

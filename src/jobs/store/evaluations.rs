@@ -7,7 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{RunRecord, StatusStore};
-use crate::jobs::cache::CacheState;
+use crate::jobs::cache::{CacheAsked, CacheState};
+use crate::jobs::cache_check::CacheRow;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
@@ -26,14 +27,6 @@ pub struct Evaluation {
     pub cache_asked: Option<CacheAsked>,
 }
 
-/// When the caches were asked about an evaluation's outputs, and which.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CacheAsked {
-    /// Unix seconds.
-    pub at: u64,
-    pub substituters: Vec<String>,
-}
-
 /// A package's binary-cache state as the tree, the detail pane and `--json` show it: that of
 /// its newest evaluation, and only while that evaluation is current (the package's files are as
 /// they were when it was evaluated); otherwise nothing is known.
@@ -47,6 +40,16 @@ pub struct CacheStatus {
 }
 
 impl CacheStatus {
+    /// A cache check's row as the store now holds it (None: the target did not evaluate).
+    pub fn of_row(row: &CacheRow, asked: &CacheAsked) -> Option<CacheStatus> {
+        Some(CacheStatus {
+            state: Some(row.state.clone().ok()?),
+            asked: Some(asked.clone()),
+            drv_path: row.drv_path.clone()?,
+            out_paths: row.out_paths.clone(),
+        })
+    }
+
     pub fn cached_in(&self) -> Option<&str> {
         self.state.as_ref().and_then(CacheState::cached_in)
     }
@@ -163,5 +166,33 @@ impl StatusStore {
             Some(fp) => now.is_some_and(|n| &n != fp),
             None => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_is_a_cache_status_only_when_it_evaluated() {
+        let asked = CacheAsked {
+            at: 5,
+            substituters: vec!["u".into()],
+        };
+        let mut row = CacheRow {
+            package: "p".into(),
+            drv_path: Some("/nix/store/x-p.drv".into()),
+            out_paths: vec!["/nix/store/y-p".into()],
+            state: Ok(CacheState::Cached { url: "u".into() }),
+        };
+        let s = CacheStatus::of_row(&row, &asked).unwrap();
+        assert_eq!(s.cached_in(), Some("u"));
+        let v = CacheStatus::json(Some(&s));
+        assert_eq!(v["state"], "cached");
+        assert_eq!(v["url"], "u");
+        assert_eq!(v["asked_at"], 5);
+        assert_eq!(CacheStatus::json(None)["state"], "unknown");
+        row.state = Err("boom".into());
+        assert!(CacheStatus::of_row(&row, &asked).is_none());
     }
 }

@@ -14,7 +14,8 @@ mod evaluations;
 mod lock;
 mod running;
 
-pub use evaluations::{CacheAsked, CacheStatus, Evaluation};
+pub use crate::jobs::cache::CacheAsked;
+pub use evaluations::{CacheStatus, Evaluation};
 pub use lock::DEFAULT_LOCK_TIMEOUT;
 use lock::FileLock;
 pub use running::RunningRecord;

@@ -76,7 +76,7 @@ pub(super) fn on_event(app: &mut App, event: CheckEvent) -> Vec<Command> {
 fn fold(app: &mut App, report: &CheckReport) {
     let mut failed = Vec::new();
     for row in &report.rows {
-        if let Some(s) = row.status(&report.asked) {
+        if let Some(s) = CacheStatus::of_row(row, &report.asked) {
             app.caches.insert(row.package.clone(), s);
         } else {
             app.caches.remove(&row.package);
