@@ -604,6 +604,7 @@ mod jobs {
             out_paths: Vec::new(),
             log_file: Some(PathBuf::from(format!("/state/logs/job{id}.log"))),
             value: None,
+            tree: atwb::jobs::interpret::TreeReport::default(),
         }))
     }
 

@@ -24,10 +24,13 @@ use crate::tui::runtime::StopSignals;
 pub struct BuildArgs {
     /// Packages (catalog names) or, with --flake, flake attributes.
     pub names: Vec<String>,
+    /// Every package of the catalog.
     #[arg(long, conflicts_with_all = ["tier", "org"])]
     pub all: bool,
+    /// Every package of this tier (1, 2 or 3).
     #[arg(long)]
     pub tier: Option<u8>,
+    /// Every package of this org.
     #[arg(long)]
     pub org: Option<String>,
     /// Run the packages' checks (smoke and VM tests) instead of building them.
@@ -36,6 +39,7 @@ pub struct BuildArgs {
     /// Flake to build from (default: the repository holding the catalog).
     #[arg(long, value_name = "REF")]
     pub flake: Option<String>,
+    /// Print the results and the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
     /// Write a JUnit XML report.
@@ -304,8 +308,15 @@ pub(super) fn plan(
                     "package {n} has errors (see the warnings above); fix them with `atwb check`"
                 );
             }
+            let names: Vec<String> = cat.packages.iter().map(|p| p.name.clone()).collect();
+            let near = crate::nix::advice::nearest(n, &names);
+            let near = if near.is_empty() {
+                String::new()
+            } else {
+                format!("did you mean {}? ", near.join(", "))
+            };
             bail!(
-                "no package named {n} in {}; `atwb list` shows the names",
+                "no package named {n} in {}; {near}`atwb list` shows the names",
                 catalog.display()
             );
         }

@@ -6,9 +6,11 @@
 //! `builtins.tryEval`, which catches `throw` and `assert` (how nixpkgs reports broken, unfree or
 //! insecure packages); such a target, and one whose attribute is missing or not a derivation, is
 //! left to evaluate itself in its own `nix build flake#attr`, whose log then carries nix's message
-//! for that target alone. Errors `tryEval` cannot catch (a type error, a missing attribute deep
-//! inside) fail the whole evaluation of their group: then every target of that group evaluates
-//! itself, as before batching, so the error is attributed to the target it belongs to.
+//! for that target alone. An error `tryEval` cannot catch (a type error, a missing attribute deep
+//! inside) ends the whole `nix eval`; each attribute announces itself with `builtins.trace`
+//! before it is forced, so the last announcement names the culprit. It is set aside (to evaluate
+//! itself, with that message) and the group evaluated again without it: k such attributes cost
+//! k + 1 evaluations, not one per target.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -91,18 +93,23 @@ fn locate(spec: &JobSpec, system: &str) -> Result<(GroupKey, String), String> {
     Ok(((spec.installable.flake.clone(), parent), leaf))
 }
 
-/// The `--apply` function: for each name, its drv and out paths, or why not.
+/// What each attribute's value traces before it is forced (`trace: atwb-eval:NAME` on stderr).
+const TRACE_TAG: &str = "atwb-eval:";
+
+/// The `--apply` function: for each name, its drv and out paths, or why not. Each value first
+/// traces its name, so an evaluation that dies names the attribute it died in.
 fn apply_expr(leaves: &[String]) -> String {
     let names: Vec<String> = leaves.iter().map(|l| format!("\"{l}\"")).collect();
     format!(
         "set: builtins.listToAttrs (map (n: {{ name = n; value = \
-         if !(builtins.hasAttr n set) then {{ missing = true; }} else \
+         builtins.trace \"{TRACE_TAG}${{n}}\" (\
+         if !(builtins.hasAttr n set) then {{ missing = true; names = builtins.attrNames set; }} else \
          let d = builtins.getAttr n set; \
          r = builtins.tryEval (if (d.type or null) == \"derivation\" then \
          (let v = {{ drvPath = d.drvPath; outPaths = map (o: (builtins.getAttr o d).outPath) \
          (d.outputs or [\"out\"]); }}; in builtins.deepSeq v v) else null); \
          in if !r.success then {{ failed = true; }} \
-         else if r.value == null then {{ notDerivation = true; }} else r.value; }}) [ {} ])",
+         else if r.value == null then {{ notDerivation = true; }} else r.value); }}) [ {} ])",
         names.join(" ")
     )
 }
@@ -127,38 +134,109 @@ pub async fn evaluate(
     let runs: Vec<_> = groups
         .iter()
         .map(|((flake, parent), leaves)| {
-            let line = batch_eval_line(flake, parent, &apply_expr(leaves));
+            let (flake, parent, leaves) = (flake.clone(), parent.clone(), leaves.clone());
             let cancel = cancel.clone();
-            tokio::spawn(async move { run_eval(&line, &cancel, grace).await })
+            tokio::spawn(async move { eval_group(&flake, &parent, leaves, &cancel, grace).await })
         })
         .collect();
     let mut outputs = Vec::with_capacity(runs.len());
     for r in runs {
-        outputs.push(
-            r.await
-                .unwrap_or_else(|e| Err(format!("the evaluation task failed: {e}"))),
-        );
+        outputs.push(r.await.unwrap_or_else(|e| GroupEval {
+            failed: Some(format!("the evaluation task failed: {e}")),
+            ..GroupEval::default()
+        }));
     }
     if cancel.is_cancelled() {
         return None;
     }
-    let results: BTreeMap<&GroupKey, Result<serde_json::Value, String>> =
-        groups.keys().zip(outputs).collect();
+    let evaluations = outputs.iter().map(|g| g.evaluations).sum();
+    let results: BTreeMap<&GroupKey, GroupEval> = groups.keys().zip(outputs).collect();
     let targets = located
         .iter()
         .map(|l| match l {
             Err(why) => TargetEval::Own(why.clone()),
-            Ok((key, leaf)) => match &results[key] {
-                Ok(v) => target_from(&v[leaf.as_str()], &key.1, leaf),
-                Err(e) => TargetEval::Own(format!("the batch evaluation failed ({e})")),
-            },
+            Ok((key, leaf)) => results[key].target(&key.1, leaf),
         })
         .collect();
     Some(BatchEval {
         targets,
-        evaluations: groups.len(),
+        evaluations,
         duration: t0.elapsed(),
     })
+}
+
+/// One group's evaluation: the answers, the attributes set aside with their error, and how it
+/// ended when no culprit could be named.
+#[derive(Debug, Default)]
+struct GroupEval {
+    answers: serde_json::Value,
+    culprits: BTreeMap<String, String>,
+    /// The group's last evaluation failed without naming an attribute (every target left then
+    /// evaluates itself).
+    failed: Option<String>,
+    evaluations: usize,
+}
+
+impl GroupEval {
+    fn target(&self, parent: &str, leaf: &str) -> TargetEval {
+        if let Some(e) = self.culprits.get(leaf) {
+            return TargetEval::Own(format!("evaluating {leaf} failed ({e})"));
+        }
+        match &self.failed {
+            Some(e) => TargetEval::Own(format!("the batch evaluation failed ({e})")),
+            None => target_from(&self.answers[leaf], parent, leaf),
+        }
+    }
+}
+
+/// Evaluate one group, setting aside each attribute that ends the evaluation (named by its
+/// trace) and evaluating the rest again; at most one retry per culprit.
+async fn eval_group(
+    flake: &str,
+    parent: &str,
+    mut leaves: Vec<String>,
+    cancel: &CancellationToken,
+    grace: Duration,
+) -> GroupEval {
+    let mut group = GroupEval::default();
+    while !leaves.is_empty() {
+        let line = batch_eval_line(flake, parent, &apply_expr(&leaves));
+        group.evaluations += 1;
+        match run_eval(&line, cancel, grace).await {
+            Ok(v) => {
+                group.answers = v;
+                return group;
+            }
+            Err(EvalFailure { message, culprit }) => match culprit.filter(|c| leaves.contains(c)) {
+                Some(c) if !cancel.is_cancelled() => {
+                    tracing::info!("batch evaluation: {c} failed ({message}); again without it");
+                    leaves.retain(|l| *l != c);
+                    group.culprits.insert(c, message);
+                }
+                _ => {
+                    group.failed = Some(message);
+                    return group;
+                }
+            },
+        }
+    }
+    group
+}
+
+/// Why a `nix eval` gave no JSON: nix's error line, and the attribute it was forcing if its
+/// trace named one.
+struct EvalFailure {
+    message: String,
+    culprit: Option<String>,
+}
+
+impl From<String> for EvalFailure {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            culprit: None,
+        }
+    }
 }
 
 fn target_from(v: &serde_json::Value, parent: &str, leaf: &str) -> TargetEval {
@@ -173,7 +251,21 @@ fn target_from(v: &serde_json::Value, parent: &str, leaf: &str) -> TargetEval {
             drv_path: d.to_string(),
             out_paths: o,
         },
-        _ if v["missing"] == true => TargetEval::Own(format!("{parent} has no attribute {leaf}")),
+        _ if v["missing"] == true => {
+            let names: Vec<String> = v["names"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect();
+            let near = crate::nix::advice::nearest(leaf, &names);
+            let near = if near.is_empty() {
+                String::new()
+            } else {
+                format!(" (nearest: {})", near.join(", "))
+            };
+            TargetEval::Own(format!("{parent} has no attribute {leaf}{near}"))
+        }
         _ if v["notDerivation"] == true => TargetEval::Own(format!("{leaf} is not a derivation")),
         _ if v["failed"] == true => TargetEval::Own(format!("evaluating {leaf} failed")),
         _ => TargetEval::Own(format!("no drv for {leaf} in the evaluation's output")),
@@ -192,15 +284,19 @@ pub async fn error_of(
     let apply = "d: if (d.type or null) == \"derivation\" then d.drvPath \
                  else throw \"the attribute is not a derivation\"";
     let line = batch_eval_line(&i.flake, &i.attr, apply);
-    run_eval(&line, cancel, grace).await.err()
+    run_eval(&line, cancel, grace)
+        .await
+        .err()
+        .map(|f| f.message)
 }
 
-/// Run one `nix eval`; Ok: its JSON, Err: the first line of its error (or why it did not run).
+/// Run one `nix eval`; Ok: its JSON, Err: the first line of its error (or why it did not run)
+/// and the attribute being forced when it died.
 async fn run_eval(
     line: &crate::nix::command::NixCommandLine,
     cancel: &CancellationToken,
     grace: Duration,
-) -> Result<serde_json::Value, String> {
+) -> Result<serde_json::Value, EvalFailure> {
     let mut child = process::spawn(line).map_err(|e| format!("starting nix: {e}"))?;
     let mut stdout = child.stdout.take().expect("piped stdout");
     let mut stderr = child.stderr.take().expect("piped stderr");
@@ -213,19 +309,31 @@ async fn run_eval(
         (out, err) = read => (out, err, child.wait().await),
         () = cancel.cancelled() => {
             let _ = process::stop(&mut child, grace).await;
-            return Err("cancelled".into());
+            return Err(String::from("cancelled").into());
         }
     };
     let err = String::from_utf8_lossy(&err);
     match status {
-        Ok(s) if s.success() => {
-            serde_json::from_slice(&out).map_err(|e| format!("nix eval printed no JSON: {e}"))
-        }
+        Ok(s) if s.success() => serde_json::from_slice(&out)
+            .map_err(|e| format!("nix eval printed no JSON: {e}").into()),
         _ => {
             tracing::info!("batch evaluation failed: {err}");
-            Err(first_error_line(&err))
+            Err(EvalFailure {
+                message: first_error_line(&err),
+                culprit: last_traced(&err),
+            })
         }
     }
+}
+
+/// The attribute the evaluation was forcing when it stopped: the last `trace: atwb-eval:NAME`.
+/// nix prints a trace line as `trace: ` and the message, with colours on a terminal only.
+fn last_traced(stderr: &str) -> Option<String> {
+    stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("trace: ")?.strip_prefix(TRACE_TAG))
+        .map(|n| n.trim().to_string())
 }
 
 /// nix's `error: ...` line (the rest is the trace and the source excerpt).
@@ -267,7 +375,8 @@ mod tests {
     fn each_answer_shape_gives_a_drv_or_a_reason() {
         let v: serde_json::Value = serde_json::from_str(
             r#"{"a":{"drvPath":"/nix/store/x-a.drv","outPaths":["/nix/store/y-a"]},
-                "b":{"missing":true},"c":{"failed":true},"d":{"notDerivation":true}}"#,
+                "b":{"missing":true,"names":["a","bb","zzz"]},"c":{"failed":true},
+                "d":{"notDerivation":true}}"#,
         )
         .unwrap();
         assert_eq!(
@@ -287,10 +396,26 @@ mod tests {
             };
             assert!(why.contains(word), "{k}: {why}");
         }
+        let TargetEval::Own(why) = target_from(&v["b"], "p", "b") else {
+            panic!("b")
+        };
+        assert_eq!(why, "p has no attribute b (nearest: bb)");
         assert!(matches!(
             target_from(&v["zz"], "p", "zz"),
             TargetEval::Own(_)
         ));
+    }
+
+    #[test]
+    fn the_culprit_is_the_last_attribute_announced() {
+        let e = "trace: atwb-eval:a\ntrace: atwb-eval:typeerr\nerror: cannot add a string to an integer\n";
+        assert_eq!(last_traced(e).as_deref(), Some("typeerr"));
+        assert_eq!(last_traced("error: x\n"), None);
+        // A package's own trace is not an announcement.
+        assert_eq!(
+            last_traced("trace: atwb-eval:a\ntrace: hello\n").as_deref(),
+            Some("a")
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! derivation, progress changes, and at the end the classified failure.
 
 use crate::nix::classify::{ExitInfo, Failure, classify};
-use crate::nix::drvtree::{DrvTree, TreeSnapshot};
+use std::sync::Arc;
+
+use crate::nix::drvtree::{DrvHistory, DrvTree, TreeSnapshot};
 use crate::nix::internal_json::{Event, ResultKind, level, parse_line};
 use crate::nix::state::BuildState;
 
@@ -42,7 +44,37 @@ pub struct LineInterpreter {
     phase: Option<String>,
 }
 
+/// What a job's tree knows before nix says anything.
+#[derive(Debug, Clone, Default)]
+pub struct TreeSetup {
+    /// Earlier builds' durations by derivation name (from the status store).
+    pub history: Option<Arc<DrvHistory>>,
+    /// The job's own derivation when nix will build it (its outputs are missing).
+    pub planned: Option<String>,
+}
+
+/// What a finished job's tree leaves: the derivations it built with their times (for the
+/// history) and its last picture (for the jobs view).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TreeReport {
+    pub built: Vec<(String, u64)>,
+    pub snapshot: Option<Box<TreeSnapshot>>,
+}
+
 impl LineInterpreter {
+    /// An interpreter whose tree starts with `setup`'s estimates and planned derivation.
+    pub fn with_setup(setup: TreeSetup) -> Self {
+        let mut i = LineInterpreter::default();
+        if let Some(h) = setup.history {
+            i.tree.use_history(h);
+        }
+        if let Some(drv) = &setup.planned {
+            i.tree.plan(drv);
+            i.tree_changed = true;
+        }
+        i
+    }
+
     /// Fold one line into the state; `with_text`: also return the display text and derivation
     /// (skipped when nobody watches the lines).
     pub fn feed(&mut self, raw: &str, with_text: bool) -> Interpreted {
@@ -115,6 +147,18 @@ impl LineInterpreter {
         Some(self.tree.snapshot(limit, now))
     }
 
+    /// After nix exited (`succeeded`: with status 0): the tree settled (see
+    /// [`DrvTree::settle`]), what it built, and its final `limit` rows.
+    pub fn finish_tree(&mut self, succeeded: bool, limit: usize) -> TreeReport {
+        let now = self.now_ms();
+        self.tree.settle(succeeded, now);
+        TreeReport {
+            built: self.tree.built(),
+            snapshot: (!self.tree.nodes().is_empty())
+                .then(|| Box::new(self.tree.snapshot(limit, now))),
+        }
+    }
+
     pub fn tree(&self) -> &DrvTree {
         &self.tree
     }
@@ -183,5 +227,28 @@ mod tests {
             true,
         );
         assert_eq!(quiet.text, None);
+    }
+
+    #[test]
+    fn the_setup_plans_the_target_with_its_estimate_and_the_report_has_the_final_tree() {
+        let mut h = DrvHistory::default();
+        h.add("x-1.0", &[7000], 1);
+        let drv = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-x-1.1.drv";
+        let mut i = LineInterpreter::with_setup(TreeSetup {
+            history: Some(Arc::new(h)),
+            planned: Some(drv.into()),
+        });
+        let snap = i.tree_snapshot(10, false).expect("planned before any line");
+        assert_eq!(snap.rows.rows[0].estimate_ms, Some(7000), "by package name");
+        assert_eq!(snap.totals.estimate_left_ms, Some(7000));
+        let report = i.finish_tree(false, 10);
+        assert!(report.built.is_empty());
+        let last = report.snapshot.unwrap();
+        assert_eq!(
+            last.rows.rows[0].state,
+            crate::nix::drvtree::NodeState::Cancelled
+        );
+        let mut empty = LineInterpreter::default();
+        assert_eq!(empty.finish_tree(true, 10), TreeReport::default());
     }
 }

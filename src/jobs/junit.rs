@@ -109,6 +109,7 @@ mod tests {
             out_paths: vec![],
             log_file: None,
             value: None,
+            tree: crate::jobs::interpret::TreeReport::default(),
         }
     }
 

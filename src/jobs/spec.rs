@@ -145,6 +145,9 @@ pub struct JobResult {
     pub log_file: Option<PathBuf>,
     /// `nix eval --json` output of an eval job.
     pub value: Option<String>,
+    /// The derivations nix built (for the status store's history) and the final tree.
+    #[serde(skip)]
+    pub tree: crate::jobs::interpret::TreeReport,
 }
 
 fn ser_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

@@ -55,7 +55,13 @@ pub fn hint(class: &ErrorClass, ctx: &Context) -> Option<String> {
         ErrorClass::EvalError {
             file, line, column, ..
         } => Some(match (file, line, column) {
-            (Some(f), Some(l), Some(c)) => format!("the error is at {f}:{l}:{c}"),
+            (Some(f), Some(l), Some(c)) => {
+                let local = ctx.flake_dir.as_deref().and_then(|d| local_source(f, d));
+                match local {
+                    Some(p) => format!("the error is at {}:{l}:{c}", p.display()),
+                    None => format!("the error is at {f}:{l}:{c}"),
+                }
+            }
             _ => "nix gave no position; rerun with --show-trace to see where".to_string(),
         }),
         ErrorClass::NixNotInstalled => {
@@ -93,6 +99,27 @@ fn missing_hint(attribute: &str, names: &[String]) -> String {
             nearest.join(", ")
         )
     }
+}
+
+/// The file in the flake's own directory that an evaluation error's store path is a copy of:
+/// nix evaluates a local flake from `/nix/store/HASH-source/`, a copy of the flake directory
+/// (a path flake) or of its git repository (a git flake, maybe with `?dir=`), which is not the
+/// file a maintainer opens. Tried from the flake directory up to its repository root; None when
+/// no such file exists there (a file of another input, nixpkgs say).
+fn local_source(store_file: &str, flake_dir: &Path) -> Option<PathBuf> {
+    let rest = store_file.strip_prefix("/nix/store/")?;
+    let (name, rel) = rest.split_once('/')?;
+    if !name.ends_with("-source") || rel.is_empty() || rel.split('/').any(|c| c == "..") {
+        return None;
+    }
+    let dir = std::path::absolute(flake_dir).ok()?;
+    // Outside a git repository only the flake directory itself: a parent's file of the same
+    // name would be a guess.
+    let root = dir.ancestors().position(|d| d.join(".git").exists());
+    dir.ancestors()
+        .take(root.map_or(1, |r| r + 1))
+        .map(|d| d.join(rel))
+        .find(|c| c.is_file())
 }
 
 /// Up to [`NEAREST`] names closest to `word` (Jaro-Winkler, at least 0.7), best first.
@@ -148,6 +175,55 @@ mod tests {
         assert_eq!(dir("git+file:///srv/nur").as_deref(), Some("/srv/nur"));
         assert_eq!(dir("./tests/x").as_deref(), Some("./tests/x"));
         assert_eq!(dir("github:NixOS/nixpkgs"), None);
+    }
+
+    #[test]
+    fn an_evaluation_error_in_the_flake_points_at_the_local_file() {
+        let repo = tempfile::tempdir().unwrap();
+        std::fs::create_dir(repo.path().join(".git")).unwrap();
+        let flake = repo.path().join("sub");
+        std::fs::create_dir(&flake).unwrap();
+        std::fs::write(flake.join("flake.nix"), "{}").unwrap();
+        std::fs::write(repo.path().join("lib.nix"), "{}").unwrap();
+        let store = "/nix/store/pgc3c75a6x0i6912xz1y0x62kjpk3sl7-source";
+        // A path flake's copy is the flake directory; a git flake's is the repository.
+        assert_eq!(
+            local_source(&format!("{store}/flake.nix"), &flake),
+            Some(flake.join("flake.nix"))
+        );
+        assert_eq!(
+            local_source(&format!("{store}/sub/flake.nix"), &flake),
+            Some(flake.join("flake.nix"))
+        );
+        assert_eq!(
+            local_source(&format!("{store}/lib.nix"), &flake),
+            Some(repo.path().join("lib.nix"))
+        );
+        // Another input's file, a non-source store path, an escape: left as nix printed them.
+        assert_eq!(local_source(&format!("{store}/pkgs/top.nix"), &flake), None);
+        assert_eq!(local_source("/nix/store/x-foo/flake.nix", &flake), None);
+        assert_eq!(
+            local_source(&format!("{store}/../etc/passwd"), &flake),
+            None
+        );
+        let ctx = Context {
+            flake_dir: Some(flake.clone()),
+            ..Context::default()
+        };
+        let class = ErrorClass::EvalError {
+            message: "m".into(),
+            file: Some(format!("{store}/flake.nix")),
+            line: Some(41),
+            column: Some(35),
+        };
+        let h = hint(&class, &ctx).unwrap();
+        assert_eq!(
+            h,
+            format!(
+                "the error is at {}:41:35",
+                flake.join("flake.nix").display()
+            )
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@
 use std::ffi::OsString;
 use std::path::Path;
 
+use super::version::{DrvOutputs, drv_installable};
+
 /// `flake#attr`, the one installable a nix call works on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Installable {
@@ -140,11 +142,12 @@ pub fn command_line(
     target_line(action, &installable.to_string(), opts)
 }
 
-/// `nix build /nix/store/…drv --log-format internal-json -v --json --no-link ...`: realise a
-/// derivation that an evaluation already wrote, without evaluating anything. Nix 2.8 takes the
-/// plain `.drv` path as "all its outputs"; it rejects both `drv!out` and `drv^*` (newer syntax).
-pub fn drv_build_line(drv_path: &str, opts: &NixOptions) -> NixCommandLine {
-    target_line(NixAction::Build, drv_path, opts)
+/// `nix build /nix/store/…drv[^*] --log-format internal-json -v --json --no-link ...`: realise
+/// every output of a derivation that an evaluation already wrote, without evaluating anything.
+/// `outputs` says how the installed nix spells that (see `nix::version`): Nix 2.8 takes the
+/// plain `.drv` path and rejects `drv^*`; Nix 2.15+ builds nothing for the plain path.
+pub fn drv_build_line(drv_path: &str, outputs: DrvOutputs, opts: &NixOptions) -> NixCommandLine {
+    target_line(NixAction::Build, &drv_installable(drv_path, outputs), opts)
 }
 
 /// `nix eval --json <flake>#<parent> --apply EXPR`: one evaluation that reports the drv and out
@@ -285,9 +288,19 @@ mod tests {
 
     #[test]
     fn a_drv_is_built_by_its_plain_path() {
-        let c = drv_build_line("/nix/store/x-ok.drv", &NixOptions::default());
+        let c = drv_build_line(
+            "/nix/store/x-ok.drv",
+            DrvOutputs::PlainPath,
+            &NixOptions::default(),
+        );
         let a = strs(&c);
         assert_eq!(a[2..4], ["build", "/nix/store/x-ok.drv"]);
+        let newer = strs(&drv_build_line(
+            "/nix/store/x-ok.drv",
+            DrvOutputs::AllOutputsSuffix,
+            &NixOptions::default(),
+        ));
+        assert_eq!(newer[2..4], ["build", "/nix/store/x-ok.drv^*"]);
         assert!(a.contains(&"--no-link".to_string()) && a.contains(&"--json".to_string()));
         let e = strs(&batch_eval_line("./f", "packages.x", "s: s"));
         assert_eq!(

@@ -29,4 +29,5 @@ pub mod npm_sources;
 pub mod state;
 pub mod submodules;
 pub mod unit;
+pub mod version;
 pub mod wildmatch;

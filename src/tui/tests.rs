@@ -324,6 +324,7 @@ pub(super) mod builds {
                 out_paths: vec![],
                 log_file: None,
                 value: None,
+                tree: crate::jobs::interpret::TreeReport::default(),
             })),
         );
         update(&mut app, Action::Jobs);

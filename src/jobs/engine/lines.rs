@@ -151,13 +151,19 @@ pub(super) struct LineSink<'a> {
 }
 
 impl<'a> LineSink<'a> {
-    pub(super) fn new(inner: &'a Inner, id: JobId, ring: &'a Mutex<LogRing>, log: File) -> Self {
+    pub(super) fn new(
+        inner: &'a Inner,
+        id: JobId,
+        ring: &'a Mutex<LogRing>,
+        log: File,
+        interp: LineInterpreter,
+    ) -> Self {
         LineSink {
             inner,
             id,
             ring,
             log: BufWriter::with_capacity(64 * 1024, log),
-            interp: LineInterpreter::default(),
+            interp,
             after_partial: false,
             last_flush: Instant::now(),
             unflushed: false,

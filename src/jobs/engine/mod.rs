@@ -12,6 +12,7 @@
 pub mod batch;
 pub mod cache_check;
 mod lines;
+mod nix_version;
 mod result;
 mod run;
 mod supervise;
@@ -138,6 +139,8 @@ struct Inner {
     /// Whether any subscriber wants log and progress events (skip building them otherwise).
     streaming: std::sync::atomic::AtomicBool,
     runtime: tokio::runtime::Handle,
+    /// How this nix names all outputs of a drv; asked once, at the first build by drv.
+    drv_outputs: tokio::sync::OnceCell<crate::nix::version::DrvOutputs>,
 }
 
 /// Owner of the engine: dropping it cancels all jobs and waits for nix to exit.
@@ -166,6 +169,7 @@ impl Engine {
             evaluations: Mutex::new(Vec::new()),
             streaming: std::sync::atomic::AtomicBool::new(false),
             runtime: tokio::runtime::Handle::current(),
+            drv_outputs: tokio::sync::OnceCell::new(),
         };
         Engine {
             handle: EngineHandle {

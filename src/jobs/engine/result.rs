@@ -19,7 +19,7 @@ pub(super) fn finished(
     let Ended {
         status,
         stop,
-        interp,
+        mut interp,
         stdout,
     } = ended;
     let exit_code = status
@@ -27,7 +27,7 @@ pub(super) fn finished(
         .ok()
         .and_then(std::process::ExitStatus::code);
     let success = status.as_ref().is_ok_and(std::process::ExitStatus::success);
-    let outcome = match stop {
+    let mut outcome = match stop {
         Some(StopReason::Cancelled) => Outcome::Cancelled,
         Some(StopReason::TimedOut) => Outcome::TimedOut,
         None if success => Outcome::Ok,
@@ -40,7 +40,7 @@ pub(super) fn finished(
         spawn_error: None,
         attr: Some(spec.installable.attr.clone()),
     };
-    let failure = match outcome {
+    let mut failure = match outcome {
         Outcome::Ok => None,
         _ => interp.finish(&exit_info).or_else(|| {
             Some(Failure {
@@ -49,6 +49,7 @@ pub(super) fn finished(
             })
         }),
     };
+    let tree = interp.finish_tree(outcome == Outcome::Ok, crate::jobs::spec::TREE_ROWS);
     let (drv_path, out_paths, value) = if spec.kind == JobKind::Eval {
         (None, Vec::new(), success.then(|| stdout.trim().to_string()))
     } else {
@@ -63,6 +64,12 @@ pub(super) fn finished(
             None,
         )
     };
+    if outcome == Outcome::Ok
+        && let Some(f) = nothing_built(spec, &out_paths)
+    {
+        outcome = Outcome::Failed;
+        failure = Some(f);
+    }
     JobResult {
         id,
         spec: spec.clone(),
@@ -75,7 +82,26 @@ pub(super) fn finished(
         out_paths,
         log_file: Some(log_file),
         value,
+        tree,
     }
+}
+
+/// A build by drv path that nix called a success without naming any output it built. Nix
+/// 2.15 and later read a plain `.drv` path as the `.drv` file itself: `nix build X.drv` then
+/// exits 0, prints `["X.drv"]` and builds nothing. The engine writes `X.drv^*` when it knows
+/// the version; this is the guard for when it does not (or a nix that changes again).
+fn nothing_built(spec: &JobSpec, out_paths: &[String]) -> Option<Failure> {
+    let drv = spec.drv.as_deref()?;
+    if spec.kind == JobKind::Eval || !out_paths.is_empty() {
+        return None;
+    }
+    Some(Failure {
+        class: ErrorClass::Other,
+        first_line: format!(
+            "nix reported no output of {drv}: nothing was built (newer nix reads a plain \
+             .drv path as the file itself; `{drv}^*` builds its outputs)"
+        ),
+    })
 }
 
 pub(super) fn cancelled_before_start() -> Failure {
@@ -104,6 +130,7 @@ pub(super) fn not_run(
         out_paths: Vec::new(),
         log_file: None,
         value: None,
+        tree: crate::jobs::interpret::TreeReport::default(),
     }
 }
 
@@ -128,6 +155,43 @@ mod tests {
     fn eval(ended: Ended) -> JobResult {
         let spec = JobSpec::eval("p", Installable::new("/repo", "packages.x.p"));
         finished(JobId(1), &spec, Instant::now(), ended, "p.log".into())
+    }
+
+    #[test]
+    fn a_drv_build_that_names_no_output_is_a_failure() {
+        let mut spec = JobSpec::build("p", Installable::new("/repo", "packages.x.p"));
+        spec.drv = Some("/nix/store/x-p.drv".into());
+        let build = |spec: &JobSpec, stdout: &str| {
+            finished(
+                JobId(1),
+                spec,
+                Instant::now(),
+                ended(0, None, stdout),
+                "p.log".into(),
+            )
+        };
+        // What Nix 2.26 and 2.34 print for `nix build --json X.drv`: the drv, no outputs.
+        let r = build(&spec, r#"["/nix/store/x-p.drv"]"#);
+        assert_eq!(r.outcome, Outcome::Failed);
+        let f = r.failure.unwrap();
+        assert_eq!(f.class, ErrorClass::Other);
+        assert!(
+            f.first_line.contains("/nix/store/x-p.drv^*"),
+            "{}",
+            f.first_line
+        );
+        // What they (and 2.8 for the plain path) print when the outputs were built.
+        let r = build(
+            &spec,
+            r#"[{"drvPath":"/nix/store/x-p.drv","outputs":{"out":"/nix/store/y-p"}}]"#,
+        );
+        assert_eq!(
+            (r.outcome, r.out_paths),
+            (Outcome::Ok, vec!["/nix/store/y-p".to_string()])
+        );
+        // A build of the attribute itself is not judged by this.
+        spec.drv = None;
+        assert_eq!(build(&spec, "").outcome, Outcome::Ok);
     }
 
     #[test]

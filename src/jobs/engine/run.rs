@@ -12,6 +12,7 @@ use super::lines::{LineReader, LineSink};
 use super::result::{self, cancelled_before_start, not_run};
 use super::supervise::{Running, supervise};
 use super::{Inner, JobState};
+use crate::jobs::interpret::{LineInterpreter, TreeSetup};
 use crate::jobs::logstore::LogRing;
 use crate::jobs::process;
 use crate::jobs::spec::{JobEvent, JobId, JobKind, JobResult, JobSpec, Outcome};
@@ -97,7 +98,11 @@ pub(super) async fn run_job(
     result.started_at = started_at;
     result.duration = t0.elapsed();
     if let (Some(store), JobKind::Build | JobKind::Test) = (&cfg.store, spec.kind)
-        && let Err(e) = store.record(&spec.package, RunRecord::from_result(&result, fingerprint))
+        && let Err(e) = store.record_built(
+            &spec.package,
+            RunRecord::from_result(&result, fingerprint),
+            &result.tree.built,
+        )
     {
         tracing::error!("recording the status of {}: {e:#}", spec.package);
     }
@@ -165,7 +170,9 @@ async fn start<'a>(
         ..cfg.nix.clone()
     };
     let line = match &spec.drv {
-        Some(drv) if action == NixAction::Build => drv_build_line(drv, &nix_opts),
+        Some(drv) if action == NixAction::Build => {
+            drv_build_line(drv, inner.drv_outputs().await, &nix_opts)
+        }
         _ => command_line(action, &spec.installable, &nix_opts),
     };
     if cancel.is_cancelled() {
@@ -201,10 +208,40 @@ async fn start<'a>(
         child,
         pid,
         stderr: LineReader::new(stderr),
-        sink: LineSink::new(inner, id, ring, log),
+        sink: LineSink::new(
+            inner,
+            id,
+            ring,
+            log,
+            LineInterpreter::with_setup(tree_setup(inner, spec)),
+        ),
         stdout,
     };
     Ok(Some((running, log_path)))
+}
+
+/// What the job's tree starts with: the store's per-derivation history, and the job's own
+/// derivation as planned when the batch evaluation named it and its outputs are not in the
+/// store yet (nix names the derivations of a build only as it reaches them).
+fn tree_setup(inner: &Inner, spec: &JobSpec) -> TreeSetup {
+    let Some(store) = inner
+        .cfg
+        .store
+        .as_ref()
+        .filter(|_| spec.kind != JobKind::Eval)
+    else {
+        return TreeSetup::default();
+    };
+    let history = store.drv_history();
+    let planned = spec.drv.as_ref().filter(|drv| {
+        store.evaluation(&spec.package).is_some_and(|e| {
+            &e.drv_path == *drv && e.out_paths.iter().any(|o| !Path::new(o).exists())
+        }) && !spec.rebuild
+    });
+    TreeSetup {
+        history: (!history.is_empty()).then_some(history),
+        planned: planned.cloned(),
+    }
 }
 
 /// Create `<label>-<timestamp>.log` in `dir`, never truncating an existing log (two jobs of the

@@ -4,17 +4,19 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+mod durations;
 mod evaluations;
 mod lock;
 mod running;
 
 pub use crate::jobs::cache::CacheAsked;
+pub use durations::{DRV_HISTORY_LEN, DrvDurations, MAX_DRV_NAMES};
 pub use evaluations::{CacheStatus, Evaluation};
 pub use lock::DEFAULT_LOCK_TIMEOUT;
 use lock::FileLock;
@@ -25,6 +27,7 @@ use super::spec::{FailureSummary, JobKind, JobResult, Outcome};
 use crate::catalog::Catalog;
 use crate::catalog::edit::clean_stale_temp_files;
 use crate::nix::advice;
+use crate::nix::drvtree::DrvHistory;
 
 /// Runs kept per package.
 pub const HISTORY_LEN: usize = 20;
@@ -87,6 +90,9 @@ struct StatusFile {
     /// Per package: what its newest evaluation said (drv, out paths, cache status).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     evaluations: BTreeMap<String, Evaluation>,
+    /// Per derivation name: how long its last builds took (see `durations`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    derivations: BTreeMap<String, durations::DrvDurations>,
 }
 
 /// What the TUI shows for one package.
@@ -177,6 +183,8 @@ pub struct StatusStore {
     catalog_root: PathBuf,
     file: PathBuf,
     data: Mutex<StatusFile>,
+    /// `derivations` as a job's tree reads it, built once per read of the file.
+    drv_history: Mutex<Option<Arc<DrvHistory>>>,
     fingerprints: Fingerprinter,
     lock_timeout: Duration,
     /// Why records cannot be written, when the file was written by a newer atwb.
@@ -217,6 +225,7 @@ impl StatusStore {
             catalog_root: catalog_root.to_path_buf(),
             file: state_dir.join("status.json"),
             data: Mutex::new(StatusFile::default()),
+            drv_history: Mutex::new(None),
             fingerprints: Fingerprinter::default(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             read_only: Mutex::new(None),
@@ -270,6 +279,7 @@ impl StatusStore {
         let fresh = read_file(&self.file)?;
         self.note_version(&fresh);
         *self.data.lock().expect("status store lock") = fresh;
+        self.forget_drv_history();
         Ok(())
     }
 
@@ -357,16 +367,28 @@ impl StatusStore {
     /// timeout), appends, trims to HISTORY_LEN and writes atomically. A failure is also kept
     /// for [`StatusStore::take_write_errors`], so the user hears of a result that was lost.
     pub fn record(&self, package: &str, run: RunRecord) -> Result<()> {
-        let result = self.try_record(package, run);
+        self.record_built(package, run, &[])
+    }
+
+    /// [`StatusStore::record`], with the derivations the run built and their milliseconds, in
+    /// the same write.
+    pub fn record_built(
+        &self,
+        package: &str,
+        run: RunRecord,
+        built: &[(String, u64)],
+    ) -> Result<()> {
+        let result = self.try_record(package, run, built);
         if let Err(e) = &result {
             self.push_write_error(format!("the result of {package} was not recorded: {e:#}"));
         }
         result
     }
 
-    fn try_record(&self, package: &str, run: RunRecord) -> Result<()> {
+    fn try_record(&self, package: &str, run: RunRecord, built: &[(String, u64)]) -> Result<()> {
         self.update(|data| {
             data.running.retain(|r| !r.is_run(package, &run));
+            durations::push(&mut data.derivations, built, run.finished_at);
             push_run(data, package, run)
         })
     }
@@ -446,6 +468,7 @@ impl StatusStore {
         let json = serde_json::to_vec_pretty(&data)?;
         crate::catalog::edit::write_atomic(&self.file, &json)?;
         *self.data.lock().expect("status store lock") = data;
+        self.forget_drv_history();
         // Logs live as long as their run is in the history: disk use stays bounded. Only files
         // in our own logs directory are removed.
         let logs_dir = self.file.with_file_name("logs");

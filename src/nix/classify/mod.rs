@@ -1,6 +1,7 @@
 //! Why a nix run failed, in one class with the first relevant line, from the state its log built
-//! and how the process ended. The wordings matched are Nix 2.8's (captured in
-//! `tests/fixtures/logs`); all matching is done on ANSI-stripped text.
+//! and how the process ended. The wordings matched are those of Nix 2.8, 2.26 and 2.34 (recorded
+//! in `tests/fixtures/logs`, `nix-2.26/`, `nix-2.34/`); all matching is done on ANSI-stripped
+//! text.
 
 use std::io;
 
@@ -299,6 +300,17 @@ fn from_errors(state: &BuildState, exit: &ExitInfo) -> Option<Failure> {
             first_line: headline(e),
         });
     }
+    if let Some(e) = errors.iter().find(|e| e.from_nix && is_bare_timeout(e)) {
+        let drv = state
+            .with_status(super::state::DrvStatus::Failed)
+            .next()
+            .or_else(|| building(state))
+            .map(|d| d.path.clone());
+        return Some(Failure {
+            class: ErrorClass::Timeout { drv },
+            first_line: headline(e),
+        });
+    }
     // The outermost dependent (nix reports them inner first): the target the user asked for.
     let dependent = failures
         .iter()
@@ -429,10 +441,20 @@ fn eval_error(e: &Diagnostic) -> Failure {
     }
 }
 
-/// The first line of an error, with its `Reason:` line when nix put the reason on a line of
-/// its own (nix >= 2.25: `error: Cannot build 'D'.` / `Reason: builder failed ...`).
+/// Nix 2.34's `--timeout` error, which names no derivation: `error: timed out after N seconds`
+/// (2.8 and 2.26 say `building of 'D!out' from .drv file timed out after N seconds`).
+fn is_bare_timeout(e: &Diagnostic) -> bool {
+    let line = eval::message_line(e);
+    let message = line.strip_prefix("error:").unwrap_or(line).trim_start();
+    message.starts_with("timed out after ")
+}
+
+/// The line that says what went wrong (the message line when nix printed the trace first, as
+/// newer Nix does for a download that failed during evaluation), with its `Reason:` line when
+/// nix put the reason on a line of its own (nix >= 2.25: `error: Cannot build 'D'.` /
+/// `Reason: builder failed ...`).
 fn headline(e: &Diagnostic) -> String {
-    let first = e.first_line();
+    let first = eval::message_line(e);
     match e
         .plain
         .lines()

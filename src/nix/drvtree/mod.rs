@@ -15,13 +15,16 @@
 //! fails without `--keep-going`). Only `--dry-run` lists the planned derivations by name: during
 //! a build they are a count (Builds `expected`), shown in the footer.
 
+mod history;
 mod intern;
 mod view;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::internal_json::{ActivityResult, ActivityType, Event, Progress, ResultKind, Start};
 use super::state::{drv_failure, drv_name};
+pub use history::{DrvHistory, pname};
 pub use intern::{Interner, MAX_SYMBOL_BYTES, MAX_SYMBOLS, Sym};
 pub use view::{Row, Rows, TreeSnapshot, format_bytes, format_duration, median_ms};
 
@@ -86,6 +89,10 @@ pub struct Totals {
     pub bytes_done: u64,
     pub bytes_expected: u64,
     pub elapsed_ms: u64,
+    /// Time the derivations with an estimate still need: the rest of each running one's
+    /// estimate plus the estimates of the planned and waiting ones (added up, as if built one
+    /// after the other). None when no unfinished derivation has an estimate.
+    pub estimate_left_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -104,6 +111,8 @@ pub struct DrvTree {
     live: HashMap<u64, Live>,
     /// Estimated duration per name symbol, from earlier successful builds.
     estimates: HashMap<Sym, u64>,
+    /// Where the estimates of derivations named later come from (see [`DrvTree::use_history`]).
+    history: Option<Arc<DrvHistory>>,
     builds: Progress,
     accounted_done: u64,
     accounted_failed: u64,
@@ -140,6 +149,45 @@ impl DrvTree {
         if let (Some(m), Some(sym)) = (median_ms(durations_ms), self.names.intern(name)) {
             self.estimates.insert(sym, m);
         }
+    }
+
+    /// Earlier builds' durations by derivation name: each derivation the tree learns of later
+    /// gets its estimate from there (nix names derivations only as it reaches them).
+    pub fn use_history(&mut self, history: Arc<DrvHistory>) {
+        self.history = Some(history);
+    }
+
+    /// A derivation this build will realise, named before nix says so (the job's own target,
+    /// whose outputs are missing): a planned row with its estimate from the start.
+    pub fn plan(&mut self, drv_path: &str) {
+        self.node(drv_path, NodeKind::Build);
+    }
+
+    /// After nix exited: what never started was not built by this run. Planned and waiting
+    /// derivations become cancelled when the run failed; when it succeeded (the outputs were
+    /// substituted or appeared meanwhile) they are done without a time, which counts as no
+    /// build.
+    pub fn settle(&mut self, succeeded: bool, now_ms: u64) {
+        for n in &mut self.nodes {
+            if matches!(n.state, NodeState::Planned | NodeState::Waiting) {
+                n.state = if succeeded {
+                    NodeState::Done
+                } else {
+                    NodeState::Cancelled
+                };
+                n.ended_ms = Some(now_ms);
+            }
+        }
+    }
+
+    /// Derivations this run really built (started and done; not substituted, failed or
+    /// cancelled), each as its name and milliseconds: what the history keeps.
+    pub fn built(&self) -> Vec<(String, u64)> {
+        self.nodes
+            .iter()
+            .filter(|n| n.kind == NodeKind::Build && n.state == NodeState::Done)
+            .filter_map(|n| Some((self.name(n.name).to_string(), n.ended_ms? - n.started_ms?)))
+            .collect()
     }
 
     pub fn nodes(&self) -> &[Node] {
@@ -181,7 +229,9 @@ impl DrvTree {
         };
         for n in &self.nodes {
             match (n.kind, n.state) {
-                (NodeKind::Build, NodeState::Done) => t.builds_done += 1,
+                (NodeKind::Build, NodeState::Done) if n.started_ms.is_some() => {
+                    t.builds_done += 1;
+                }
                 (NodeKind::Build, NodeState::Building) => t.builds_running += 1,
                 (NodeKind::Build, NodeState::Failed) => t.builds_failed += 1,
                 (NodeKind::Download, NodeState::Downloading) => t.downloads_running += 1,
@@ -201,7 +251,24 @@ impl DrvTree {
             .filter(|n| n.kind == NodeKind::Build && n.state == NodeState::Planned)
             .count() as u64;
         t.builds_planned = t.builds_planned.max(listed);
+        t.estimate_left_ms = self.estimate_left(now_ms);
         t
+    }
+
+    fn estimate_left(&self, now_ms: u64) -> Option<u64> {
+        let mut left = None;
+        for n in self.nodes.iter().filter(|n| n.kind == NodeKind::Build) {
+            let Some(est) = self.estimate_ms(n) else {
+                continue;
+            };
+            let rest = match (n.state, n.started_ms) {
+                (NodeState::Building, Some(s)) => est.saturating_sub(now_ms.saturating_sub(s)),
+                (NodeState::Planned | NodeState::Waiting, _) => est,
+                _ => continue,
+            };
+            *left.get_or_insert(0) += rest;
+        }
+        left
     }
 
     // ---- updates ----
@@ -219,6 +286,14 @@ impl DrvTree {
             self.dropped += 1;
             return None;
         };
+        if kind == NodeKind::Build
+            && let Some(est) = self
+                .history
+                .as_ref()
+                .and_then(|h| h.estimate_ms(self.names.get(name)))
+        {
+            self.estimates.entry(name).or_insert(est);
+        }
         let i = self.nodes.len() as u32;
         self.nodes.push(Node {
             name,

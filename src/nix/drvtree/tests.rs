@@ -263,3 +263,75 @@ fn median_and_formats() {
     assert_eq!(format_bytes(512), "512 B");
     assert_eq!(format_bytes(3 * 1024 * 1024 + 400 * 1024), "3.4 MiB");
 }
+
+#[test]
+fn history_gives_estimates_to_derivations_named_later_and_the_built_ones_come_out() {
+    let mut h = DrvHistory::default();
+    h.add("tree-a", &[4000, 6000, 5000], 2);
+    // The top was built as version 0.9 before: it still gets an estimate by its package name.
+    h.add("tree-top-0.9", &[9000], 1);
+    let mut t = DrvTree::new();
+    t.use_history(std::sync::Arc::new(h));
+    let text = fixture("tree-keep-going.log");
+    // Named by the log only in its failure message (it never started).
+    let top = "/nix/store/ls0ygpq6a2lin8cv4i72xjsid2k88xkq-tree-top.drv";
+    assert!(text.contains(top));
+    t.plan(top);
+    let planned = t.rows(10, 0);
+    assert_eq!(planned.rows[0].state, NodeState::Planned);
+    assert_eq!(planned.rows[0].estimate_ms, Some(9000));
+    for (i, line) in text.lines().enumerate() {
+        if line.contains("c is broken") {
+            break;
+        }
+        t.apply(&parse_line(line), 1000 + i as u64 * 10);
+    }
+    let a = t.rows(10, 1000).rows;
+    let a = a.iter().find(|r| r.name == "tree-a").unwrap();
+    assert_eq!((a.state, a.estimate_ms), (NodeState::Building, Some(5000)));
+    let left = t.totals(0).estimate_left_ms.unwrap();
+    // tree-a's rest plus the planned top (tree-c and the others: no history of theirs).
+    assert!(left > 9000 && left <= 14_000, "{left}");
+
+    let mut t = fold(&text);
+    t.settle(false, 1_000_000);
+    let built: Vec<String> = t.built().into_iter().map(|(n, _)| n).collect();
+    // Done ones only (the failed and the never-started are not durations of a build).
+    let mut sorted = built.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["tree-a", "tree-b", "tree-e"]);
+    assert!(t.built().iter().all(|(_, ms)| *ms > 0));
+}
+
+#[test]
+fn settle_says_what_never_started_was_not_built() {
+    let drv = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-x-1.drv";
+    let mut t = DrvTree::new();
+    t.plan(drv);
+    t.settle(true, 5);
+    assert_eq!(t.nodes()[0].state, NodeState::Done);
+    assert_eq!(
+        t.totals(5).builds_done,
+        0,
+        "done without a start is no build"
+    );
+    assert!(t.built().is_empty());
+    let mut t = DrvTree::new();
+    t.plan(drv);
+    t.settle(false, 5);
+    assert_eq!(t.nodes()[0].state, NodeState::Cancelled);
+}
+
+#[test]
+fn keeping_fewer_rows_counts_the_rest_as_hidden() {
+    let mut t = DrvTree::new();
+    for i in 0..100 {
+        t.plan(&format!("/nix/store/{i:032}-p-{i}.drv"));
+    }
+    let mut rows = t.rows(80, 0);
+    assert_eq!((rows.rows.len(), rows.hidden), (80, 20));
+    rows.keep(64);
+    assert_eq!((rows.rows.len(), rows.hidden), (64, 36));
+    rows.keep(70);
+    assert_eq!((rows.rows.len(), rows.hidden), (64, 36));
+}

@@ -37,6 +37,18 @@ pub struct Rows {
     pub hidden: usize,
 }
 
+impl Rows {
+    /// Keeps the first `n` rows, counting the rest as hidden (a finished job's tree kept for
+    /// a pane that shows a few dozen rows at most).
+    pub fn keep(&mut self, n: usize) {
+        if self.rows.len() > n {
+            self.hidden += self.rows.len() - n;
+            self.rows.truncate(n);
+            self.rows.shrink_to_fit();
+        }
+    }
+}
+
 /// Display order of the states that get rows of their own (done ones are counted).
 const ORDER: [NodeState; 6] = [
     NodeState::Building,

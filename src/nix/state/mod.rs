@@ -144,7 +144,10 @@ impl Diagnostic {
             level: m.level,
             text: clip(&m.msg, MAX_KEPT_MESSAGE).to_string(),
             plain: clip(&ansi::strip(&m.msg), MAX_KEPT_MESSAGE).to_string(),
-            file: m.file.as_deref().map(str::to_string),
+            file: m
+                .file
+                .as_deref()
+                .map(|f| position_file(f, m.line, m.column).to_string()),
             line: m.line,
             column: m.column,
             from_nix: m.raw_msg.is_some(),
@@ -155,6 +158,16 @@ impl Diagnostic {
     pub fn first_line(&self) -> &str {
         self.plain.lines().next().unwrap_or("")
     }
+}
+
+/// The file of a JSON position. Nix 2.8 sends the bare path; Nix 2.26 and 2.34 (recorded in
+/// `tests/fixtures/logs/nix-2.*`) send `PATH:LINE:COLUMN` in `file` beside the same `line` and
+/// `column`, which would otherwise be printed twice.
+fn position_file(file: &str, line: Option<u32>, column: Option<u32>) -> &str {
+    let (Some(l), Some(c)) = (line, column) else {
+        return file;
+    };
+    file.strip_suffix(&format!(":{l}:{c}")).unwrap_or(file)
 }
 
 /// A copy, download or substitution in flight.

@@ -71,11 +71,12 @@ pub fn drv_failure(message: &str) -> Option<DrvFailure<'_>> {
     found(drv, kind)
 }
 
-/// The derivation path quoted after `marker` (`'/nix/store/...drv'`, `!out` suffix dropped).
+/// The derivation path quoted after `marker` (`'/nix/store/...drv'`, an output suffix dropped:
+/// `!out` in Nix 2.8, `^out` in Nix 2.26).
 fn quoted_drv<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
     let rest = &line[line.find(marker)? + marker.len()..];
     let path = &rest[..rest.find('\'')?];
-    let path = path.split('!').next().unwrap_or(path);
+    let path = path.split(['!', '^']).next().unwrap_or(path);
     path.ends_with(".drv").then_some(path)
 }
 

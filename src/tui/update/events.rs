@@ -109,6 +109,9 @@ fn apply_tree(app: &mut App, id: JobId, tree: Box<crate::nix::drvtree::TreeSnaps
     }
 }
 
+/// Rows of a finished job's tree kept for the jobs view's detail pane.
+const KEPT_TREE_ROWS: usize = 64;
+
 /// The job's result: into its row and an open view of it, a notice, and a status refresh.
 fn apply_finished(app: &mut App, result: &JobResult) -> Vec<Command> {
     let failure = result.failure.as_ref().map(|f| {
@@ -131,6 +134,14 @@ fn apply_finished(app: &mut App, result: &JobResult) -> Vec<Command> {
     };
     if result.log_file.is_some() {
         entry.log_file = result.log_file.clone();
+    }
+    // The final tree (settled after nix exited) comes with the result, which unlike the tree
+    // events is never dropped for a slow subscriber. Kept while the job is listed, so only as
+    // many rows as a detail pane shows.
+    if let Some(tree) = &result.tree.snapshot {
+        let mut tree = tree.clone();
+        tree.rows.keep(KEPT_TREE_ROWS);
+        entry.tree = Some(tree);
     }
     let d = &mut entry.details;
     d.exit_code = result.exit_code;

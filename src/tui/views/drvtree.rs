@@ -69,7 +69,8 @@ fn row_line<'a>(theme: &Theme, r: &'a Row, width: usize) -> Line<'a> {
     ])
 }
 
-/// The footer: `⏵ 2 building  ✔ 3/8 built  ✘ 1  ⏸ 4 planned  ↓ 1/2 · 3.4 MiB  12s`.
+/// The footer: `⏵ 2 building  ✔ 3/8 built  ✘ 1  ⏸ 4 planned  ↓ 1/2 · 3.4 MiB  12s · ~2m left`
+/// (the time left from the estimates of the derivations that have one).
 fn footer(theme: &Theme, t: &Totals) -> String {
     let g = &theme.glyphs.drv;
     let built_of = t.builds_done + t.builds_running + t.builds_failed + t.builds_planned;
@@ -95,6 +96,9 @@ fn footer(theme: &Theme, t: &Totals) -> String {
         ));
     }
     s.push_str(&format!("  {}", format_duration(t.elapsed_ms)));
+    if let Some(left) = t.estimate_left_ms {
+        s.push_str(&format!(" · ~{} left", format_duration(left)));
+    }
     s
 }
 

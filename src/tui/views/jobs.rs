@@ -47,20 +47,12 @@ pub fn draw(frame: &mut Frame, app: &App, selected: usize) {
     }
     let selected = selected.min(jobs.len() - 1);
     // The selected job's detail pane, under the list when there is room for both.
-    let list = if list.height >= 2 * super::jobs_detail::HEIGHT {
-        let pane = ratatui::layout::Rect {
-            y: list.y + list.height - super::jobs_detail::HEIGHT,
-            height: super::jobs_detail::HEIGHT,
-            ..list
-        };
-        let lines = super::jobs_detail::lines(t, jobs[selected]);
-        frame.render_widget(Paragraph::new(lines), pane);
-        ratatui::layout::Rect {
-            height: list.height - super::jobs_detail::HEIGHT,
-            ..list
+    let list = match super::jobs_detail::split(list, &jobs) {
+        Some((list, pane)) => {
+            super::jobs_detail::draw(frame, t, pane, jobs[selected]);
+            list
         }
-    } else {
-        list
+        None => list,
     };
     let height = list.height as usize;
     let offset = selected.saturating_sub(height.saturating_sub(1));

@@ -1,14 +1,92 @@
 //! The jobs view's detail pane: the selected job's nix process (command line, start, end, exit
-//! status, derivation, log path).
+//! status, derivation, log path) and, in the rows left, its derivation tree (the log view's
+//! tree pane widget; a finished job's last tree stays as long as the job is listed).
 
+use ratatui::Frame;
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
 
 use crate::time::civil_from_days;
 use crate::tui::jobs::{JobPhase, JobView};
 use crate::tui::theme::Theme;
 
-/// Rows the pane takes under the list (a rule and six fields).
+/// Rows the facts take under the list (a rule and six fields).
 pub const HEIGHT: u16 = 7;
+/// Fewest rows worth giving the tree (a rule, a row, the footer).
+const MIN_TREE: u16 = 3;
+/// Rows of tree the pane takes at most (more would only show more planned rows).
+const TREE_MAX: u16 = 40;
+
+/// The jobs list and the pane under it, when there is room for both (None: the list only).
+/// When a listed job has a tree, the list gets as many rows as it has jobs, up to half of
+/// what the facts leave (more on a tall screen, where the tree would pass [`TREE_MAX`] rows
+/// beyond that half), and the pane the rest; otherwise the pane is the facts only. Decided
+/// by the listed jobs, not the selected one, so moving the selection does not move the split.
+pub fn split(area: Rect, jobs: &[&JobView]) -> Option<(Rect, Rect)> {
+    if area.height < 2 * HEIGHT {
+        return None;
+    }
+    let room = area.height - HEIGHT;
+    let wanted = u16::try_from(jobs.len()).unwrap_or(u16::MAX);
+    let list_h = if jobs.iter().any(|j| j.tree.is_some()) && room / 2 >= MIN_TREE {
+        wanted
+            .clamp(1, room / 2)
+            .max(room.saturating_sub(room / 2 + TREE_MAX))
+    } else {
+        room
+    };
+    let list = Rect {
+        height: list_h,
+        ..area
+    };
+    let pane = Rect {
+        y: area.y + list_h,
+        height: area.height - list_h,
+        ..area
+    };
+    Some((list, pane))
+}
+
+/// The facts, then the tree (or why there is none) in the rows left.
+pub fn draw(frame: &mut Frame, t: &Theme, area: Rect, job: &JobView) {
+    let facts = Rect {
+        height: HEIGHT.min(area.height),
+        ..area
+    };
+    frame.render_widget(Paragraph::new(lines(t, job)), facts);
+    if area.height < HEIGHT + MIN_TREE {
+        return;
+    }
+    let rule = Rect {
+        y: area.y + HEIGHT,
+        height: 1,
+        ..area
+    };
+    let tree_area = Rect {
+        y: rule.y + 1,
+        height: area.height - HEIGHT - 1,
+        ..area
+    };
+    frame.render_widget(
+        Paragraph::new(Line::styled(" ── derivations ", t.muted)),
+        rule,
+    );
+    if let Some(tree) = job.tree.as_deref() {
+        let inset = Rect {
+            x: tree_area.x + 1,
+            width: tree_area.width.saturating_sub(1),
+            ..tree_area
+        };
+        super::drvtree::draw(frame, t, inset, tree);
+    } else {
+        let why = match job.phase {
+            JobPhase::Queued => " not started yet",
+            _ => " nix named no derivation (an evaluation, or nothing to build)",
+        };
+        frame.render_widget(Paragraph::new(Line::styled(why, t.muted)), tree_area);
+    }
+}
 
 pub fn lines(t: &Theme, j: &JobView) -> Vec<Line<'static>> {
     let field = |name: &str, value: String| {
@@ -65,3 +143,7 @@ mod tests {
         assert_eq!(super::clock(1_796_134_989), "2026-12-01 14:23:09 UTC");
     }
 }
+
+#[cfg(test)]
+#[path = "jobs_detail_tests.rs"]
+mod app_tests;

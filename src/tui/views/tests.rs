@@ -139,6 +139,7 @@ fn the_jobs_view_has_a_detail_pane_of_the_selected_job() {
             out_paths: vec![],
             log_file: Some(PathBuf::from("/state/logs/goat-7.log")),
             value: None,
+            tree: crate::jobs::interpret::TreeReport::default(),
         })),
     );
     update(&mut app, Action::Jobs);

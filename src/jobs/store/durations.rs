@@ -1,0 +1,251 @@
+//! How long each derivation took when atwb's jobs really built it, by derivation name without
+//! the store hash (`rsky-pds-0.1.0`): the source of the tree's per-derivation estimates (see
+//! `nix::drvtree::DrvHistory`, which also falls back to the package name after a version bump).
+//!
+//! Written with the run that built them (one store write per job). Bounded: the last
+//! [`DRV_HISTORY_LEN`] durations per name and [`MAX_DRV_NAMES`] names, the least recently built
+//! evicted. No format bump: an older atwb ignores the field (and drops it when it writes, which
+//! loses only estimates).
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::StatusStore;
+use crate::nix::drvtree::DrvHistory;
+
+/// Durations kept per derivation name.
+pub const DRV_HISTORY_LEN: usize = 5;
+/// Derivation names kept.
+pub const MAX_DRV_NAMES: usize = 2000;
+
+/// Earlier builds of one derivation name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrvDurations {
+    /// Milliseconds, oldest first.
+    pub ms: Vec<u64>,
+    /// Unix seconds of the newest build.
+    pub at: u64,
+}
+
+/// Appends what one run built (name, ms) at `at`, then trims to the bounds.
+pub(super) fn push(map: &mut BTreeMap<String, DrvDurations>, built: &[(String, u64)], at: u64) {
+    if built.is_empty() {
+        return;
+    }
+    for (name, ms) in built {
+        let e = map
+            .entry(name.clone())
+            .or_insert_with(|| DrvDurations { ms: Vec::new(), at });
+        e.ms.push(*ms);
+        let excess = e.ms.len().saturating_sub(DRV_HISTORY_LEN);
+        e.ms.drain(..excess);
+        e.at = e.at.max(at);
+    }
+    let excess = map.len().saturating_sub(MAX_DRV_NAMES);
+    if excess > 0 {
+        // Names this run built stay; of the others, the least recently built go first.
+        let this_run: HashSet<&str> = built.iter().map(|(n, _)| n.as_str()).collect();
+        let mut by_age: Vec<(bool, u64, String)> = map
+            .iter()
+            .map(|(k, v)| (this_run.contains(k.as_str()), v.at, k.clone()))
+            .collect();
+        by_age.sort_unstable();
+        for (_, _, name) in by_age.into_iter().take(excess) {
+            map.remove(&name);
+        }
+    }
+}
+
+impl StatusStore {
+    /// Every derivation name's estimate as of the last read: what a job's tree starts with.
+    /// Built once per read of the file and shared by the jobs started until the next one.
+    pub fn drv_history(&self) -> Arc<DrvHistory> {
+        let mut cached = self.drv_history.lock().expect("status store lock");
+        if let Some(h) = cached.as_ref() {
+            return h.clone();
+        }
+        let data = self.data.lock().expect("status store lock");
+        let mut h = DrvHistory::default();
+        for (name, d) in &data.derivations {
+            h.add(name, &d.ms, d.at);
+        }
+        drop(data);
+        let h = Arc::new(h);
+        *cached = Some(h.clone());
+        h
+    }
+
+    pub(super) fn forget_drv_history(&self) {
+        *self.drv_history.lock().expect("status store lock") = None;
+    }
+
+    /// The durations kept for the derivation `name` (tests, `atwb show`).
+    pub fn drv_durations(&self, name: &str) -> Option<DrvDurations> {
+        let data = self.data.lock().expect("status store lock");
+        data.derivations.get(name).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::RunRecord;
+    use super::*;
+    use crate::jobs::spec::{JobKind, Outcome};
+
+    fn built(names: &[(&str, u64)]) -> Vec<(String, u64)> {
+        names
+            .iter()
+            .map(|(n, ms)| ((*n).to_string(), *ms))
+            .collect()
+    }
+
+    #[test]
+    fn keeps_the_last_few_per_name_and_evicts_the_least_recent_names() {
+        let mut m = BTreeMap::new();
+        for i in 0..8 {
+            push(&mut m, &built(&[("a-1", i)]), 10 + i);
+        }
+        assert_eq!(m["a-1"].ms, [3, 4, 5, 6, 7]);
+        assert_eq!(m["a-1"].at, 17);
+        for i in 0..MAX_DRV_NAMES as u64 {
+            push(&mut m, &built(&[(&format!("n{i}"), 1)]), 100 + i);
+        }
+        assert_eq!(m.len(), MAX_DRV_NAMES);
+        assert!(!m.contains_key("a-1"), "the oldest went first");
+        // One run naming many new ones at once keeps its own.
+        let many: Vec<(String, u64)> = (0..MAX_DRV_NAMES + 5)
+            .map(|i| (format!("new{i}"), 2))
+            .collect();
+        push(&mut m, &many, 1);
+        assert_eq!(m.len(), MAX_DRV_NAMES);
+        assert!(m.keys().all(|k| k.starts_with("new")));
+    }
+
+    fn run(outcome: Outcome, finished_at: u64) -> RunRecord {
+        RunRecord {
+            kind: JobKind::Build,
+            target: "t".into(),
+            outcome,
+            failure: None,
+            duration_secs: 1.0,
+            finished_at,
+            drv_path: None,
+            out_paths: vec![],
+            log_file: None,
+            fingerprint: None,
+        }
+    }
+
+    #[test]
+    fn durations_are_written_with_the_run_and_read_back_after_a_reopen() {
+        let t = tempfile::tempdir().unwrap();
+        let state = t.path().join("state");
+        let s = StatusStore::open_in(t.path(), &state).unwrap();
+        s.record_built(
+            "pds",
+            run(Outcome::Ok, 100),
+            &built(&[("rsky-pds-0.1.0", 120_000), ("source", 900)]),
+        )
+        .unwrap();
+        // A failed run still keeps what it did build.
+        s.record_built(
+            "pds",
+            run(Outcome::Failed, 200),
+            &built(&[("rsky-pds-0.1.0", 100_000)]),
+        )
+        .unwrap();
+        let again = StatusStore::open_in(t.path(), &state).unwrap();
+        let d = again.drv_durations("rsky-pds-0.1.0").unwrap();
+        assert_eq!((d.ms, d.at), (vec![120_000, 100_000], 200));
+        assert_eq!(again.status("pds").unwrap().history.len(), 2);
+        let h = again.drv_history();
+        assert_eq!(h.estimate_ms("rsky-pds-0.1.0"), Some(120_000));
+        assert_eq!(h.estimate_ms("rsky-pds-0.2.0"), Some(120_000), "a bump");
+        assert_eq!(h.estimate_ms("source"), Some(900));
+        assert_eq!(h.estimate_ms("rsky-relay-0.1.0"), None);
+        // A plain record leaves them alone.
+        again.record("pds", run(Outcome::Ok, 300)).unwrap();
+        assert!(again.drv_durations("source").is_some());
+    }
+
+    #[test]
+    fn a_file_without_durations_opens_and_gets_them_added() {
+        let t = tempfile::tempdir().unwrap();
+        let state = t.path().join("state");
+        std::fs::create_dir_all(&state).unwrap();
+        // What the previous atwb wrote (format 2, no `derivations`).
+        let old = r#"{"version":2,"packages":{"a":[{"kind":"build","target":"t","outcome":"ok","duration_secs":3.0,"finished_at":5}]}}"#;
+        std::fs::write(state.join("status.json"), old).unwrap();
+        let s = StatusStore::open_in(t.path(), &state).unwrap();
+        assert!(s.drv_history().is_empty());
+        s.record_built("a", run(Outcome::Ok, 9), &built(&[("a-1", 5)]))
+            .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(state.join("status.json")).unwrap()).unwrap();
+        assert_eq!(v["version"], 2, "no format bump");
+        assert_eq!(v["derivations"]["a-1"]["ms"][0], 5);
+        assert_eq!(v["packages"]["a"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn the_file_stays_bounded_at_the_name_cap() {
+        let t = tempfile::tempdir().unwrap();
+        let state = t.path().join("state");
+        let s = StatusStore::open_in(t.path(), &state).unwrap();
+        let t0 = std::time::Instant::now();
+        s.record("p", run(Outcome::Ok, 999)).unwrap();
+        let empty_write = t0.elapsed();
+        let name = |n: u64| format!("python3.12-package-number-{n}-1.2.3");
+        // 2,000 names with realistic lengths, built 5 times each over 20 runs of 500; then a
+        // run of 500 new ones pushes out the 500 least recently built.
+        for round in 0..21u64 {
+            let names: Vec<(String, u64)> = (0..500u64)
+                .map(|i| {
+                    let n = if round == 20 {
+                        5000 + i
+                    } else {
+                        (round % 4) * 500 + i
+                    };
+                    (name(n), 61_234 + n)
+                })
+                .collect();
+            s.record_built("p", run(Outcome::Ok, 1000 + round), &names)
+                .unwrap();
+        }
+        let again = StatusStore::open_in(t.path(), &state).unwrap();
+        assert_eq!(again.drv_history().len(), 2000, "names capped");
+        let size = std::fs::metadata(state.join("status.json")).unwrap().len();
+        eprintln!("status.json with {MAX_DRV_NAMES} names: {size} bytes");
+        assert!(size < 1024 * 1024, "{size} bytes");
+        // Figures for the README (not asserted: they depend on the machine).
+        let t0 = std::time::Instant::now();
+        again
+            .record_built("p", run(Outcome::Ok, 2000), &built(&[("one-more-1", 5)]))
+            .unwrap();
+        let write = t0.elapsed();
+        let t0 = std::time::Instant::now();
+        let h = again.drv_history();
+        let built_once = t0.elapsed();
+        let t0 = std::time::Instant::now();
+        let h2 = again.drv_history();
+        eprintln!(
+            "a job's record: {empty_write:?} without names, {write:?} with them; the history for a job's tree: {built_once:?} \
+             once per read of the file, then {:?}",
+            t0.elapsed()
+        );
+        assert!(Arc::ptr_eq(&h, &h2), "shared until the file is read again");
+        assert_eq!(h.len(), MAX_DRV_NAMES);
+        again
+            .record_built("p", run(Outcome::Ok, 2001), &built(&[("one-more-2", 5)]))
+            .unwrap();
+        assert_eq!(again.drv_history().estimate_ms("one-more-2"), Some(5));
+        assert!(again.drv_durations(&name(0)).is_none(), "least recent");
+        assert_eq!(
+            again.drv_durations(&name(1999)).unwrap().ms.len(),
+            DRV_HISTORY_LEN
+        );
+        assert!(again.drv_durations(&name(5499)).is_some());
+    }
+}
