@@ -259,7 +259,7 @@ fn result_json(r: &JobResult) -> ResultJson<'_> {
 }
 
 /// The jobs to run, in order.
-fn plan(
+pub(super) fn plan(
     args: &BuildArgs,
     catalog: Option<&Path>,
     config_flake: Option<&str>,

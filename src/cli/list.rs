@@ -53,6 +53,8 @@ struct ListItem<'a> {
     dir: String,
     /// The newest recorded build, null if never built.
     last_build: Option<super::status::RunJson<'a>>,
+    /// The binary-cache state of its newest evaluation while current (`atwb cache` asks).
+    cache: serde_json::Value,
     /// False: the package loads (invalid ones are [`InvalidItem`]s).
     invalid: bool,
 }
@@ -134,6 +136,7 @@ impl<'a> From<&'a Package> for ListItem<'a> {
             dir: shown_path(&p.dir),
             invalid: false,
             last_build: None,
+            cache: serde_json::Value::Null,
         }
     }
 }
@@ -202,6 +205,12 @@ pub fn run(q: &ListArgs, root: &Path) -> Result<ExitCode> {
                 .map(|(p, b)| {
                     Item::Valid(Box::new(ListItem {
                         last_build: b.as_ref().map(super::status::RunJson::from),
+                        cache: crate::jobs::store::CacheStatus::json(
+                            store
+                                .as_ref()
+                                .and_then(|s| s.cache_status(&p.name))
+                                .as_ref(),
+                        ),
                         ..ListItem::from(*p)
                     }))
                 })

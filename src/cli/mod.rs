@@ -7,6 +7,7 @@ mod build_eval;
 mod build_output;
 mod build_progress;
 mod bump;
+mod cache;
 mod check;
 mod completions;
 mod debug;
@@ -79,6 +80,9 @@ pub enum Command {
     Unit(UnitArgs),
     /// Build packages (one nix process per target) and record their status.
     Build(BuildArgs),
+    /// Ask the binary caches about packages without building them (evaluates their drv and
+    /// out paths once, then queries each substituter's narinfo); exit 0.
+    Cache(cache::CacheArgs),
     /// Write nix's `got:` hash of the last run's hash mismatch (the TUI's `f`); --rebuild builds again.
     Fix(fix::FixArgs),
     /// Open a saved internal-json log and triage it.
@@ -128,6 +132,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         // With --flake the catalog is optional, so `build` looks it up itself.
         Some(Command::Build(a)) => build::run(a, flag),
         Some(Command::Fix(a)) => fix::run(a, flag),
+        Some(Command::Cache(a)) => cache::run(a, flag),
         Some(Command::Log(a)) => log::run(a),
         Some(Command::Prefetch(a)) => prefetch::run(a),
         // --lockfile needs no catalog, so `hash` looks it up itself.

@@ -34,12 +34,21 @@ pub fn run(args: &ShowArgs, root: &Path) -> Result<ExitCode> {
             let shown = Shown {
                 package: p,
                 last_build: last_build.as_ref().map(status::RunJson::from),
+                cache: crate::jobs::store::CacheStatus::json(
+                    store.as_ref().and_then(|s| s.cache_status(name)).as_ref(),
+                ),
             };
             serde_json::to_writer_pretty(&mut *out, &shown)?;
             return writeln!(out);
         }
         write_package(out, p)?;
-        status::write_last_build(out, last_build.as_ref())
+        status::write_last_build(out, last_build.as_ref())?;
+        let cache = store.as_ref().and_then(|s| s.cache_status(name));
+        let text = match cache.as_ref().and_then(|c| c.state.as_ref()) {
+            Some(state) => state.describe(),
+            None => "unknown (`atwb cache NAME` asks)".into(),
+        };
+        writeln!(out, "  {:<14}{text}", "cache")
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -50,6 +59,8 @@ struct Shown<'a> {
     #[serde(flatten)]
     package: &'a Package,
     last_build: Option<status::RunJson<'a>>,
+    /// The binary-cache state of its newest evaluation while current (`atwb cache` asks).
+    cache: serde_json::Value,
 }
 
 fn yes_no(b: bool) -> &'static str {

@@ -47,6 +47,14 @@ impl CacheState {
     }
 }
 
+/// When the caches were asked about an evaluation's outputs, and which.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheAsked {
+    /// Unix seconds.
+    pub at: u64,
+    pub substituters: Vec<String>,
+}
+
 /// One substituter's answer about one store path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Answer {

@@ -272,6 +272,24 @@ fn target_from(v: &serde_json::Value, parent: &str, leaf: &str) -> TargetEval {
     }
 }
 
+/// Why a target the batch could not evaluate fails, in nix's words: its attribute's `drvPath`
+/// in a `nix eval` of its own (the batch's `tryEval` keeps only that it failed). None: it
+/// evaluates alone.
+pub async fn error_of(
+    spec: &JobSpec,
+    cancel: &CancellationToken,
+    grace: Duration,
+) -> Option<String> {
+    let i = &spec.installable;
+    let apply = "d: if (d.type or null) == \"derivation\" then d.drvPath \
+                 else throw \"the attribute is not a derivation\"";
+    let line = batch_eval_line(&i.flake, &i.attr, apply);
+    run_eval(&line, cancel, grace)
+        .await
+        .err()
+        .map(|f| f.message)
+}
+
 /// Run one `nix eval`; Ok: its JSON, Err: the first line of its error (or why it did not run)
 /// and the attribute being forced when it died.
 async fn run_eval(

@@ -30,6 +30,7 @@
 //! [`logpage`]; a hash mismatch is fixed with `catalog::edit::fix_hash_mismatch`.
 
 pub mod cache;
+pub mod cache_check;
 pub mod engine;
 pub mod evaluate;
 pub mod fingerprint;

@@ -191,6 +191,11 @@ pub enum JobEvent {
         tree: Box<crate::nix::drvtree::TreeSnapshot>,
     },
     Finished(Box<JobResult>),
+    /// A cache check (`EngineHandle::check_caches`): how far it got, then its report.
+    CacheCheck {
+        id: JobId,
+        event: Box<crate::jobs::cache_check::CheckEvent>,
+    },
 }
 
 /// How often a running job sends its derivation tree.
@@ -205,7 +210,8 @@ impl JobEvent {
             | JobEvent::Started { id, .. }
             | JobEvent::Log { id, .. }
             | JobEvent::Progress { id, .. }
-            | JobEvent::Tree { id, .. } => *id,
+            | JobEvent::Tree { id, .. }
+            | JobEvent::CacheCheck { id, .. } => *id,
             JobEvent::Finished(r) => r.id,
         }
     }

@@ -125,6 +125,11 @@ actions! {
         /// Recompute the selected package's source and dependency hashes natively (git objects,
         /// lockfile + cached crates) in the background, then offer to write them.
         HashPackage => "recompute hashes natively",
+        /// Ask the binary caches whether they have the selected package (on a tier or org line:
+        /// every package shown in it): evaluates its Nix code, builds nothing.
+        CheckCache => "ask caches (selected)",
+        /// Ask the binary caches about every package the current filter shows.
+        CheckCacheShown => "ask caches (all shown)",
         /// Log view: follow new lines on / off.
         ToggleFollow => "follow on / off",
         /// Log view: wrap long lines on / off.
@@ -316,6 +321,9 @@ pub enum Command {
     ComputeHashes {
         package: String,
     },
+    /// Evaluate these packages and ask the binary caches about their outputs (the engine's
+    /// cache check); progress and the report come back as `JobEvent::CacheCheck`.
+    CheckCaches(Vec<String>),
     /// Write recomputed hashes through the edit path (refused if the package changed since).
     WriteHashes(Box<crate::jobs::rehash::PackageHashes>),
 }
@@ -327,6 +335,8 @@ pub enum Feedback {
     /// Status store records, per package (a full snapshot or a refresh of some).
     Statuses(std::collections::HashMap<String, crate::jobs::PackageStatus>),
     Hardening(super::app::Hardening),
+    /// The packages' cache states as the status store holds them (None: none is current).
+    Caches(Vec<(String, Option<crate::jobs::store::CacheStatus>)>),
     LogPage {
         source: LogSource,
         page: Result<LogPage, String>,

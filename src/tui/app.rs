@@ -285,6 +285,10 @@ pub struct App {
     pub batch: Option<crate::tui::jobs::Batch>,
     /// The status store has been read (until then the title bar says so).
     pub statuses_loaded: bool,
+    /// Per package, its binary-cache state while its newest evaluation is current.
+    pub caches: HashMap<String, crate::jobs::store::CacheStatus>,
+    /// The cache check running in the background: how many targets, and its last stage.
+    pub cache_check: Option<(usize, Option<crate::jobs::cache_check::CheckStage>)>,
     pub hardening: Hardening,
     /// The hash computation running in the background: the package and its last step.
     pub hashing: Option<(String, Option<crate::jobs::rehash::HashStep>)>,
@@ -343,6 +347,8 @@ impl App {
             statuses: HashMap::new(),
             batch: None,
             statuses_loaded: false,
+            caches: HashMap::new(),
+            cache_check: None,
             hardening: Hardening::NotScored,
             notice: None,
             hashing: None,

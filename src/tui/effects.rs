@@ -113,11 +113,16 @@ impl Effects {
             for text in store.take_write_errors() {
                 let _ = tx.send(Feedback::Notice(Notice { text, error: true }));
             }
+            let caches = names
+                .iter()
+                .map(|n| (n.clone(), store.cache_status(n)))
+                .collect();
             let map: HashMap<_, _> = names
                 .into_iter()
                 .filter_map(|n| store.status(&n).map(|s| (n, s)))
                 .collect();
             let _ = tx.send(Feedback::Statuses(map));
+            let _ = tx.send(Feedback::Caches(caches));
         });
     }
 

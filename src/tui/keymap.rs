@@ -279,6 +279,8 @@ const DEFAULTS: &[(View, &str, Action)] = &[
     (View::Main, "ctrl-r", Action::ReloadCatalog),
     (View::Main, "u", Action::Updates),
     (View::Main, "#", Action::HashPackage),
+    (View::Main, "p", Action::CheckCache),
+    (View::Main, "P", Action::CheckCacheShown),
     (View::Search, "enter", Action::SearchConfirm),
     (View::Search, "esc", Action::SearchCancel),
     (View::Search, "backspace", Action::SearchBackspace),

@@ -32,6 +32,7 @@ pub mod editor;
 pub mod effects;
 pub(crate) mod entries;
 
+mod cache_effects;
 pub mod forms;
 mod hash_effects;
 pub(crate) mod jobs;
@@ -49,6 +50,8 @@ mod wizard_effects;
 
 pub mod watch;
 
+#[cfg(test)]
+mod cache_tests;
 #[cfg(test)]
 mod drvtree_tests;
 #[cfg(test)]

@@ -525,6 +525,7 @@ fn execute(app: &App, effects: &Effects, command: Command) -> Flow {
         Command::SaveForm { package, draft } => effects.save_form(package, *draft),
         Command::ComputeHashes { package } => effects.compute_hashes(package),
         Command::WriteHashes(hashes) => effects.write_hashes(*hashes),
+        Command::CheckCaches(packages) => effects.check_caches(&packages),
     }
     Flow::Continue
 }

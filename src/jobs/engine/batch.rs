@@ -51,14 +51,14 @@ impl EngineHandle {
             if let Some(store) = inner.cfg.store.as_ref().filter(|_| eval.evaluated() > 0) {
                 let subs = substituters(&inner).await;
                 let states = query_caches(&specs, &eval, &subs).await;
-                record_cache(store, &specs, &eval, states);
+                record_cache_asked(store, &specs, &eval, states, &subs);
             }
         });
         ids
     }
 }
 
-async fn substituters(inner: &Inner) -> Vec<String> {
+pub(super) async fn substituters(inner: &Inner) -> Vec<String> {
     match &inner.cfg.substituters {
         Some(s) => s.clone(),
         None => cache::nix_substituters().await.unwrap_or_else(|e| {
@@ -112,6 +112,7 @@ pub fn record_evaluations(store: &StatusStore, specs: &[JobSpec], eval: &BatchEv
                     fingerprint: store.fingerprint(&s.package),
                     evaluated_at: now,
                     cache: None,
+                    cache_asked: None,
                 },
             )),
             TargetEval::Own(_) => None,
@@ -128,6 +129,17 @@ pub fn record_cache(
     eval: &BatchEval,
     states: Vec<Option<CacheState>>,
 ) {
+    record_cache_asked(store, specs, eval, states, &[]);
+}
+
+/// [`record_cache`], noting which substituters were asked.
+pub fn record_cache_asked(
+    store: &StatusStore,
+    specs: &[JobSpec],
+    eval: &BatchEval,
+    states: Vec<Option<CacheState>>,
+    substituters: &[String],
+) {
     let records = specs
         .iter()
         .zip(&eval.targets)
@@ -140,7 +152,7 @@ pub fn record_cache(
             _ => None,
         })
         .collect();
-    if let Err(e) = store.record_cache(records) {
+    if let Err(e) = store.record_cache_asked(records, substituters) {
         tracing::error!("recording the cache status: {e:#}");
     }
 }

@@ -10,6 +10,7 @@
 //! its stderr into the log file, the ring and the subscribers, and `result` says how it ended.
 
 pub mod batch;
+pub mod cache_check;
 mod lines;
 mod nix_version;
 mod result;

@@ -7,7 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{RunRecord, StatusStore};
-use crate::jobs::cache::CacheState;
+use crate::jobs::cache::{CacheAsked, CacheState};
+use crate::jobs::cache_check::CacheRow;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
@@ -21,6 +22,62 @@ pub struct Evaluation {
     /// Whether a substituter has the out paths, as last asked (None: not asked).
     #[serde(default)]
     pub cache: Option<CacheState>,
+    /// When `cache` was asked, and of which substituters (empty: not recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_asked: Option<CacheAsked>,
+}
+
+/// A package's binary-cache state as the tree, the detail pane and `--json` show it: that of
+/// its newest evaluation, and only while that evaluation is current (the package's files are as
+/// they were when it was evaluated); otherwise nothing is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheStatus {
+    /// None: the caches were not asked about these outputs.
+    pub state: Option<CacheState>,
+    pub asked: Option<CacheAsked>,
+    pub drv_path: String,
+    pub out_paths: Vec<String>,
+}
+
+impl CacheStatus {
+    /// A cache check's row as the store now holds it (None: the target did not evaluate).
+    pub fn of_row(row: &CacheRow, asked: &CacheAsked) -> Option<CacheStatus> {
+        Some(CacheStatus {
+            state: Some(row.state.clone().ok()?),
+            asked: Some(asked.clone()),
+            drv_path: row.drv_path.clone()?,
+            out_paths: row.out_paths.clone(),
+        })
+    }
+
+    pub fn cached_in(&self) -> Option<&str> {
+        self.state.as_ref().and_then(CacheState::cached_in)
+    }
+
+    /// `show --json`, `list --json` and `atwb cache --json`: `state` is `cached` (with `url`),
+    /// `not_cached`, or `unknown` (with `why`); None (no current evaluation) is `unknown` too.
+    pub fn json(status: Option<&CacheStatus>) -> serde_json::Value {
+        let Some(s) = status else {
+            return serde_json::json!({
+                "state": "unknown",
+                "why": "not asked since the package last changed",
+            });
+        };
+        let mut v = match &s.state {
+            Some(state) => serde_json::to_value(state).unwrap_or_default(),
+            None => serde_json::json!({
+                "state": "unknown",
+                "why": "the caches were not asked about this evaluation",
+            }),
+        };
+        v["drv_path"] = s.drv_path.clone().into();
+        v["out_paths"] = s.out_paths.clone().into();
+        if let Some(a) = &s.asked {
+            v["asked_at"] = a.at.into();
+            v["substituters"] = a.substituters.clone().into();
+        }
+        v
+    }
 }
 
 impl StatusStore {
@@ -47,6 +104,7 @@ impl StatusStore {
                     && e.cache.is_none()
                 {
                     e.cache.clone_from(&old.cache);
+                    e.cache_asked.clone_from(&old.cache_asked);
                 }
                 data.evaluations.insert(name, e);
             }
@@ -56,17 +114,43 @@ impl StatusStore {
     /// Keep what the caches said about packages' outputs; an answer about a drv that is no
     /// longer the package's newest evaluation is dropped.
     pub fn record_cache(&self, states: Vec<(String, String, CacheState)>) -> anyhow::Result<()> {
+        self.record_cache_asked(states, &[])
+    }
+
+    /// [`Self::record_cache`], noting now and the substituters asked (for "asked X, 5m ago").
+    pub fn record_cache_asked(
+        &self,
+        states: Vec<(String, String, CacheState)>,
+        substituters: &[String],
+    ) -> anyhow::Result<()> {
         if states.is_empty() {
             return Ok(());
         }
+        let asked = CacheAsked {
+            at: crate::time::unix_now(),
+            substituters: substituters.to_vec(),
+        };
         self.modify(|data| {
             for (name, drv, state) in states {
                 if let Some(e) = data.evaluations.get_mut(&name)
                     && e.drv_path == drv
                 {
                     e.cache = Some(state);
+                    e.cache_asked = Some(asked.clone());
                 }
             }
+        })
+    }
+
+    /// The package's cache state, if its newest evaluation is current (see [`CacheStatus`]).
+    pub fn cache_status(&self, name: &str) -> Option<CacheStatus> {
+        let e = self.evaluation(name)?;
+        let current = e.fingerprint == self.fingerprint(name);
+        current.then_some(CacheStatus {
+            state: e.cache,
+            asked: e.cache_asked,
+            drv_path: e.drv_path,
+            out_paths: e.out_paths,
         })
     }
 
@@ -82,5 +166,33 @@ impl StatusStore {
             Some(fp) => now.is_some_and(|n| &n != fp),
             None => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_is_a_cache_status_only_when_it_evaluated() {
+        let asked = CacheAsked {
+            at: 5,
+            substituters: vec!["u".into()],
+        };
+        let mut row = CacheRow {
+            package: "p".into(),
+            drv_path: Some("/nix/store/x-p.drv".into()),
+            out_paths: vec!["/nix/store/y-p".into()],
+            state: Ok(CacheState::Cached { url: "u".into() }),
+        };
+        let s = CacheStatus::of_row(&row, &asked).unwrap();
+        assert_eq!(s.cached_in(), Some("u"));
+        let v = CacheStatus::json(Some(&s));
+        assert_eq!(v["state"], "cached");
+        assert_eq!(v["url"], "u");
+        assert_eq!(v["asked_at"], 5);
+        assert_eq!(CacheStatus::json(None)["state"], "unknown");
+        row.state = Err("boom".into());
+        assert!(CacheStatus::of_row(&row, &asked).is_none());
     }
 }

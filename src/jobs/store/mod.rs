@@ -15,8 +15,9 @@ mod evaluations;
 mod lock;
 mod running;
 
+pub use crate::jobs::cache::CacheAsked;
 pub use durations::{DRV_HISTORY_LEN, DrvDurations, MAX_DRV_NAMES};
-pub use evaluations::Evaluation;
+pub use evaluations::{CacheStatus, Evaluation};
 pub use lock::DEFAULT_LOCK_TIMEOUT;
 use lock::FileLock;
 pub use running::RunningRecord;
@@ -105,7 +106,9 @@ pub struct PackageStatus {
     pub stale: bool,
     /// Oldest first.
     pub history: Vec<RunRecord>,
-    /// The binary cache that has the outputs of the package's newest evaluation, if one does.
+    /// The binary cache that has the outputs of the package's newest evaluation while it is
+    /// current, if one does (the TUI reads `StatusStore::cache_status`, also for a package
+    /// never built).
     pub cached_in: Option<String>,
 }
 
@@ -332,9 +335,9 @@ impl StatusStore {
         let stale = last_build
             .as_ref()
             .is_some_and(|b| self.build_is_stale(name, b));
+        // Only while that evaluation is current, as the tree shows it (`cache_status`).
         let cached_in = self
-            .evaluation(name)
-            .and_then(|e| e.cache)
+            .cache_status(name)
             .and_then(|c| c.cached_in().map(str::to_string));
         Some(PackageStatus {
             last,

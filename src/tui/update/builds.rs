@@ -81,7 +81,7 @@ fn score_hardening(app: &mut App) -> Vec<Command> {
 
 /// Names of the packages the selected tree line stands for: the package, or every package shown
 /// in the selected tier or org.
-fn selected_packages(app: &App) -> Vec<String> {
+pub(super) fn selected_packages(app: &App) -> Vec<String> {
     let packages = &app.catalog.packages;
     let names = |keep: &dyn Fn(usize) -> bool| -> Vec<String> {
         app.shown

@@ -37,6 +37,7 @@ pub fn on_job_event(app: &mut App, event: JobEvent) -> Vec<Command> {
         } => apply_progress(app, id, progress, phase),
         JobEvent::Tree { id, tree } => apply_tree(app, id, tree),
         JobEvent::Finished(result) => return apply_finished(app, &result),
+        JobEvent::CacheCheck { event, .. } => return super::caches::on_event(app, *event),
     }
     Vec::new()
 }
@@ -200,6 +201,7 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
             app.statuses_loaded = true;
         }
         Feedback::Hardening(h) => app.hardening = h,
+        Feedback::Caches(c) => super::caches::on_store(app, c),
         Feedback::LogPage { source, page } => log::on_page(app, &source, page),
         Feedback::LogSought { source, seek, line } => {
             return log::on_sought(app, &source, seek, line);

@@ -8,6 +8,7 @@
 
 mod builds;
 mod bulk;
+mod caches;
 mod dialogs;
 mod events;
 pub mod form_save;
@@ -81,7 +82,10 @@ fn apply(app: &mut App, action: Action) -> Vec<Command> {
             return forms::open(app, action == Action::ServiceForm);
         }
         _ if app.mode == Mode::Normal => {
-            match problems::main_action(app, action).or_else(|| builds::main_action(app, action)) {
+            match problems::main_action(app, action)
+                .or_else(|| builds::main_action(app, action))
+                .or_else(|| caches::main_action(app, action))
+            {
                 Some(commands) => return commands,
                 None => main::navigation(app, action),
             }

@@ -345,17 +345,7 @@ fn status_lines(app: &App, p: &Package) -> Vec<Hanging> {
         ));
     }
     out.push(field("status", head));
-    if let Some(url) = record.and_then(|r| r.cached_in.as_ref()) {
-        let cloud = if t.glyphs.ascii {
-            "cached"
-        } else {
-            "☁ cached"
-        };
-        out.push(field(
-            "cache",
-            vec![Span::styled(format!("{cloud} ({url})"), t.good)],
-        ));
-    }
+    out.push(field("cache", super::cache::detail_value(app, &p.name)));
     if status == PackageStatus::Stale {
         out.push(more(vec![Span::styled(
             "files changed since the last build",
@@ -452,7 +442,7 @@ pub fn sparkline(values: &[f64], bars: &[char; 8]) -> String {
 }
 
 /// `12s ago`, `5m ago`, `3h ago`, `2d ago`.
-fn age(now: u64, then: u64) -> String {
+pub(super) fn age(now: u64, then: u64) -> String {
     if now == 0 || then == 0 {
         return String::new();
     }

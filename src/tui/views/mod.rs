@@ -1,5 +1,6 @@
 //! Drawing. Every function here reads `&App` and writes to the frame; nothing changes state.
 
+pub(crate) mod cache;
 pub mod detail;
 pub(crate) mod dialog;
 pub(crate) mod form;

@@ -104,6 +104,12 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         let step = step.map_or_else(|| "starting".to_string(), |s| s.to_string());
         parts.push(format!("hashing {package}: {step}…"));
     }
+    if let Some((targets, stage)) = &app.cache_check {
+        let stage = stage
+            .as_ref()
+            .map_or_else(|| format!("{targets} target(s)"), ToString::to_string);
+        parts.push(format!("caches: {stage}…"));
+    }
     let mut left = vec![Span::raw(parts.join(" · "))];
     if app.diagnostics > 0 {
         left.push(Span::raw(" · "));

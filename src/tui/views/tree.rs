@@ -137,14 +137,7 @@ fn row_line(app: &App, row: &Row, selected: bool, focused: bool, width: u16) -> 
                 Span::raw(" "),
             ];
             spans.extend(highlighted(&p.name, &name_hits, base, t.search_match));
-            if app
-                .statuses
-                .get(&p.name)
-                .is_some_and(|s| s.cached_in.is_some())
-            {
-                let cloud = if t.glyphs.ascii { " (cached)" } else { " ☁" };
-                spans.push(Span::styled(cloud, t.muted));
-            }
+            spans.extend(super::cache::tree_mark(app, &p.name));
             spans
         }
     };
