@@ -51,7 +51,7 @@ pub(super) async fn run_job(
             Some(cancelled_before_start()),
         )
     };
-    let _permit = tokio::select! {
+    let permit = tokio::select! {
         biased;
         () = cancel.cancelled() => return cancelled(),
         p = my_turn => match p {
@@ -89,6 +89,9 @@ pub(super) async fn run_job(
         fingerprint = Some(fp);
     })
     .await;
+    // nix has exited: the next job may start while this one is recorded (the permit bounds
+    // nix processes, not atwb's bookkeeping).
+    drop(permit);
     // nix never started (cancelled, spawn failed): the files as they are now.
     let fingerprint = fingerprint.unwrap_or_else(fingerprint_now);
     let mut result = match result {
