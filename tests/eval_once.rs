@@ -502,3 +502,41 @@ async fn the_engine_batch_builds_by_drv_and_records_the_evaluation() {
     assert!(broken.spec.drv.is_none());
     assert!(store.evaluation("broken").is_none());
 }
+
+#[test]
+fn builds_answer_the_build_hook_themselves_only_with_no_remote_builder() {
+    if !common::require_tool("nix") {
+        return;
+    }
+    let f = Fixture::new("evalonce");
+    let (code, json, stderr) = f.build(&["a", "b"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(result(&json, "a")["outcome"], "ok", "{json}");
+    let link = f.dir.path().join("xdg-state/atwb/bin/atwb-nix-build-hook");
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        std::path::Path::new(env!("CARGO_BIN_EXE_atwb"))
+    );
+    let builds: Vec<_> = f
+        .calls()
+        .into_iter()
+        .filter(|c| c.contains(" build "))
+        .collect();
+    assert_eq!(builds.len(), 2, "{builds:#?}");
+    let option = format!("--option build-hook {}", link.display());
+    assert!(builds.iter().all(|c| c.contains(&option)), "{builds:#?}");
+
+    // A remote builder in atwb's config: nix's own hook decides (this one declines, as the
+    // machine is for another system, and the build runs here).
+    let f = Fixture::new("evalonce");
+    f.config("[jobs]\nbuilders = \"ssh://nobody@127.0.0.1 aarch64-linux\"\n");
+    let (code, json, stderr) = f.build(&["a"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(result(&json, "a")["outcome"], "ok", "{json}");
+    let calls = f.calls();
+    assert!(
+        !calls.iter().any(|c| c.contains("build-hook")),
+        "{calls:#?}"
+    );
+    assert!(calls.iter().any(|c| c.contains("--builders")), "{calls:#?}");
+}

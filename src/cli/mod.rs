@@ -106,6 +106,14 @@ pub enum Command {
 }
 
 pub fn main() -> ExitCode {
+    // nix runs atwb as its build hook (see `nix::build_hook`) before every local build: answer
+    // before anything else is set up.
+    if crate::nix::build_hook::started_as_hook() {
+        return crate::nix::build_hook::run_declining_hook();
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        crate::nix::build_hook::set_hook_exe(exe);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

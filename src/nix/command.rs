@@ -44,6 +44,8 @@ pub struct NixOptions {
     pub max_jobs: Option<u32>,
     /// `--rebuild`: build again even if the output is valid (benchmarks, determinism checks).
     pub rebuild: bool,
+    /// `--option build-hook VALUE` for builds (see `nix::build_hook`); `None`: nix's own hook.
+    pub build_hook: Option<String>,
 }
 
 /// What one job asks nix to do.
@@ -190,6 +192,11 @@ fn target_line(action: NixAction, target: &str, opts: &NixOptions) -> NixCommand
         if opts.rebuild {
             push("--rebuild");
         }
+        if let Some(h) = &opts.build_hook {
+            push("--option");
+            push("build-hook");
+            push(h);
+        }
     }
     if let Some(b) = &opts.builders {
         push("--builders");
@@ -276,10 +283,18 @@ mod tests {
             builders: Some("ssh://b x86_64-linux".into()),
             max_jobs: Some(0),
             rebuild: true,
+            build_hook: Some("/s/atwb-nix-build-hook".into()),
         };
         let c = command_line(NixAction::Build, &Installable::new(".", "a"), &opts);
         let a = strs(&c);
         let at = |f: &str| a.iter().position(|x| x == f).unwrap();
+        assert_eq!(a[at("build-hook") - 1], "--option");
+        assert_eq!(a[at("build-hook") + 1], "/s/atwb-nix-build-hook");
+        let e = command_line(NixAction::Eval, &Installable::new(".", "a"), &opts);
+        assert!(
+            !strs(&e).contains(&"build-hook".to_string()),
+            "an evaluation builds nothing"
+        );
         assert_eq!(a[at("--builders") + 1], "ssh://b x86_64-linux");
         assert_eq!(a[at("--max-jobs") + 1], "0");
         assert!(a.contains(&"--rebuild".to_string()));

@@ -140,7 +140,7 @@ struct Inner {
     streaming: std::sync::atomic::AtomicBool,
     runtime: tokio::runtime::Handle,
     /// How this nix names all outputs of a drv; asked once, at the first build by drv.
-    drv_outputs: tokio::sync::OnceCell<crate::nix::version::DrvOutputs>,
+    nix_facts: tokio::sync::OnceCell<nix_version::NixFacts>,
 }
 
 /// Owner of the engine: dropping it cancels all jobs and waits for nix to exit.
@@ -169,7 +169,7 @@ impl Engine {
             evaluations: Mutex::new(Vec::new()),
             streaming: std::sync::atomic::AtomicBool::new(false),
             runtime: tokio::runtime::Handle::current(),
-            drv_outputs: tokio::sync::OnceCell::new(),
+            nix_facts: tokio::sync::OnceCell::new(),
         };
         Engine {
             handle: EngineHandle {

@@ -170,6 +170,7 @@ async fn start<'a>(
     };
     let nix_opts = NixOptions {
         rebuild: spec.rebuild,
+        build_hook: inner.nix_facts().await.build_hook.clone(),
         ..cfg.nix.clone()
     };
     let line = match &spec.drv {
