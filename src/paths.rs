@@ -17,12 +17,7 @@ pub fn find_catalog(flag: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
     if let Some(p) = std::env::var_os(CATALOG_ENV).filter(|v| !v.is_empty()) {
         return check_catalog_dir(Path::new(&p), "$ATWB_CATALOG");
     }
-    let repo = git2::Repository::discover(cwd).ok();
-    let top = repo
-        .as_ref()
-        .and_then(|r| r.workdir())
-        .map(Path::to_path_buf);
-    match top {
+    match work_tree_top(cwd) {
         Some(top) if top.join("catalog").is_dir() => Ok(top.join("catalog")),
         Some(top) => bail!(
             "no catalog found: the git repository at {} has no catalog/ directory.\n\
@@ -35,6 +30,17 @@ pub fn find_catalog(flag: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
             cwd.display()
         ),
     }
+}
+
+/// The top of the git work tree holding `dir`: the nearest directory with a `.git` (a
+/// directory, or the file of a linked worktree or submodule). Read by hand rather than by
+/// libgit2, whose first use sets up OpenSSL and reads every system certificate (about 25 ms,
+/// which every command would pay only to find its catalog).
+fn work_tree_top(dir: &Path) -> Option<PathBuf> {
+    let dir = std::path::absolute(dir).ok()?;
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
 }
 
 /// [`find_catalog`] from the current directory.
@@ -112,4 +118,27 @@ pub fn catalog_state_dir(catalog: &Path) -> PathBuf {
         .and_then(|p| p.file_name())
         .map_or_else(|| "catalog".into(), |n| n.to_string_lossy().into_owned());
     state_dir().join("catalogs").join(format!("{tail}-{short}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalog_is_found_from_anywhere_in_the_work_tree() {
+        let repo = tempfile::tempdir().unwrap();
+        git2::Repository::init(repo.path()).unwrap();
+        std::fs::create_dir_all(repo.path().join("catalog/a/b")).unwrap();
+        let deep = repo.path().join("catalog/a/b");
+        assert_eq!(
+            find_catalog(None, &deep).unwrap(),
+            std::path::absolute(repo.path().join("catalog")).unwrap()
+        );
+        // A linked worktree has a `.git` file; a directory outside any repository has none.
+        let wt = tempfile::tempdir().unwrap();
+        std::fs::write(wt.path().join(".git"), "gitdir: /elsewhere\n").unwrap();
+        assert_eq!(work_tree_top(wt.path()).as_deref(), Some(wt.path()));
+        let e = find_catalog(None, wt.path()).unwrap_err().to_string();
+        assert!(e.contains("has no catalog/ directory"), "{e}");
+    }
 }
