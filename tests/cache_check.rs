@@ -109,20 +109,7 @@ impl Fixture {
     }
 
     fn out_path(&self, attr: &str) -> String {
-        let out = common::nix()
-            .args(["eval", "--raw"])
-            .arg(format!(
-                "{}#packages.x86_64-linux.{attr}.outPath",
-                self.flake().display()
-            ))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        common::out_path(&self.flake(), attr)
     }
 }
 

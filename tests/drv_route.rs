@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 /// A copy of the evalonce fixture flake (salted) and a `nix` first on PATH that logs its
@@ -29,36 +28,16 @@ impl Fixture {
         );
         let salt = format!("salt{}{}", std::process::id(), dir.path().display());
         std::fs::write(flake.join("salt.txt"), salt).unwrap();
-        let real = std::process::Command::new("sh")
-            .args(["-c", "command -v nix"])
-            .output()
-            .unwrap();
-        let real = String::from_utf8(real.stdout).unwrap().trim().to_string();
         let answer = match version {
             Some(v) => format!("[ \"$1\" = --version ] && {{ echo '{v}'; exit 0; }}\n"),
             None => String::new(),
         };
-        let bin = dir.path().join("bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        let log = dir.path().join("nix-calls.log");
-        std::fs::write(
-            bin.join("nix"),
-            format!(
-                "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\n{answer}exec '{real}' \"$@\"\n",
-                log.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(bin.join("nix"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        common::logging_nix(dir.path(), &answer);
         Fixture { dir }
     }
 
     fn calls(&self) -> Vec<String> {
-        std::fs::read_to_string(self.dir.path().join("nix-calls.log"))
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_string)
-            .collect()
+        common::nix_calls(self.dir.path())
     }
 
     /// `atwb build --json --flake FLAKE TARGETS`: exit code, results, stderr.

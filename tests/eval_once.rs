@@ -32,24 +32,7 @@ impl Fixture {
         );
         let salt = format!("salt{}{}", std::process::id(), dir.path().display());
         std::fs::write(dir.path().join("flake/salt.txt"), salt).unwrap();
-        let real = std::process::Command::new("sh")
-            .args(["-c", "command -v nix"])
-            .output()
-            .unwrap();
-        let real = String::from_utf8(real.stdout).unwrap().trim().to_string();
-        let bin = dir.path().join("bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        let log = dir.path().join("nix-calls.log");
-        std::fs::write(
-            bin.join("nix"),
-            format!(
-                "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{real}' \"$@\"\n",
-                log.display()
-            ),
-        )
-        .unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(bin.join("nix"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        common::logging_nix(dir.path(), "");
         Fixture { dir }
     }
 
@@ -58,11 +41,7 @@ impl Fixture {
     }
 
     fn calls(&self) -> Vec<String> {
-        std::fs::read_to_string(self.dir.path().join("nix-calls.log"))
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_string)
-            .collect()
+        common::nix_calls(self.dir.path())
     }
 
     fn config(&self, text: &str) {
@@ -97,20 +76,7 @@ impl Fixture {
     }
 
     fn out_path(&self, attr: &str) -> String {
-        let out = common::nix()
-            .args(["eval", "--raw"])
-            .arg(format!(
-                "{}#packages.x86_64-linux.{attr}.outPath",
-                self.flake().display()
-            ))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        common::out_path(&self.flake(), attr)
     }
 }
 

@@ -205,3 +205,53 @@ pub fn sha256sum(path: &std::path::Path) -> String {
     assert!(out.status.success(), "sha256sum {}", path.display());
     String::from_utf8(out.stdout).unwrap()[..64].to_string()
 }
+
+/// The out path of `packages.x86_64-linux.<attr>` of the flake at `flake`, by `nix eval`.
+pub fn out_path(flake: &std::path::Path, attr: &str) -> String {
+    let out = nix()
+        .args(["eval", "--raw"])
+        .arg(format!(
+            "{}#packages.x86_64-linux.{attr}.outPath",
+            flake.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A `nix` in `dir/bin` that appends its arguments to `dir/nix-calls.log`, runs `prelude` (shell,
+/// may answer and exit), then the real nix; put `dir/bin` first on PATH.
+pub fn logging_nix(dir: &std::path::Path, prelude: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let real = Command::new("sh")
+        .args(["-c", "command -v nix"])
+        .output()
+        .unwrap();
+    let real = String::from_utf8(real.stdout).unwrap().trim().to_string();
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = dir.join("nix-calls.log");
+    std::fs::write(
+        bin.join("nix"),
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\n{prelude}exec '{real}' \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(bin.join("nix"), std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// What the [`logging_nix`] of `dir` was called with, a line per call.
+pub fn nix_calls(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("nix-calls.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
