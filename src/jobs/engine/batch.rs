@@ -24,22 +24,11 @@ impl EngineHandle {
                 self.submit_gated(s.clone(), Some(rx))
             })
             .collect();
-        let cancel = CancellationToken::new();
-        self.inner
-            .evaluations
-            .lock()
-            .expect("evaluations")
-            .push(cancel.clone());
+        let cancel = self.inner.begin_evaluation();
         let inner = self.inner.clone();
         self.inner.runtime.spawn(async move {
             let eval = evaluate::evaluate(&specs, &cancel, inner.cfg.grace).await;
-            // Done either way: the token's only remaining use is to be dropped from the list.
-            cancel.cancel();
-            inner
-                .evaluations
-                .lock()
-                .expect("evaluations")
-                .retain(|c| !c.is_cancelled());
+            inner.end_evaluation(&cancel);
             // Cancelled: the gates close and the jobs, cancelled too, end as such.
             let Some(eval) = eval else { return };
             if let Some(store) = &inner.cfg.store {
@@ -154,5 +143,26 @@ pub fn record_cache_asked(
         .collect();
     if let Err(e) = store.record_cache_asked(records, substituters) {
         tracing::error!("recording the cache status: {e:#}");
+    }
+}
+
+impl Inner {
+    /// A token for an evaluation about to start, cancelled with the jobs (`cancel_all`).
+    pub(super) fn begin_evaluation(&self) -> CancellationToken {
+        let cancel = CancellationToken::new();
+        self.evaluations
+            .lock()
+            .expect("evaluations")
+            .push(cancel.clone());
+        cancel
+    }
+
+    /// The evaluation of `cancel` ended (either way): its token is dropped from the list.
+    pub(super) fn end_evaluation(&self, cancel: &CancellationToken) {
+        cancel.cancel();
+        self.evaluations
+            .lock()
+            .expect("evaluations")
+            .retain(|c| !c.is_cancelled());
     }
 }

@@ -27,12 +27,7 @@ impl EngineHandle {
                 .next_id
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         );
-        let cancel = CancellationToken::new();
-        self.inner
-            .evaluations
-            .lock()
-            .expect("evaluations")
-            .push(cancel.clone());
+        let cancel = self.inner.begin_evaluation();
         let inner = self.inner.clone();
         self.inner.runtime.spawn(async move {
             let subs = super::batch::substituters(&inner).await;
@@ -46,12 +41,7 @@ impl EngineHandle {
                 inner.emit_droppable(JobEvent::CacheCheck { id, event });
             };
             let report = check(&specs, setup, &cancel, &progress).await;
-            cancel.cancel();
-            inner
-                .evaluations
-                .lock()
-                .expect("evaluations")
-                .retain(|c| !c.is_cancelled());
+            inner.end_evaluation(&cancel);
             let event = Box::new(CheckEvent::Done(report));
             inner.emit(JobEvent::CacheCheck { id, event }).await;
         });
