@@ -20,8 +20,10 @@ use crate::nix::command::{Installable, current_system};
 use crate::paths;
 use crate::tui::runtime::StopSignals;
 
-#[derive(Debug, Args)]
-pub struct BuildArgs {
+/// Which targets: catalog packages by name, tier or org, or a flake's attributes. Shared by
+/// `atwb build` and `atwb cache`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Targets {
     /// Packages (catalog names) or, with --flake, flake attributes.
     pub names: Vec<String>,
     /// Every package of the catalog.
@@ -33,12 +35,18 @@ pub struct BuildArgs {
     /// Every package of this org.
     #[arg(long)]
     pub org: Option<String>,
+    /// Flake to take the attributes from (default: the repository holding the catalog).
+    #[arg(long, value_name = "REF")]
+    pub flake: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub targets: Targets,
     /// Run the packages' checks (smoke and VM tests) instead of building them.
     #[arg(long)]
     pub test: bool,
-    /// Flake to build from (default: the repository holding the catalog).
-    #[arg(long, value_name = "REF")]
-    pub flake: Option<String>,
     /// Print the results and the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -61,12 +69,11 @@ impl BuildArgs {
     /// `atwb build NAME` with every option at its default.
     pub fn one(name: &str) -> Self {
         BuildArgs {
-            names: vec![name.to_string()],
-            all: false,
-            tier: None,
-            org: None,
+            targets: Targets {
+                names: vec![name.to_string()],
+                ..Targets::default()
+            },
             test: false,
-            flake: None,
             json: false,
             junit: None,
             skip_cached: false,
@@ -108,10 +115,10 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
     // With --flake the catalog is optional (the status store is kept only if there is one).
     let catalog = match paths::locate_catalog(catalog_flag) {
         Ok(c) => Some(c),
-        Err(e) if args.flake.is_none() => return Err(e),
+        Err(e) if args.targets.flake.is_none() => return Err(e),
         Err(_) => None,
     };
-    let specs = plan(args, catalog.as_deref(), config.jobs.flake.as_deref())?;
+    let specs = plan(&args.targets, args.test, catalog.as_deref(), config.jobs.flake.as_deref())?;
     if specs.is_empty() {
         bail!("nothing to build: name packages, or use --all, --tier N or --org O");
     }
@@ -260,7 +267,8 @@ fn result_json(r: &JobResult) -> ResultJson<'_> {
 
 /// The jobs to run, in order.
 pub(super) fn plan(
-    args: &BuildArgs,
+    args: &Targets,
+    test: bool,
     catalog: Option<&Path>,
     config_flake: Option<&str>,
 ) -> Result<Vec<JobSpec>> {
@@ -275,7 +283,7 @@ pub(super) fn plan(
             .names
             .iter()
             .flat_map(|n| {
-                if args.test {
+                if test {
                     JobSpec::tests(flake, &system, n, [])
                 } else {
                     vec![JobSpec::build(
@@ -340,7 +348,7 @@ pub(super) fn plan(
     let mut specs = Vec::new();
     for name in picked {
         let pkg = cat.get(&name).expect("checked above");
-        if args.test {
+        if test {
             specs.extend(JobSpec::tests(
                 &flake,
                 &system,

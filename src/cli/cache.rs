@@ -11,7 +11,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use super::build::{BuildArgs, plan};
+use super::build::{Targets, plan};
 use super::output::{Mode, escape_controls, with_stdout};
 use crate::config::Config;
 use crate::jobs::cache::CacheState;
@@ -22,17 +22,8 @@ use crate::paths;
 
 #[derive(Debug, Args)]
 pub struct CacheArgs {
-    /// Packages (catalog names) or, with --flake, flake attributes.
-    pub names: Vec<String>,
-    #[arg(long, conflicts_with_all = ["tier", "org"])]
-    pub all: bool,
-    #[arg(long)]
-    pub tier: Option<u8>,
-    #[arg(long)]
-    pub org: Option<String>,
-    /// Flake to evaluate (default: the repository holding the catalog).
-    #[arg(long, value_name = "REF")]
-    pub flake: Option<String>,
+    #[command(flatten)]
+    pub targets: Targets,
     /// One JSON object per target and line (JSON Lines).
     #[arg(long)]
     pub json: bool,
@@ -43,18 +34,10 @@ pub fn run(args: &CacheArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
     // With --flake the catalog is optional (the answers are recorded only if there is one).
     let catalog = match paths::locate_catalog(catalog_flag) {
         Ok(c) => Some(c),
-        Err(e) if args.flake.is_none() => return Err(e),
+        Err(e) if args.targets.flake.is_none() => return Err(e),
         Err(_) => None,
     };
-    let targets = BuildArgs {
-        names: args.names.clone(),
-        all: args.all,
-        tier: args.tier,
-        org: args.org.clone(),
-        flake: args.flake.clone(),
-        ..BuildArgs::one("")
-    };
-    let specs: Vec<_> = plan(&targets, catalog.as_deref(), config.jobs.flake.as_deref())?
+    let specs: Vec<_> = plan(&args.targets, false, catalog.as_deref(), config.jobs.flake.as_deref())?
         .into_iter()
         .filter(|s| s.kind == JobKind::Build)
         .collect();
