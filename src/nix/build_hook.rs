@@ -10,8 +10,9 @@
 //! it at spaces, so a plain path without arguments suits both; atwb knows by the name it was
 //! started under). It gives the same answer, but only when the answer is certain:
 //! no remote machine in atwb's config or nix's, nix's own hook in place, a local store (with a
-//! daemon, `build-hook` is the daemon's and a client's value is ignored with a warning), and a
-//! Nix whose hook protocol was checked (2.8 and 2.34.8; not Lix, whose builder code differs).
+//! daemon, `build-hook` is the daemon's and a client's value is ignored with a warning), and Nix
+//! 2.8 or later: checked with 2.8 and 2.34.8, the two ends of that range, which speak the same
+//! hook protocol; not Lix, whose builder code has been rewritten.
 
 use std::io::{Read, Write};
 use std::path::Path;
