@@ -118,7 +118,12 @@ pub fn run(args: &BuildArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
         Err(e) if args.targets.flake.is_none() => return Err(e),
         Err(_) => None,
     };
-    let specs = plan(&args.targets, args.test, catalog.as_deref(), config.jobs.flake.as_deref())?;
+    let specs = plan(
+        &args.targets,
+        args.test,
+        catalog.as_deref(),
+        config.jobs.flake.as_deref(),
+    )?;
     if specs.is_empty() {
         bail!("nothing to build: name packages, or use --all, --tier N or --org O");
     }

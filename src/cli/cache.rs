@@ -37,10 +37,15 @@ pub fn run(args: &CacheArgs, catalog_flag: Option<&Path>) -> Result<ExitCode> {
         Err(e) if args.targets.flake.is_none() => return Err(e),
         Err(_) => None,
     };
-    let specs: Vec<_> = plan(&args.targets, false, catalog.as_deref(), config.jobs.flake.as_deref())?
-        .into_iter()
-        .filter(|s| s.kind == JobKind::Build)
-        .collect();
+    let specs: Vec<_> = plan(
+        &args.targets,
+        false,
+        catalog.as_deref(),
+        config.jobs.flake.as_deref(),
+    )?
+    .into_iter()
+    .filter(|s| s.kind == JobKind::Build)
+    .collect();
     if specs.is_empty() {
         bail!("nothing to ask about: name packages, or use --all, --tier N or --org O");
     }
