@@ -123,25 +123,6 @@ fn plain_text_warnings_are_counted() {
     );
 }
 
-#[test]
-fn lix_missing_attribute_after_its_trace_with_nearest_names() {
-    let (_, f) = triage("versions/lix-2.91-missing-attribute.log");
-    assert_eq!(
-        f.class,
-        ErrorClass::MissingAttribute {
-            attribute: "relya".into()
-        }
-    );
-    let ctx = advice::Context {
-        names: ["relay", "pds", "plc"].map(String::from).to_vec(),
-        ..advice::Context::default()
-    };
-    assert_eq!(
-        advice::hint(&f.class, &ctx).unwrap(),
-        "`relya` does not exist; nearest: relay"
-    );
-}
-
 fn atwb_log(file: &std::path::Path) -> (Option<i32>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_atwb"))
         .arg("log")

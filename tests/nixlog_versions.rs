@@ -424,3 +424,157 @@ fn every_recorded_log_has_an_expected_summary_here() {
         }
     }
 }
+
+// Lix 2.95.3 (`lix-2.95/`, built from source, same scenarios). Only what atwb reads right is
+// asserted here; what it reads wrong is listed in tests/fixtures/logs/README.md.
+const LIX: &str = "lix-2.95";
+
+#[test]
+fn lix_is_the_version_named() {
+    let text = fs::read_to_string(logs().join(LIX).join("version.txt")).unwrap();
+    assert_eq!(text.lines().next(), Some("nix (Lix, like Nix) 2.95.3"));
+}
+
+#[test]
+fn lix_evaluation_errors_and_missing_attributes() {
+    let throw = position_in("triage/source-flake.nix.in", "thrown =", "throw \"");
+    let abort = position_in("triage/source-flake.nix.in", "aborted =", "abort \"");
+    let assert = position_in("triage/source-flake.nix.in", "asserted =", "assert sys");
+    for file in ["throw.log", "throw-show-trace.log"] {
+        assert_eq!(
+            eval_error(LIX, file),
+            (
+                "thrown-package is not supported on this platform".to_string(),
+                Some(throw)
+            ),
+            "{file}"
+        );
+    }
+    let (message, pos) = eval_error(LIX, "abort.log");
+    assert!(message.ends_with("'aborted-package: configuration is broken'"));
+    assert_eq!(pos, Some(abort));
+    // Lix names the assertion, as Nix 2.8 did.
+    assert_eq!(
+        eval_error(LIX, "assert.log"),
+        ("assertion failed".to_string(), Some(assert))
+    );
+    assert_eq!(missing(LIX, "attribute-missing.log"), "nope");
+    assert_eq!(missing(LIX, "missing-attribute-inner.log"), "passthru");
+    assert_eq!(
+        missing(LIX, "missing-attribute.log"),
+        "packages.x86_64-linux.nope"
+    );
+}
+
+#[test]
+fn lix_build_failures_are_classified() {
+    let (s, f) = failure(LIX, "fetch-failed.log");
+    assert_eq!(
+        f.class,
+        ErrorClass::FetchFailed {
+            url: Some("http://127.0.0.1:9/atwb-fixture-source".into())
+        }
+    );
+    assert_eq!(s.warnings_total, 4);
+    for (file, failed) in [
+        ("hash-mismatch.log", &["fod"][..]),
+        ("hash-mismatch-dependency.log", &["fod", "usesfod"]),
+        ("plain-hash-mismatch.log", &["fod", "usesfod"]),
+        ("forged-hash-mismatch.log", &["source"]),
+    ] {
+        let (s, f) = failure(LIX, file);
+        assert_eq!(names(&s.failed), failed, "{file}");
+        match f.class {
+            ErrorClass::HashMismatch { specified, got, .. } => {
+                assert_eq!(specified, format!("sha256-{}=", "A".repeat(43)));
+                assert!(!got.contains("FAKE") && got.len() == 51, "{file}: {got}");
+            }
+            other => panic!("{file}: {other:?}"),
+        }
+    }
+    for file in ["builder-failed.log", "plain-builder-failed.log"] {
+        let (s, f) = failure(LIX, file);
+        assert_eq!(names(&s.failed), ["fails"], "{file}");
+        assert!(
+            matches!(&f.class, ErrorClass::BuilderFailed { exit_code: Some(3), last_lines, .. }
+                if last_lines.last().map(String::as_str) == Some("make: *** [all] Error 1")),
+            "{file}: {:?}",
+            f.class
+        );
+    }
+    let (_, f) = failure(LIX, "forged-hash-mismatch-failed.log");
+    assert!(matches!(
+        f.class,
+        ErrorClass::BuilderFailed {
+            exit_code: Some(1),
+            ..
+        }
+    ));
+    let (_, f) = failure(LIX, "test-failed.log");
+    assert!(matches!(
+        f.class,
+        ErrorClass::TestFailed {
+            exit_code: Some(1),
+            ..
+        }
+    ));
+    let (s, f) = failure(LIX, "dependency-failed.log");
+    assert_eq!(names(&s.failed), ["fails", "depfail"]);
+    assert!(matches!(
+        f.class,
+        ErrorClass::DependencyFailed {
+            exit_code: Some(3),
+            ..
+        }
+    ));
+    // Lix words the timeout as Nix 2.26 does (`D^out`).
+    let (s, f) = failure(LIX, "nix-timeout.log");
+    assert_eq!(names(&s.failed), ["slow"]);
+    assert!(matches!(f.class, ErrorClass::Timeout { drv: Some(d) } if d.ends_with("-slow.drv")));
+    let (s, f) = failure(LIX, "interrupted.log");
+    assert_eq!(f.class, ErrorClass::Cancelled);
+    assert_eq!(names(&s.cancelled), ["slow"]);
+}
+
+#[test]
+fn lix_planned_derivations_and_warnings() {
+    let s = summary(LIX, "dry-run.log");
+    assert!(s.ok);
+    assert_eq!(names(&s.planned), ["fails", "depfail"]);
+    assert_eq!(summary(LIX, "tree-dry-run.log").planned.len(), 6);
+    for file in ["success.log", "chain.log", "phases.log", "warning.log"] {
+        let s = summary(LIX, file);
+        assert!(s.ok && s.error.is_none(), "{file}");
+    }
+    // Every build here warns `user namespaces do not work on this system` (no userns in the chroot).
+    let s = summary(LIX, "warning.log");
+    assert_eq!(s.warnings_total, 3);
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("unknown setting 'atwb-no-such-setting'"))
+    );
+}
+
+#[test]
+fn every_lix_log_is_named_here() {
+    // Files whose summary atwb gets wrong are named in this list instead (see the README).
+    let wrong = [
+        "\"eval-error.log\"",
+        "\"eval-error-show-trace.log\"",
+        "\"parallel.log\"",
+        "\"tree-keep-going.log\"",
+        "\"tree-fail-fast.log\"",
+    ];
+    let here = include_str!("nixlog_versions.rs");
+    for entry in fs::read_dir(logs().join(LIX)).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".log") {
+            let quoted = format!("\"{name}\"");
+            assert!(
+                here.contains(&quoted) || wrong.contains(&quoted.as_str()),
+                "{name}"
+            );
+        }
+    }
+}
