@@ -53,10 +53,12 @@ pub(super) fn position_in_text(text: &str) -> Option<(String, u32, u32)> {
         .iter()
         .rposition(|l| l.starts_with(' ') && l.trim_start().starts_with("error: "));
     let after = message_at.map_or(0, |i| i + 1);
+    // Lix names frames inside its own builtins `«internal»`: no file a maintainer can open.
+    let placed = |l: &&str| at_line(l).filter(|(f, _, _)| f != "«internal»" && f != "«none»");
     lines[after..]
         .iter()
-        .find_map(|l| at_line(l))
-        .or_else(|| lines[..after].iter().rev().find_map(|l| at_line(l)))
+        .find_map(|l| placed(l))
+        .or_else(|| lines[..after].iter().rev().find_map(|l| placed(l)))
 }
 
 /// `at /nix/store/...-source/flake.nix:30:20:` (any indent) into its parts.

@@ -140,6 +140,9 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     fn from_msg(m: &Message<'_>) -> Self {
+        // Lix 2.95 sends `"file":"«none»:0","line":0,"column":0` for an error with no position
+        // (`tests/fixtures/logs/lix-2.95/eval-error.log`): no file, and line 0 is no line.
+        let placed = m.line != Some(0) && !m.file.as_deref().is_some_and(|f| f.starts_with('«'));
         Diagnostic {
             level: m.level,
             text: clip(&m.msg, MAX_KEPT_MESSAGE).to_string(),
@@ -147,9 +150,10 @@ impl Diagnostic {
             file: m
                 .file
                 .as_deref()
+                .filter(|_| placed)
                 .map(|f| position_file(f, m.line, m.column).to_string()),
-            line: m.line,
-            column: m.column,
+            line: m.line.filter(|_| placed),
+            column: m.column.filter(|_| placed),
             from_nix: m.raw_msg.is_some(),
         }
     }
