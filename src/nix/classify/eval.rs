@@ -57,8 +57,8 @@ pub(super) fn position_in_text(text: &str) -> Option<(String, u32, u32)> {
     let placed = |l: &&str| at_line(l).filter(|(f, _, _)| f != "«internal»" && f != "«none»");
     lines[after..]
         .iter()
-        .find_map(|l| placed(l))
-        .or_else(|| lines[..after].iter().rev().find_map(|l| placed(l)))
+        .find_map(&placed)
+        .or_else(|| lines[..after].iter().rev().find_map(placed))
 }
 
 /// `at /nix/store/...-source/flake.nix:30:20:` (any indent) into its parts.
