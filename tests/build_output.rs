@@ -5,8 +5,6 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::copy_dir;
-
 /// A fixture flake copied to a temporary directory with a unique salt, so every build is fresh.
 struct Fixture {
     dir: tempfile::TempDir,
@@ -14,20 +12,7 @@ struct Fixture {
 
 impl Fixture {
     fn new(name: &str) -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("atwb-out-")
-            .tempdir()
-            .unwrap();
-        copy_dir(
-            &common::repo_root().join("tests/fixtures/flakes").join(name),
-            &dir.path().join("flake"),
-        );
-        let salt = format!(
-            "atwbsalt{}x{}",
-            std::process::id(),
-            dir.path().file_name().unwrap().to_string_lossy()
-        );
-        std::fs::write(dir.path().join("flake/salt.txt"), salt).unwrap();
+        let (dir, _) = common::salted_flake(name, "atwb-out-");
         std::fs::create_dir_all(dir.path().join("catalog/pkgs")).unwrap();
         Fixture { dir }
     }
@@ -269,27 +254,7 @@ fn hashfix_repo() -> Fixture {
         1,
     );
     std::fs::write(&toml, body).unwrap();
-    for args in [
-        &["init", "-q"][..],
-        &["add", "-A"],
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@invalid",
-            "commit",
-            "-q",
-            "-m",
-            "fixture",
-        ],
-    ] {
-        let ok = Command::new("git")
-            .args(args)
-            .current_dir(f.flake())
-            .output()
-            .unwrap();
-        assert!(ok.status.success(), "git {args:?}: {}", text(&ok.stderr));
-    }
+    common::commit_all(&f.flake(), "fixture");
     f
 }
 

@@ -41,20 +41,9 @@ impl Fixture {
     /// `name` from tests/fixtures/flakes, salted (fresh store paths each run); with `git`, a
     /// committed git repository (nix then sees only tracked files, as in the real repository).
     fn new(name: &str, git: bool) -> Fixture {
-        let dir = tempfile::Builder::new()
-            .prefix("atwb-cachecheck-")
-            .tempdir()
-            .unwrap();
-        let flake = dir.path().join("flake");
-        common::copy_dir(
-            &common::repo_root().join("tests/fixtures/flakes").join(name),
-            &flake,
-        );
-        let salt = format!("salt{}{}", std::process::id(), dir.path().display());
-        std::fs::write(flake.join("salt.txt"), salt).unwrap();
+        let (dir, _) = common::salted_flake(name, "atwb-cachecheck-");
         let f = Fixture { dir };
         if git {
-            f.git(&["init", "-q"]);
             f.commit("fixture");
         }
         f
@@ -64,24 +53,8 @@ impl Fixture {
         self.dir.path().join("flake")
     }
 
-    fn git(&self, args: &[&str]) {
-        let out = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@invalid"])
-            .args(["-c", "init.defaultBranch=main"])
-            .args(args)
-            .current_dir(self.flake())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
     fn commit(&self, message: &str) {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-qm", message]);
+        common::commit_all(&self.flake(), message);
     }
 
     fn substituters(&self, urls: &[&str]) {

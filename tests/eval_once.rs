@@ -16,24 +16,16 @@ use atwb::nix::command::Installable;
 
 struct Fixture {
     dir: tempfile::TempDir,
+    salt: String,
 }
 
 impl Fixture {
     /// `name` from tests/fixtures/flakes, salted (fresh derivations each run), with a `nix` on
     /// PATH that logs its arguments before running the real one.
     fn new(name: &str) -> Fixture {
-        let dir = tempfile::Builder::new()
-            .prefix("atwb-evalonce-")
-            .tempdir()
-            .unwrap();
-        common::copy_dir(
-            &common::repo_root().join("tests/fixtures/flakes").join(name),
-            &dir.path().join("flake"),
-        );
-        let salt = format!("salt{}{}", std::process::id(), dir.path().display());
-        std::fs::write(dir.path().join("flake/salt.txt"), salt).unwrap();
+        let (dir, salt) = common::salted_flake(name, "atwb-evalonce-");
         common::logging_nix(dir.path(), "");
-        Fixture { dir }
+        Fixture { dir, salt }
     }
 
     fn flake(&self) -> PathBuf {
@@ -335,20 +327,7 @@ async fn staleness_follows_the_drv() {
         return;
     }
     let f = Fixture::new("catalogrepo");
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@invalid"])
-            .args(["-c", "init.defaultBranch=main"])
-            .args(args)
-            .current_dir(f.flake())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let git = |args: &[&str]| common::git_in(&f.flake(), args);
     git(&["init", "-q"]);
     git(&["add", "-A"]);
     git(&["commit", "-qm", "fixture"]);
@@ -390,7 +369,7 @@ async fn staleness_follows_the_drv() {
     assert!(store.status("demo").unwrap().stale, "the drv changed");
 
     // Back to the built drv, then a package.toml edit that leaves the drv as it is.
-    std::fs::write(f.flake().join("salt.txt"), salt_of(&f)).unwrap();
+    std::fs::write(f.flake().join("salt.txt"), &f.salt).unwrap();
     let toml = catalog.join("pkgs/fixtures/demo/package.toml");
     let text = std::fs::read_to_string(&toml).unwrap();
     std::fs::write(&toml, format!("# a comment\n{text}")).unwrap();
@@ -401,10 +380,6 @@ async fn staleness_follows_the_drv() {
     );
     assert_eq!(eval_and_record().await, drv);
     assert!(!store.status("demo").unwrap().stale, "same drv: not stale");
-}
-
-fn salt_of(f: &Fixture) -> String {
-    format!("salt{}{}", std::process::id(), f.dir.path().display())
 }
 
 fn built(drv: &str) -> atwb::jobs::RunRecord {

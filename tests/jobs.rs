@@ -12,8 +12,6 @@ use atwb::jobs::{Engine, EngineConfig, JobEvent, JobId, JobResult, JobSpec, Outc
 use atwb::nix::classify::ErrorClass;
 use atwb::nix::command::Installable;
 
-use common::copy_dir;
-
 struct Fixture {
     dir: tempfile::TempDir,
     salt: String,
@@ -21,20 +19,7 @@ struct Fixture {
 
 impl Fixture {
     fn new(name: &str) -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("atwb-jobs-")
-            .tempdir()
-            .unwrap();
-        copy_dir(
-            &common::repo_root().join("tests/fixtures/flakes").join(name),
-            &dir.path().join("flake"),
-        );
-        let salt = format!(
-            "atwbsalt{}x{}",
-            std::process::id(),
-            dir.path().file_name().unwrap().to_string_lossy()
-        );
-        std::fs::write(dir.path().join("flake/salt.txt"), &salt).unwrap();
+        let (dir, salt) = common::salted_flake(name, "atwb-jobs-");
         Fixture { dir, salt }
     }
 
@@ -630,29 +615,7 @@ async fn cancel_all_stops_running_and_queued_jobs() {
 /// nix's git fetcher sees the files.
 fn catalog_repo() -> Fixture {
     let f = Fixture::new("catalogrepo");
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .args([
-                "-c",
-                "user.name=atwb-test",
-                "-c",
-                "user.email=test@invalid",
-                "-c",
-                "init.defaultBranch=main",
-            ])
-            .args(args)
-            .current_dir(f.flake())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    git(&["init", "-q"]);
-    git(&["add", "-A"]);
-    git(&["commit", "-q", "-m", "fixture"]);
+    common::commit_all(&f.flake(), "fixture");
     f
 }
 

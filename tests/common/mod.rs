@@ -255,3 +255,46 @@ pub fn nix_calls(dir: &std::path::Path) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// `tests/fixtures/flakes/<name>` copied to `<temp dir>/flake` with a salt of its own in
+/// `salt.txt` (`atwbsalt<pid>x<dir>`), so every build is fresh and leftover processes can be
+/// found by the salt in /proc. Returns the directory and the salt.
+pub fn salted_flake(name: &str, prefix: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+    copy_dir(
+        &repo_root().join("tests/fixtures/flakes").join(name),
+        &dir.path().join("flake"),
+    );
+    let salt = format!(
+        "atwbsalt{}x{}",
+        std::process::id(),
+        dir.path().file_name().unwrap().to_string_lossy()
+    );
+    std::fs::write(dir.path().join("flake/salt.txt"), &salt).unwrap();
+    (dir, salt)
+}
+
+/// `git ARGS` in `dir` as a test committer (no user config needed), which must succeed.
+pub fn git_in(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@invalid"])
+        .args(["-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `dir` as a git repository with everything in it committed.
+pub fn commit_all(dir: &std::path::Path, message: &str) {
+    if !dir.join(".git").exists() {
+        git_in(dir, &["init", "-q"]);
+    }
+    git_in(dir, &["add", "-A"]);
+    git_in(dir, &["commit", "-qm", message]);
+}
