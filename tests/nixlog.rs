@@ -359,6 +359,7 @@ fn eval_error_with_position() {
         line,
         column,
         message,
+        ..
     } = &f.class
     else {
         panic!("{f:?}")

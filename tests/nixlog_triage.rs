@@ -36,6 +36,7 @@ fn eval_error(f: &Failure) -> (&str, Option<(u32, u32)>) {
             line,
             column,
             file,
+            ..
         } => {
             if line.is_some() {
                 assert!(file.as_deref().unwrap().ends_with("flake.nix"), "{file:?}");

@@ -15,6 +15,8 @@ use atwb::nix::classify::{ErrorClass, Failure};
 use atwb::nix::logfile::{Summary, summarise};
 
 const VERSIONS: [&str; 2] = ["nix-2.26", "nix-2.34"];
+/// The Nix versions and Lix, where all three read the same.
+const ALL: [&str; 3] = ["nix-2.26", "nix-2.34", LIX];
 
 fn logs() -> PathBuf {
     common::repo_root().join("tests/fixtures/logs")
@@ -63,6 +65,7 @@ fn eval_error(version: &str, file: &str) -> (String, Option<(u32, u32)>) {
             file: path,
             line,
             column,
+            ..
         } => {
             if let Some(path) = &path {
                 assert!(
@@ -307,7 +310,8 @@ fn nix_own_timeout_is_a_timeout_of_the_building_derivation() {
 
 #[test]
 fn builds_nix_stopped_are_cancelled_not_failed() {
-    for v in VERSIONS {
+    // Lix counts a build after its stop, not before: the same result from a later count.
+    for v in ALL {
         // quick-fail fails while slow-ok runs: nix kills slow-ok.
         let (s, f) = failure(v, "parallel.log");
         assert_eq!(names(&s.failed), ["quick-fail", "parallel"], "{v}");
@@ -328,7 +332,7 @@ fn builds_nix_stopped_are_cancelled_not_failed() {
 
 #[test]
 fn the_derivation_tree_with_and_without_keep_going() {
-    for v in VERSIONS {
+    for v in ALL {
         let (s, _) = failure(v, "tree-keep-going.log");
         assert_eq!(names(&s.built), ["tree-a", "tree-b", "tree-e"], "{v}");
         assert_eq!(names(&s.failed), ["tree-c", "tree-d", "tree-top"], "{v}");
@@ -344,11 +348,14 @@ fn the_derivation_tree_with_and_without_keep_going() {
     assert_eq!(names(&s.built), ["tree-a"]);
     assert_eq!(names(&s.cancelled), ["tree-b"]);
     assert_eq!(names(&s.planned), ["tree-e"]);
-    let (s, _) = failure("nix-2.34", "tree-fail-fast.log");
-    assert!(s.built.is_empty());
-    assert_eq!(names(&s.cancelled), ["tree-a"]);
-    assert_eq!(names(&s.planned), ["tree-b", "tree-e"]);
-    for v in VERSIONS {
+    // Lix's recording went as 2.34's did.
+    for v in ["nix-2.34", LIX] {
+        let (s, _) = failure(v, "tree-fail-fast.log");
+        assert!(s.built.is_empty(), "{v}");
+        assert_eq!(names(&s.cancelled), ["tree-a"], "{v}");
+        assert_eq!(names(&s.planned), ["tree-b", "tree-e"], "{v}");
+    }
+    for v in ALL {
         let (s, _) = failure(v, "tree-fail-fast.log");
         assert_eq!(names(&s.failed), ["tree-c", "tree-d", "tree-top"], "{v}");
     }
@@ -356,7 +363,7 @@ fn the_derivation_tree_with_and_without_keep_going() {
 
 #[test]
 fn successes_and_their_warnings() {
-    for v in VERSIONS {
+    for v in ALL {
         for (file, built, warnings) in [
             ("success.log", &["ok"][..], 0),
             ("chain.log", &["chain-dep", "chain"], 0),
@@ -368,13 +375,17 @@ fn successes_and_their_warnings() {
             let s = summary(v, file);
             assert!(s.ok && s.error.is_none(), "{v}/{file}");
             assert_eq!(names(&s.built), built, "{v}/{file}");
-            assert_eq!(s.warnings_total, warnings, "{v}/{file}");
+            assert!(s.unfinished.is_empty(), "{v}/{file}");
+            // Lix adds its own (no user namespaces in the recording's chroot): see below.
+            if v != LIX {
+                assert_eq!(s.warnings_total, warnings, "{v}/{file}");
+            }
         }
         let s = summary(v, "warning.log");
         assert!(
             s.warnings
                 .iter()
-                .all(|w| w.contains("unknown setting 'atwb-no-such-setting'")),
+                .all(|w| v == LIX || w.contains("unknown setting 'atwb-no-such-setting'")),
             "{v}: {:?}",
             s.warnings
         );
@@ -425,8 +436,8 @@ fn every_recorded_log_has_an_expected_summary_here() {
     }
 }
 
-// Lix 2.95.3 (`lix-2.95/`, built from source, same scenarios). Only what atwb reads right is
-// asserted here; what it reads wrong is listed in tests/fixtures/logs/README.md.
+// Lix 2.95.3 (`lix-2.95/`, built from source, same scenarios); where it reads as the Nix
+// versions do, the tests above include it (`ALL`).
 const LIX: &str = "lix-2.95";
 
 #[test]
@@ -464,6 +475,25 @@ fn lix_evaluation_errors_and_missing_attributes() {
         eval_error(LIX, "eval-error.log"),
         ("cannot add a string to an integer".to_string(), None)
     );
+    // With --show-trace Lix still names no position for `1 + "x"`; its innermost frame is
+    // where the derivation's `args` was forced. atwb says so, and does not call it the error's.
+    let (_, f) = failure(LIX, "eval-error-show-trace.log");
+    let (line, column) = position_in("source-flake.nix.in", "args = [ \"-c\" script ]", "args");
+    match &f.class {
+        ErrorClass::EvalError {
+            file: None,
+            evaluating: Some(at),
+            ..
+        } => assert!(
+            at.ends_with(&format!(
+                "-source/flake.nix:{line}:{column} (while evaluating attribute 'args' of \
+                 derivation 'evalerr')"
+            )),
+            "{at}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(f.first_line, "error: cannot add a string to an integer");
     assert_eq!(missing(LIX, "attribute-missing.log"), "nope");
     assert_eq!(missing(LIX, "missing-attribute-inner.log"), "passthru");
     assert_eq!(
@@ -548,10 +578,6 @@ fn lix_planned_derivations_and_warnings() {
     assert!(s.ok);
     assert_eq!(names(&s.planned), ["fails", "depfail"]);
     assert_eq!(summary(LIX, "tree-dry-run.log").planned.len(), 6);
-    for file in ["success.log", "chain.log", "phases.log", "warning.log"] {
-        let s = summary(LIX, file);
-        assert!(s.ok && s.error.is_none(), "{file}");
-    }
     // Every build here warns `user namespaces do not work on this system` (no userns in the chroot).
     let s = summary(LIX, "warning.log");
     assert_eq!(s.warnings_total, 3);
@@ -564,22 +590,79 @@ fn lix_planned_derivations_and_warnings() {
 
 #[test]
 fn every_lix_log_is_named_here() {
-    // Files whose summary atwb gets wrong are named in this list instead (see the README).
-    let wrong = [
-        "\"eval-error-show-trace.log\"",
-        "\"parallel.log\"",
-        "\"tree-keep-going.log\"",
-        "\"tree-fail-fast.log\"",
-    ];
     let here = include_str!("nixlog_versions.rs");
     for entry in fs::read_dir(logs().join(LIX)).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         if name.ends_with(".log") {
-            let quoted = format!("\"{name}\"");
             assert!(
-                here.contains(&quoted) || wrong.contains(&quoted.as_str()),
-                "{name}"
+                here.contains(&format!("\"{name}\"")),
+                "{name} is not tested"
             );
         }
     }
+}
+
+/// The live tree (`DrvTree`, what the TUI and the history see) and the log's state
+/// (`BuildState`, what the summary says) read every recorded log alike: same derivations
+/// built, failed and cancelled once the run ended, on Nix 2.8, 2.26, 2.34 and Lix.
+#[test]
+fn the_live_tree_and_the_summary_agree_on_every_recorded_log() {
+    use atwb::nix::drvtree::{DrvTree, NodeKind, NodeState};
+    use atwb::nix::internal_json::parse_line;
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for dir in ["", "triage", "nix-2.26", "nix-2.34", LIX] {
+        for entry in fs::read_dir(logs().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "log") {
+                continue;
+            }
+            let s = summarise(&path).unwrap();
+            if s.json_events == 0 {
+                // Plain-format logs (`--log-format bar`): the tree reads nix's JSON only, which
+                // is what atwb asks nix for.
+                continue;
+            }
+            let mut tree = DrvTree::new();
+            let text = fs::read_to_string(&path).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                tree.apply(&parse_line(line), i as u64);
+            }
+            tree.settle(s.ok, u64::MAX / 2);
+            let in_tree = |state: NodeState| {
+                let mut v: Vec<&str> = tree
+                    .nodes()
+                    .iter()
+                    .filter(|n| n.kind == NodeKind::Build && n.state == state)
+                    .filter(|n| state != NodeState::Cancelled || n.started_ms.is_some())
+                    .filter(|n| state != NodeState::Done || n.started_ms.is_some())
+                    .map(|n| tree.name(n.name))
+                    .collect();
+                v.sort_unstable();
+                v
+            };
+            fn sorted(l: &[atwb::nix::logfile::DrvSummary]) -> Vec<&str> {
+                let mut v = names(l);
+                v.sort_unstable();
+                v
+            }
+            let file = path.display();
+            for (what, tree, summary) in [
+                ("built", in_tree(NodeState::Done), sorted(&s.built)),
+                ("failed", in_tree(NodeState::Failed), sorted(&s.failed)),
+                (
+                    "cancelled",
+                    in_tree(NodeState::Cancelled),
+                    sorted(&s.cancelled),
+                ),
+            ] {
+                if tree != summary {
+                    wrong.push(format!("{file} {what}: tree {tree:?}, summary {summary:?}"));
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(checked >= 100, "{checked} logs");
 }

@@ -167,6 +167,12 @@ impl LineInterpreter {
         &self.state
     }
 
+    /// The run ended (`succeeded`: nix exited 0, or a log with no error): settle the builds
+    /// that stopped before nix counted them (see [`BuildState::finish`]).
+    pub fn settle(&mut self, succeeded: bool) {
+        self.state.finish(succeeded);
+    }
+
     /// The classified failure of a finished run (None when it succeeded).
     pub fn finish(&self, exit: &ExitInfo) -> Option<Failure> {
         classify(&self.state, exit)

@@ -53,22 +53,60 @@ pub fn hint(class: &ErrorClass, ctx: &Context) -> Option<String> {
         }),
         ErrorClass::MissingAttribute { attribute } => Some(missing_hint(attribute, &ctx.names)),
         ErrorClass::EvalError {
-            file, line, column, ..
+            file,
+            line,
+            column,
+            evaluating,
+            ..
         } => Some(match (file, line, column) {
             (Some(f), Some(l), Some(c)) => {
-                let local = ctx.flake_dir.as_deref().and_then(|d| local_source(f, d));
-                match local {
-                    Some(p) => format!("the error is at {}:{l}:{c}", p.display()),
-                    None => format!("the error is at {f}:{l}:{c}"),
-                }
+                format!("the error is at {}:{l}:{c}", shown_file(f, ctx))
             }
-            _ => "nix gave no position; rerun with --show-trace to see where".to_string(),
+            _ => match evaluating.as_deref().and_then(|e| e.split_once(" (while ")) {
+                Some((at, words)) => {
+                    let (f, pos) = split_position(at);
+                    format!(
+                        "nix gave no position; it failed while {} at {}{pos}: the value given \
+                         there is where to look",
+                        words.strip_suffix(')').unwrap_or(words),
+                        shown_file(f, ctx)
+                    )
+                }
+                None => "nix gave no position; rerun with --show-trace to see where".to_string(),
+            },
         }),
         ErrorClass::NixNotInstalled => {
             Some("install Nix 2.8 or later, or put it on PATH".to_string())
         }
         _ => None,
     }
+}
+
+/// `f` as the flake's own file when it is a store copy of one (see [`local_source`]).
+fn shown_file(f: &str, ctx: &Context) -> String {
+    ctx.flake_dir
+        .as_deref()
+        .and_then(|d| local_source(f, d))
+        .map_or_else(|| f.to_string(), |p| p.display().to_string())
+}
+
+/// `FILE:L:C` into `FILE` and `:L:C`.
+fn split_position(at: &str) -> (&str, &str) {
+    let mut cut = at.len();
+    for _ in 0..2 {
+        match at[..cut].rfind(':') {
+            Some(i)
+                if at[i + 1..]
+                    .split(':')
+                    .next()
+                    .is_some_and(|n| n.parse::<u32>().is_ok()) =>
+            {
+                cut = i;
+            }
+            _ => return (at, ""),
+        }
+    }
+    (&at[..cut], &at[cut..])
 }
 
 /// Offline builds fail here first: a flake without `flake.lock` must fetch its inputs to
@@ -215,12 +253,31 @@ mod tests {
             file: Some(format!("{store}/flake.nix")),
             line: Some(41),
             column: Some(35),
+            evaluating: None,
         };
         let h = hint(&class, &ctx).unwrap();
         assert_eq!(
             h,
             format!(
                 "the error is at {}:41:35",
+                flake.join("flake.nix").display()
+            )
+        );
+        // No position, only the frame that forced a derivation's attribute (Lix).
+        let class = ErrorClass::EvalError {
+            message: "m".into(),
+            file: None,
+            line: None,
+            column: None,
+            evaluating: Some(format!(
+                "{store}/flake.nix:12:9 (while evaluating attribute 'args' of derivation 'x')"
+            )),
+        };
+        assert_eq!(
+            hint(&class, &ctx).unwrap(),
+            format!(
+                "nix gave no position; it failed while evaluating attribute 'args' of \
+                 derivation 'x' at {}:12:9: the value given there is where to look",
                 flake.join("flake.nix").display()
             )
         );

@@ -156,6 +156,9 @@ pub fn summarise(path: &Path) -> Result<Summary> {
     let mut state = BuildState::new();
     let stats = ingest(open(path)?, &mut state)
         .with_context(|| format!("cannot read log {}", path.display()))?;
+    // A log has no exit status: it succeeded when nothing in it is an error.
+    let succeeded = classify::classify(&state, &ExitInfo::from_log()).is_none();
+    state.finish(succeeded);
     Ok(summary_of(path, &state, stats))
 }
 

@@ -2,6 +2,7 @@
 //! and systemd unit rendering and scoring for the hardening checks.
 pub mod advice;
 pub mod ansi;
+pub mod build_counts;
 pub mod build_hook;
 pub mod cargo_lock;
 pub mod cargo_vendor;

@@ -40,6 +40,7 @@ pub(super) fn finished(
         spawn_error: None,
         attr: Some(spec.installable.attr.clone()),
     };
+    interp.settle(outcome == Outcome::Ok);
     let mut failure = match outcome {
         Outcome::Ok => None,
         _ => interp.finish(&exit_info).or_else(|| {

@@ -102,10 +102,9 @@ pub fn read_page(path: &Path, range: LogRange) -> std::io::Result<LogPage> {
             raw_total,
         });
     }
-    let failure = interp
-        .finish(&ExitInfo::from_log())
-        .as_ref()
-        .map(FailureSummary::from);
+    let failure = interp.finish(&ExitInfo::from_log());
+    interp.settle(failure.is_none());
+    let failure = failure.as_ref().map(FailureSummary::from);
     Ok(LogPage {
         first,
         at_tail: first + lines.len() as u64 == n,

@@ -46,19 +46,68 @@ pub(super) fn is_eval_error(e: &Diagnostic) -> bool {
 }
 
 /// The position of the message: the first `at FILE:L:C:` line after the message line; when
-/// the message has none (a `throw`), the innermost trace frame's, the nearest before it.
+/// the message has none (a `throw`), the innermost trace frame's, the nearest before it,
+/// when that frame is the failing call (`while calling the 'throw' builtin`, Lix's `caused by
+/// explicit throw`, an assertion's condition). A frame that says where a derivation's
+/// attribute was forced is not where the error is (see [`demand_frame`]).
 pub(super) fn position_in_text(text: &str) -> Option<(String, u32, u32)> {
     let lines: Vec<&str> = text.lines().collect();
-    let message_at = lines
+    let after = message_index(&lines).map_or(0, |i| i + 1);
+    if let Some(own) = lines[after..].iter().find_map(placed) {
+        return Some(own);
+    }
+    match innermost_frame(&lines[..after]) {
+        Some((frame, _)) if is_demand(frame) => None,
+        Some((_, at)) => Some(at),
+        None => None,
+    }
+}
+
+/// When nix names no position and the innermost trace frame only says which derivation
+/// attribute was being evaluated (Lix 2.95 for `args = [ (1 + "x") ]`:
+/// `tests/fixtures/logs/lix-2.95/eval-error-show-trace.log` names line 12, the `args` line of
+/// the derivation helper, never the addition's): that frame, `FILE:L:C` and its words, so the
+/// hint can point there without calling it the error's position.
+pub(super) fn demand_frame(text: &str) -> Option<(String, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let after = message_index(&lines).map_or(0, |i| i + 1);
+    if lines[after..].iter().any(|l| placed(l).is_some()) {
+        return None;
+    }
+    let (frame, (f, l, c)) = innermost_frame(&lines[..after])?;
+    is_demand(frame).then(|| (format!("{f}:{l}:{c}"), frame.to_string()))
+}
+
+/// The last indented `error: ` line: the message when nix printed the trace first.
+fn message_index(lines: &[&str]) -> Option<usize> {
+    lines
         .iter()
-        .rposition(|l| l.starts_with(' ') && l.trim_start().starts_with("error: "));
-    let after = message_at.map_or(0, |i| i + 1);
-    // Lix names frames inside its own builtins `«internal»`: no file a maintainer can open.
-    let placed = |l: &&str| at_line(l).filter(|(f, _, _)| f != "«internal»" && f != "«none»");
-    lines[after..]
+        .rposition(|l| l.starts_with(' ') && l.trim_start().starts_with("error: "))
+}
+
+/// An `at` line with a file a maintainer can open (Lix names frames inside its own builtins
+/// `«internal»`, and `«none»` when it has no position).
+fn placed(l: &&str) -> Option<(String, u32, u32)> {
+    at_line(l).filter(|(f, _, _)| f != "«internal»" && f != "«none»")
+}
+
+/// The innermost frame with a placed `at` line: its words (`while evaluating …`, without the
+/// `… `) and position.
+fn innermost_frame<'a>(lines: &[&'a str]) -> Option<(&'a str, (String, u32, u32))> {
+    let at_index = lines.iter().rposition(|l| placed(l).is_some())?;
+    let at = placed(&lines[at_index])?;
+    let frame = lines[..at_index]
         .iter()
-        .find_map(&placed)
-        .or_else(|| lines[..after].iter().rev().find_map(placed))
+        .rev()
+        .find_map(|l| l.trim_start().strip_prefix("… "))
+        .unwrap_or("");
+    Some((frame.trim_end(), at))
+}
+
+/// A frame that says where a value was asked for, not where it failed.
+fn is_demand(frame: &str) -> bool {
+    frame.starts_with("while evaluating derivation ")
+        || (frame.starts_with("while evaluating attribute ") && frame.contains(" of derivation "))
 }
 
 /// `at /nix/store/...-source/flake.nix:30:20:` (any indent) into its parts.
@@ -80,6 +129,43 @@ fn at_line(line: &str) -> Option<(String, u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DEMANDED: &str = "error:
+       … while evaluating derivation 'evalerr'
+         at /s/flake.nix:9:17:
+       … while evaluating attribute 'args' of derivation 'evalerr'
+         at /s/flake.nix:12:9:
+           12|         args = [ \"-c\" script ];
+       error: cannot add a string to an integer";
+
+    #[test]
+    fn a_frame_that_forced_an_attribute_is_no_position() {
+        assert_eq!(position_in_text(DEMANDED), None);
+        assert_eq!(
+            demand_frame(DEMANDED),
+            Some((
+                "/s/flake.nix:12:9".to_string(),
+                "while evaluating attribute 'args' of derivation 'evalerr'".to_string()
+            ))
+        );
+        let thrown = "error:
+       … while evaluating attribute 'args' of derivation 'x'
+         at /s/flake.nix:12:9:
+       … while calling the 'throw' builtin
+         at /s/flake.nix:28:18:
+       error: no";
+        assert_eq!(
+            position_in_text(thrown),
+            Some(("/s/flake.nix".into(), 28, 18))
+        );
+        assert_eq!(demand_frame(thrown), None);
+        let own = format!("{DEMANDED}\n       at /s/flake.nix:54:37:");
+        assert_eq!(
+            position_in_text(&own),
+            Some(("/s/flake.nix".into(), 54, 37))
+        );
+        assert_eq!(demand_frame(&own), None);
+    }
 
     #[test]
     fn at_lines_parse_with_any_indent() {

@@ -38,6 +38,10 @@ pub enum ErrorClass {
         #[serde(default)]
         column: Option<u32>,
         message: String,
+        /// No position, but the innermost trace frame says which derivation attribute was
+        /// being evaluated: `FILE:L:C (while evaluating attribute 'args' of derivation 'x')`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        evaluating: Option<String>,
     },
     /// The flake or an attribute set lacks the attribute asked for.
     MissingAttribute {
@@ -430,12 +434,18 @@ fn eval_error(e: &Diagnostic) -> Failure {
         (Some(f), Some(l), Some(c)) => format!("error: {message}: {f}:{l}:{c}"),
         _ => format!("error: {message}"),
     };
+    let evaluating = file
+        .is_none()
+        .then(|| eval::demand_frame(&e.plain))
+        .flatten()
+        .map(|(at, words)| format!("{at} ({words})"));
     Failure {
         class: ErrorClass::EvalError {
             file,
             line: line_no,
             column,
             message,
+            evaluating,
         },
         first_line,
     }

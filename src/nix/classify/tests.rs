@@ -236,6 +236,7 @@ fn failure_json_shape_round_trips() {
             line: Some(1),
             column: None,
             message: "m".into(),
+            evaluating: Some("/f:1:2 (while evaluating derivation 'x')".into()),
         },
         ErrorClass::DependencyFailed {
             drv: "d".into(),

@@ -22,7 +22,8 @@ mod view;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::internal_json::{ActivityResult, ActivityType, Event, Progress, ResultKind, Start};
+use super::build_counts::{Before, BuildCounts, Outcome};
+use super::internal_json::{ActivityResult, ActivityType, Event, ResultKind, Start};
 use super::state::{drv_failure, drv_name};
 pub use history::{DrvHistory, pname};
 pub use intern::{Interner, MAX_SYMBOL_BYTES, MAX_SYMBOLS, Sym};
@@ -113,9 +114,8 @@ pub struct DrvTree {
     estimates: HashMap<Sym, u64>,
     /// Where the estimates of derivations named later come from (see [`DrvTree::use_history`]).
     history: Option<Arc<DrvHistory>>,
-    builds: Progress,
-    accounted_done: u64,
-    accounted_failed: u64,
+    /// Nix's Builds counts, and which build each is of.
+    builds: BuildCounts<u32>,
     listing: bool,
     first_ms: Option<u64>,
     last_ms: u64,
@@ -138,7 +138,7 @@ impl DrvTree {
             Event::Start(s) => self.on_start(s, now_ms),
             Event::Stop { id } => self.on_stop(*id, now_ms),
             Event::Result(r) => self.on_result(r),
-            Event::Msg(m) => self.on_msg(&m.plain(), now_ms),
+            Event::Msg(m) => self.on_msg(&m.plain(), m.raw_msg.is_some(), now_ms),
             Event::SetPhase { .. } | Event::UnknownAction { .. } | Event::Plain(_) => {}
         }
     }
@@ -163,12 +163,20 @@ impl DrvTree {
         self.node(drv_path, NodeKind::Build);
     }
 
-    /// After nix exited: what never started was not built by this run. Planned and waiting
+    /// After nix exited: builds that stopped before nix counted them are settled (see
+    /// [`BuildCounts::finish`]), and what never started was not built by this run. Planned and waiting
     /// derivations become cancelled when the run failed; when it succeeded (the outputs were
     /// substituted or appeared meanwhile) they are done without a time, which counts as no
     /// build.
     pub fn settle(&mut self, succeeded: bool, now_ms: u64) {
+        let settled = self.builds.finish(succeeded);
+        self.apply_outcomes(settled);
         for n in &mut self.nodes {
+            // Nix has exited: a build of a failed run still shown running was killed with it.
+            if !succeeded && n.state == NodeState::Building {
+                n.state = NodeState::Cancelled;
+                n.ended_ms.get_or_insert(now_ms);
+            }
             if matches!(n.state, NodeState::Planned | NodeState::Waiting) {
                 n.state = if succeeded {
                     NodeState::Done
@@ -176,6 +184,17 @@ impl DrvTree {
                     NodeState::Cancelled
                 };
                 n.ended_ms = Some(now_ms);
+            }
+        }
+    }
+
+    /// Stopped builds nix's counts or the run's end settled (a build first taken as cancelled
+    /// may turn out built: see [`BuildCounts::stopped`]).
+    fn apply_outcomes(&mut self, settled: Vec<(u32, Outcome)>) {
+        for (i, outcome) in settled {
+            let n = &mut self.nodes[i as usize];
+            if matches!(n.state, NodeState::Building | NodeState::Cancelled) {
+                n.state = state_of(outcome);
             }
         }
     }
@@ -218,10 +237,10 @@ impl DrvTree {
 
     pub fn totals(&self, now_ms: u64) -> Totals {
         let mut t = Totals {
-            builds_planned: self
-                .builds
-                .expected
-                .saturating_sub(self.builds.done + self.builds.running + self.builds.failed),
+            builds_planned: self.builds.counts().expected.saturating_sub({
+                let c = self.builds.counts();
+                c.done + c.running + c.failed
+            }),
             bytes_done: self.transfer_bytes_done,
             downloads_done: self.transfers_done,
             elapsed_ms: self.first_ms.map_or(0, |f| now_ms.max(self.last_ms) - f),
@@ -232,7 +251,10 @@ impl DrvTree {
                 (NodeKind::Build, NodeState::Done) if n.started_ms.is_some() => {
                     t.builds_done += 1;
                 }
-                (NodeKind::Build, NodeState::Building) => t.builds_running += 1,
+                // Stopped, waiting for nix's count (see `on_stop`): not running.
+                (NodeKind::Build, NodeState::Building) if n.ended_ms.is_none() => {
+                    t.builds_running += 1;
+                }
                 (NodeKind::Build, NodeState::Failed) => t.builds_failed += 1,
                 (NodeKind::Download, NodeState::Downloading) => t.downloads_running += 1,
                 _ => {}
@@ -353,6 +375,9 @@ impl DrvTree {
             self.dropped += 1;
             return;
         }
+        if s.activity == ActivityType::Build {
+            self.builds.started();
+        }
         self.live.insert(
             s.id,
             Live {
@@ -367,28 +392,23 @@ impl DrvTree {
             return;
         };
         let Some(i) = live.node else {
+            if live.kind == ActivityType::Build {
+                self.builds.stopped_settled();
+            }
             return;
         };
         let n = &mut self.nodes[i as usize];
         match live.kind {
-            ActivityType::Build => {
-                // Account the counters even when an error message already marked it failed
-                // (nix 2.8 sends that message before the stop): else the next build to stop
-                // would take this failure.
-                let outcome = if self.builds.failed > self.accounted_failed {
-                    self.accounted_failed += 1;
-                    NodeState::Failed
-                } else if self.builds.done > self.accounted_done {
-                    self.accounted_done += 1;
-                    NodeState::Done
-                } else {
-                    NodeState::Cancelled
-                };
-                if n.state == NodeState::Building {
-                    n.state = outcome;
-                    n.ended_ms = Some(now);
+            ActivityType::Build if n.state == NodeState::Building => {
+                n.ended_ms = Some(now);
+                // None: stopped before nix counted it (Lix): it stays a building row with its
+                // time frozen until a count or the run's end settles it.
+                if let Some(outcome) = self.builds.stopped(i) {
+                    n.state = state_of(outcome);
                 }
             }
+            // Settled by an error message before its stop (Nix 2.8 sends that first).
+            ActivityType::Build => self.builds.stopped_settled(),
             ActivityType::Substitute if n.state == NodeState::Downloading => {
                 n.state = NodeState::Done;
                 n.ended_ms = Some(now);
@@ -407,7 +427,10 @@ impl DrvTree {
             return;
         };
         match (&r.kind, live.node) {
-            (ResultKind::Progress(p), _) if live.kind == ActivityType::Builds => self.builds = *p,
+            (ResultKind::Progress(p), _) if live.kind == ActivityType::Builds => {
+                let settled = self.builds.progress(*p);
+                self.apply_outcomes(settled);
+            }
             (ResultKind::Progress(p), Some(i)) => {
                 let n = &mut self.nodes[i as usize];
                 n.done_bytes = p.done;
@@ -422,7 +445,9 @@ impl DrvTree {
         }
     }
 
-    fn on_msg(&mut self, plain: &str, now: u64) {
+    /// `from_nix`: nix's own error (it carries `raw_msg`); a builder can print any message, a
+    /// forged failure of another derivation included (`tests/fixtures/logs/forged-*`).
+    fn on_msg(&mut self, plain: &str, from_nix: bool, now: u64) {
         // "these 6 derivations will be built:" then one message per path (a dry run).
         if plain.starts_with("these ") || plain.starts_with("this ") {
             self.listing = plain.ends_with("will be built:");
@@ -437,17 +462,27 @@ impl DrvTree {
                 _ => self.listing = false,
             }
         }
+        if !from_nix {
+            return;
+        }
         // A failure message corrects the counters' guess (and names a derivation that never
         // started: a dependency failed).
         if let Some(f) = drv_failure(plain)
             && let Some(i) = self.node(f.drv, NodeKind::Build)
         {
             let n = &mut self.nodes[i as usize];
+            let before = match n.state {
+                NodeState::Building => Before::Running,
+                NodeState::Done => Before::Built,
+                _ => Before::Other,
+            };
             if n.state != NodeState::Failed {
                 n.state = NodeState::Failed;
                 n.ended_ms.get_or_insert(now);
             }
+            self.builds.failed_message(i, before);
         } else if plain.contains("interrupted by the user") {
+            self.builds.interrupted();
             for n in &mut self.nodes {
                 if n.state.is_running() || n.state == NodeState::Waiting {
                     n.state = NodeState::Cancelled;
@@ -455,6 +490,14 @@ impl DrvTree {
                 }
             }
         }
+    }
+}
+
+fn state_of(outcome: Outcome) -> NodeState {
+    match outcome {
+        Outcome::Built => NodeState::Done,
+        Outcome::Failed => NodeState::Failed,
+        Outcome::Cancelled => NodeState::Cancelled,
     }
 }
 

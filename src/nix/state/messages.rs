@@ -65,6 +65,7 @@ impl BuildState {
             for i in unsettled {
                 self.set_status(i, DrvStatus::Cancelled);
             }
+            self.counts.interrupted();
             return;
         }
         let Some(DrvFailure { drv, kind }) = drv_failure(plain) else {
@@ -77,14 +78,9 @@ impl BuildState {
         let Some(i) = self.drv_mut(drv, DrvStatus::Failed) else {
             return;
         };
-        match self.drvs[i].status {
-            // The stop was counted as done; the message says otherwise.
-            DrvStatus::Built => self.accounted_done = self.accounted_done.saturating_sub(1),
-            // Nix counted this failure before its activity stopped: it is this one's, not that
-            // of a build still running that nix kills next (see `on_stop`).
-            DrvStatus::Building => self.accounted_failed += 1,
-            _ => {}
-        }
+        // The failure's count is this build's, not that of a build still running that nix kills
+        // next; a done count it took belongs to another build.
+        self.count_failure_of(i);
         self.set_status(i, DrvStatus::Failed);
         let d = &mut self.drvs[i];
         if d.exit_code.is_none() {

@@ -11,8 +11,10 @@
 //!
 //! Nix 2.8 facts this relies on (toolchain.md §3, fixtures in `tests/fixtures/logs`): `start`
 //! has no `parent`, so log lines are attributed through the Build (105) activity id; `stop` has
-//! no status, so a build's result is read from the Builds (104) progress counters that nix
-//! updates just before the stop, and corrected by the error messages that name a derivation.
+//! no status, so a build's result is read from the Builds (104) progress counters (nix updates
+//! them just before the stop, Lix after it: [`BuildCounts`]), and corrected by the error
+//! messages that name a derivation. A build nothing has settled when the run ends is settled
+//! by [`BuildState::finish`].
 
 mod activities;
 mod messages;
@@ -24,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use super::ansi;
+use super::build_counts::{Before, BuildCounts, Outcome};
 use super::internal_json::{
     ActivityResult, ActivityType, Event, Message, Progress, ResultKind, Start,
 };
@@ -234,8 +237,8 @@ pub struct BuildState {
     stopped: BTreeSet<usize>,
     /// Derivation records touched by status changes (a work count, see [`BuildState::work`]).
     work: u64,
-    /// Derivations: from the Builds (104) activity.
-    progress: Progress,
+    /// Derivations: from the Builds (104) activity, and which build each count is of.
+    counts: BuildCounts<usize>,
     /// Store paths copied: from the CopyPaths (103) activity.
     copy_progress: Progress,
     /// SetExpected of stopped activities, summed per activity type code (live ones keep theirs).
@@ -255,9 +258,6 @@ pub struct BuildState {
     activities_dropped: u64,
     /// Derivations mentioned but given no record (over [`MAX_DERIVATIONS`], or not a path).
     derivations_dropped: u64,
-    /// Build stops already matched against the progress counters.
-    accounted_done: u64,
-    accounted_failed: u64,
     interrupted: bool,
     listing: Listing,
     events: u64,
@@ -284,7 +284,7 @@ impl BuildState {
             building: BTreeSet::new(),
             stopped: BTreeSet::new(),
             work: 0,
-            progress: Progress::default(),
+            counts: BuildCounts::default(),
             copy_progress: Progress::default(),
             expected_done: BTreeMap::new(),
             transfer_totals: TransferTotals::default(),
@@ -298,8 +298,6 @@ impl BuildState {
             orphan_lines: 0,
             activities_dropped: 0,
             derivations_dropped: 0,
-            accounted_done: 0,
-            accounted_failed: 0,
             interrupted: false,
             listing: Listing::None,
             events: 0,
@@ -352,7 +350,7 @@ impl BuildState {
 
     /// `[done, expected, running, failed]` derivations, as nix counts them.
     pub fn progress(&self) -> Progress {
-        self.progress
+        self.counts.counts()
     }
 
     /// `[done, expected, running, failed]` store paths copied.
@@ -362,7 +360,7 @@ impl BuildState {
 
     /// Derivations nix expects to build but has not started: expected minus the rest.
     pub fn planned_count(&self) -> u64 {
-        let p = self.progress;
+        let p = self.counts.counts();
         p.expected.saturating_sub(p.done + p.running + p.failed)
     }
 
@@ -519,6 +517,9 @@ impl BuildState {
     }
 
     fn on_start(&mut self, s: &Start<'_>) {
+        if s.activity == ActivityType::Build {
+            self.counts.started();
+        }
         let drv = match s.activity {
             ActivityType::Build => s.drv_path().and_then(|p| {
                 let i = self.drv_mut(p, DrvStatus::Building)?;
@@ -552,6 +553,9 @@ impl BuildState {
             // Too many live at once: the oldest is forgotten as if it had stopped unseen.
             self.activities_dropped += 1;
             self.fold_expected(&old);
+            if old.kind == ActivityType::Build {
+                self.counts.forgotten();
+            }
             if let Some(i) = old.drv
                 && self.drvs[i].status == DrvStatus::Building
             {
@@ -581,27 +585,47 @@ impl BuildState {
             }
             totals.bytes = totals.bytes.saturating_add(t.done_bytes);
         }
-        if let (ActivityType::Build, Some(i)) = (act.kind, act.drv)
-            // A build an error message already settled consumed its counter there; taking
-            // another here would rob a build that is still running of its own.
-            && self.drvs[i].status == DrvStatus::Building
-        {
-            // Nix bumps the Builds counters just before stopping the build activity.
-            let status = if self.progress.failed > self.accounted_failed {
-                self.accounted_failed += 1;
-                DrvStatus::Failed
-            } else if self.progress.done > self.accounted_done {
-                self.accounted_done += 1;
-                DrvStatus::Built
-            } else if self.progress.failed > 0 {
-                // Without --keep-going nix stops every other build once one failed: this one
-                // did not fail, it was cancelled.
-                DrvStatus::Cancelled
-            } else {
-                DrvStatus::Stopped
-            };
-            self.set_status(i, status);
+        if act.kind != ActivityType::Build {
+            return;
         }
+        match act.drv {
+            // A build an error message already settled took its count there.
+            Some(i) if self.drvs[i].status == DrvStatus::Building => {
+                let status = self.counts.stopped(i).map_or(DrvStatus::Stopped, status_of);
+                self.set_status(i, status);
+            }
+            _ => self.counts.stopped_settled(),
+        }
+    }
+
+    /// The run ended (`succeeded`: nix exited 0, or a log whose classification found no
+    /// error): builds that stopped without a count are settled (see [`BuildCounts::finish`]).
+    pub fn finish(&mut self, succeeded: bool) {
+        let settled = self.counts.finish(succeeded);
+        self.settle(settled);
+    }
+
+    /// Stopped builds the counts or the run's end settled (a build first taken as cancelled
+    /// may turn out built: see [`BuildCounts::stopped`]).
+    fn settle(&mut self, settled: Vec<(usize, Outcome)>) {
+        for (i, outcome) in settled {
+            if matches!(
+                self.drvs[i].status,
+                DrvStatus::Stopped | DrvStatus::Cancelled
+            ) {
+                self.set_status(i, status_of(outcome));
+            }
+        }
+    }
+
+    /// What an error message naming build `i` means for the counts.
+    pub(super) fn count_failure_of(&mut self, i: usize) {
+        let before = match self.drvs[i].status {
+            DrvStatus::Building => Before::Running,
+            DrvStatus::Built => Before::Built,
+            _ => Before::Other,
+        };
+        self.counts.failed_message(i, before);
     }
 
     fn on_result(&mut self, r: &ActivityResult<'_>) {
@@ -621,7 +645,10 @@ impl BuildState {
                 }
             }
             ResultKind::Progress(p) => match self.activities.get_mut(r.id) {
-                Some(a) if a.kind == ActivityType::Builds => self.progress = *p,
+                Some(a) if a.kind == ActivityType::Builds => {
+                    let settled = self.counts.progress(*p);
+                    self.settle(settled);
+                }
                 Some(a) if a.kind == ActivityType::CopyPaths => self.copy_progress = *p,
                 Some(a) => {
                     if let Some(t) = &mut a.transfer {
@@ -642,6 +669,14 @@ impl BuildState {
             | ResultKind::FetchStatus(_)
             | ResultKind::Other { .. } => {}
         }
+    }
+}
+
+fn status_of(outcome: Outcome) -> DrvStatus {
+    match outcome {
+        Outcome::Built => DrvStatus::Built,
+        Outcome::Failed => DrvStatus::Failed,
+        Outcome::Cancelled => DrvStatus::Cancelled,
     }
 }
 
