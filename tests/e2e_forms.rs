@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::tmux::{Pane, Tmux};
@@ -32,24 +32,26 @@ fn changed_lines(old: &str, new: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Selects `pds` in the tree by searching for it.
-fn select_pds(t: &Tmux) {
+/// `atwb` on a fresh copy of the TUI fixture catalog with `pds` selected (found by a search),
+/// and pds's `package.toml` with its text before any edit. `None` where `start` skips.
+fn pds_selected() -> Option<(tempfile::TempDir, Tmux, PathBuf, String)> {
+    let (dir, root) = common::tui_catalog_copy();
+    let file = root.join("pkgs/bluesky-social/pds/package.toml");
+    let before = std::fs::read_to_string(&file).unwrap();
+    let t = start(&root)?;
     t.wait_all(&["◌ constellation", "q quit"]);
     t.keys(&["/"]);
     t.type_text("pds");
     t.keys(&["Enter"]);
     t.wait_all(&["Personal data server hosting user repositories"]);
+    Some((dir, t, file, before))
 }
 
 #[test]
 fn the_metadata_form_edits_a_description_and_the_diff_is_exactly_that() {
-    let (_dir, root) = common::tui_catalog_copy();
-    let file = root.join("pkgs/bluesky-social/pds/package.toml");
-    let before = std::fs::read_to_string(&file).unwrap();
-    let Some(t) = start(&root) else {
+    let Some((_dir, t, file, before)) = pds_selected() else {
         return;
     };
-    select_pds(&t);
     t.keys(&["m"]);
     t.wait_all(&["pds · metadata", "▸ name"]);
     // name, version, tier, category, then description.
@@ -76,13 +78,9 @@ fn the_metadata_form_edits_a_description_and_the_diff_is_exactly_that() {
 
 #[test]
 fn the_service_form_edits_a_port_refusing_letters_and_the_diff_is_exactly_that() {
-    let (_dir, root) = common::tui_catalog_copy();
-    let file = root.join("pkgs/bluesky-social/pds/package.toml");
-    let before = std::fs::read_to_string(&file).unwrap();
-    let Some(t) = start(&root) else {
+    let Some((_dir, t, file, before)) = pds_selected() else {
         return;
     };
-    select_pds(&t);
     t.keys(&["s"]);
     t.wait_all(&["pds · service pds", "▸ exec"]);
     // exec, its item, ports, then ports.http.
