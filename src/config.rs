@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 pub use toml::Spanned;
 
+pub mod builders;
 mod checks;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -6,115 +6,20 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-const DEADLINE: Duration = Duration::from_secs(15);
+use common::tmux::{Pane, Tmux};
 
-struct Tmux {
-    socket: String,
-    _home: tempfile::TempDir,
-}
+const PANE: Pane = Pane {
+    cols: 120,
+    rows: 32,
+    deadline: Duration::from_secs(15),
+};
 
-fn quote(p: &Path) -> String {
-    format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
-}
-
-impl Tmux {
-    /// `atwb --catalog <catalog>` in a 120x32 pane, HOME and the XDG dirs in a fresh temp dir.
-    fn start(catalog: &Path) -> Option<Tmux> {
-        if !common::require_tool_probed("tmux", "-V") {
-            return None;
-        }
-        let home = tempfile::tempdir().unwrap();
-        let h = home.path();
-        let socket = format!(
-            "atwb-forms-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
-        let script = format!(
-            "env HOME={} XDG_CONFIG_HOME={} XDG_STATE_HOME={} {} --catalog {}; echo \"[exit $?]\"; exec sleep 600",
-            quote(h),
-            quote(&h.join("config")),
-            quote(&h.join("state")),
-            quote(Path::new(env!("CARGO_BIN_EXE_atwb"))),
-            quote(catalog),
-        );
-        let t = Tmux {
-            socket,
-            _home: home,
-        };
-        let ok = t
-            .cmd()
-            .args(["-f", "/dev/null", "new-session", "-d", "-s", "app"])
-            .args(["-x", "120", "-y", "32", "sh", "-c", &script])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux new-session failed");
-        Some(t)
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.env_remove("TMUX").args(["-L", &self.socket]);
-        c
-    }
-
-    fn capture(&self) -> String {
-        let out = self
-            .cmd()
-            .args(["capture-pane", "-p", "-t", "app"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Polls until every text is on screen at once; panics with the screen after the deadline.
-    fn wait_all(&self, texts: &[&str]) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if texts.iter().all(|t| screen.contains(t)) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() <= DEADLINE,
-                "timed out waiting for {texts:?}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(25));
-        }
-    }
-
-    fn type_text(&self, text: &str) {
-        let ok = self
-            .cmd()
-            .args(["send-keys", "-t", "app", "-l", text])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-    }
-
-    fn keys(&self, names: &[&str]) {
-        for name in names {
-            let ok = self
-                .cmd()
-                .args(["send-keys", "-t", "app", name])
-                .status()
-                .unwrap();
-            assert!(ok.success());
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
-    }
+/// `atwb --catalog <catalog>` in a 120x32 pane (see `common::tmux`).
+fn start(catalog: &Path) -> Option<Tmux> {
+    Tmux::start(&PANE, catalog, &[], None)
 }
 
 /// The lines that differ between `old` and `new` (which must have as many lines).
@@ -127,24 +32,26 @@ fn changed_lines(old: &str, new: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Selects `pds` in the tree by searching for it.
-fn select_pds(t: &Tmux) {
+/// `atwb` on a fresh copy of the TUI fixture catalog with `pds` selected (found by a search),
+/// and pds's `package.toml` with its text before any edit. `None` where `start` skips.
+fn pds_selected() -> Option<(tempfile::TempDir, Tmux, PathBuf, String)> {
+    let (dir, root) = common::tui_catalog_copy();
+    let file = root.join("pkgs/bluesky-social/pds/package.toml");
+    let before = std::fs::read_to_string(&file).unwrap();
+    let t = start(&root)?;
     t.wait_all(&["◌ constellation", "q quit"]);
     t.keys(&["/"]);
     t.type_text("pds");
     t.keys(&["Enter"]);
     t.wait_all(&["Personal data server hosting user repositories"]);
+    Some((dir, t, file, before))
 }
 
 #[test]
 fn the_metadata_form_edits_a_description_and_the_diff_is_exactly_that() {
-    let (_dir, root) = common::tui_catalog_copy();
-    let file = root.join("pkgs/bluesky-social/pds/package.toml");
-    let before = std::fs::read_to_string(&file).unwrap();
-    let Some(t) = Tmux::start(&root) else {
+    let Some((_dir, t, file, before)) = pds_selected() else {
         return;
     };
-    select_pds(&t);
     t.keys(&["m"]);
     t.wait_all(&["pds · metadata", "▸ name"]);
     // name, version, tier, category, then description.
@@ -171,13 +78,9 @@ fn the_metadata_form_edits_a_description_and_the_diff_is_exactly_that() {
 
 #[test]
 fn the_service_form_edits_a_port_refusing_letters_and_the_diff_is_exactly_that() {
-    let (_dir, root) = common::tui_catalog_copy();
-    let file = root.join("pkgs/bluesky-social/pds/package.toml");
-    let before = std::fs::read_to_string(&file).unwrap();
-    let Some(t) = Tmux::start(&root) else {
+    let Some((_dir, t, file, before)) = pds_selected() else {
         return;
     };
-    select_pds(&t);
     t.keys(&["s"]);
     t.wait_all(&["pds · service pds", "▸ exec"]);
     // exec, its item, ports, then ports.http.

@@ -1,6 +1,5 @@
-//! End-to-end tests of the real `atwb` binary in tmux: one private tmux
-//! server per test, the app wrapped in `sh -c '...; echo "[exit $?]"; exec sleep 600'` so the
-//! pane outlives it, and polling of the screen instead of sleeps.
+//! End-to-end tests of the real `atwb` binary in tmux (harness: `common::tmux`, one private
+//! tmux server per test, polling of the screen instead of sleeps).
 //!
 //! Needs tmux: skipped with a printed reason when it is missing, a failure under `CI=true`.
 
@@ -11,185 +10,32 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::tmux::{Pane, Tmux, quote, quote_str};
+
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 const DEADLINE: Duration = Duration::from_secs(10);
+const PANE: Pane = Pane {
+    cols: 120,
+    rows: 30,
+    deadline: DEADLINE,
+};
 
-struct Tmux {
-    socket: String,
-    home: tempfile::TempDir,
+/// `atwb` on the TUI fixture catalog (see [`start_in`]).
+fn start(env: &[(&str, &str)], config: Option<&str>) -> Option<Tmux> {
+    let fixture = common::repo_root().join("tests/fixtures/tui-catalog");
+    start_in(&fixture, env, config)
 }
 
-impl Tmux {
-    /// Starts `atwb --catalog <fixture> <args>` in a 120x30 pane with HOME and the XDG dirs in a
-    /// fresh temp dir (`config` holds `config.toml` when given).
-    fn start(env: &[(&str, &str)], config: Option<&str>) -> Option<Tmux> {
-        let fixture = common::repo_root().join("tests/fixtures/tui-catalog");
-        Tmux::start_in(&fixture, env, config)
-    }
-
-    /// `start` with another catalog.
-    fn start_in(fixture: &Path, env: &[(&str, &str)], config: Option<&str>) -> Option<Tmux> {
-        if !common::require_tool_probed("tmux", "-V") {
-            return None;
-        }
-        let home = tempfile::tempdir().unwrap();
-        if let Some(text) = config {
-            let dir = home.path().join("config/atwb");
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(dir.join("config.toml"), text).unwrap();
-        }
-        let socket = format!(
-            "atwb-e2e-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
-        let h = home.path();
-        let mut vars = vec![
-            format!("HOME={}", quote(h)),
-            format!("XDG_CONFIG_HOME={}", quote(&h.join("config"))),
-            format!("XDG_STATE_HOME={}", quote(&h.join("state"))),
-            "RUST_BACKTRACE=0".to_owned(),
-        ];
-        vars.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
-        let script = format!(
-            "env {} {} --catalog {}; echo \"[exit $?]\"; exec sleep 600",
-            vars.join(" "),
-            quote(Path::new(env!("CARGO_BIN_EXE_atwb"))),
-            quote(fixture),
-        );
-        let t = Tmux { socket, home };
-        let ok = t
-            .cmd()
-            .args([
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                "app",
-                "-x",
-                "120",
-                "-y",
-                "30",
-            ])
-            .args(["sh", "-c", &script])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux new-session failed");
-        Some(t)
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.env_remove("TMUX").args(["-L", &self.socket]);
-        c
-    }
-
-    fn capture(&self) -> String {
-        let out = self
-            .cmd()
-            .args(["capture-pane", "-p", "-t", "app"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Polls the screen until `ready` holds; panics with the last screen after the deadline.
-    fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if ready(&screen) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() <= DEADLINE,
-                "timed out waiting for {what}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(25));
-        }
-    }
-
-    /// Waits until every text is on screen at once: a frame is written in pieces, so a check
-    /// made after waiting for one string could see a half-drawn screen.
-    fn wait_all(&self, texts: &[&str]) -> String {
-        self.wait_for(&format!("{texts:?}"), |s| {
-            texts.iter().all(|t| s.contains(t))
-        })
-    }
-
-    fn wait_text(&self, text: &str) -> String {
-        self.wait_for(&format!("{text:?}"), |s| s.contains(text))
-    }
-
-    fn type_text(&self, text: &str) {
-        assert!(
-            self.cmd()
-                .args(["send-keys", "-t", "app", "-l", text])
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
-
-    fn key(&self, name: &str) {
-        assert!(
-            self.cmd()
-                .args(["send-keys", "-t", "app", name])
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
-
-    fn pane_format(&self, format: &str) -> String {
-        let out = self
-            .cmd()
-            .args(["display-message", "-p", "-t", "app", format])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-
-    /// `(alternate screen on, cursor shown, any mouse reporting on)`.
-    fn modes(&self) -> (bool, bool, bool) {
-        let f = self.pane_format(
-            "#{alternate_on} #{cursor_flag} #{mouse_any_flag}#{mouse_button_flag}#{mouse_standard_flag}",
-        );
-        let parts: Vec<&str> = f.split(' ').collect();
-        (parts[0] == "1", parts[1] == "1", parts[2].contains('1'))
-    }
-
-    fn assert_restored(&self) {
-        assert_eq!(
-            self.modes(),
-            (false, true, false),
-            "alternate screen off, cursor shown, mouse off"
-        );
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        // kill-server ends the pane (and its keep-alive sleep) but leaves the socket file behind.
-        let socket = self.pane_format("#{socket_path}");
-        let _ = self.cmd().arg("kill-server").status();
-        if socket.contains(&self.socket) {
-            let _ = std::fs::remove_file(socket);
-        }
-    }
-}
-
-fn quote(p: &Path) -> String {
-    format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
+/// `atwb --catalog <catalog>` in a 120x30 pane (see `common::tmux`).
+fn start_in(catalog: &Path, env: &[(&str, &str)], config: Option<&str>) -> Option<Tmux> {
+    Tmux::start(&PANE, catalog, env, config)
 }
 
 const TREE_READY: &str = "◌ constellation";
 
 #[test]
 fn tree_and_detail_show() {
-    let Some(t) = Tmux::start(&[], None) else {
+    let Some(t) = start(&[], None) else {
         return;
     };
     t.wait_all(&[
@@ -210,7 +56,7 @@ fn tree_and_detail_show() {
 
 #[test]
 fn typing_a_search_filters_and_escape_clears() {
-    let Some(t) = Tmux::start(&[], None) else {
+    let Some(t) = start(&[], None) else {
         return;
     };
     t.wait_all(&[TREE_READY, "q quit"]);
@@ -237,7 +83,7 @@ fn typing_a_search_filters_and_escape_clears() {
 #[test]
 fn question_mark_shows_the_help_from_the_live_keymap() {
     let config = "[keys.main]\n\"x\" = \"quit\"\n\"q\" = \"none\"\n";
-    let Some(t) = Tmux::start(&[], Some(config)) else {
+    let Some(t) = start(&[], Some(config)) else {
         return;
     };
     t.wait_all(&[TREE_READY, "x quit"]);
@@ -267,7 +113,7 @@ fn question_mark_shows_the_help_from_the_live_keymap() {
 
 #[test]
 fn q_exits_zero_and_restores_the_terminal() {
-    let Some(t) = Tmux::start(&[], None) else {
+    let Some(t) = start(&[], None) else {
         return;
     };
     t.wait_all(&[TREE_READY, "q quit"]);
@@ -282,7 +128,7 @@ fn q_exits_zero_and_restores_the_terminal() {
 
 #[test]
 fn ctrl_c_quits_even_while_searching() {
-    let Some(t) = Tmux::start(&[], None) else {
+    let Some(t) = start(&[], None) else {
         return;
     };
     t.wait_all(&[TREE_READY, "q quit"]);
@@ -295,7 +141,7 @@ fn ctrl_c_quits_even_while_searching() {
 
 #[test]
 fn resize_switches_to_the_narrow_layout() {
-    let Some(t) = Tmux::start(&[], None) else {
+    let Some(t) = start(&[], None) else {
         return;
     };
     t.wait_all(&[TREE_READY, "status    ◌ never built", "q quit"]);
@@ -317,7 +163,7 @@ fn resize_switches_to_the_narrow_layout() {
 
 #[test]
 fn a_bad_keymap_is_reported_before_the_terminal_changes_mode() {
-    let Some(t) = Tmux::start(&[], Some("[keys.main]\n\"x\" = \"qiut\"\n")) else {
+    let Some(t) = start(&[], Some("[keys.main]\n\"x\" = \"qiut\"\n")) else {
         return;
     };
     let screen = t.wait_text("[exit 2]");
@@ -336,7 +182,7 @@ fn a_panic_restores_the_terminal() {
         eprintln!("SKIPPED: ATWB_TEST_PANIC only exists in debug builds");
         return;
     }
-    let Some(t) = Tmux::start(&[("ATWB_TEST_PANIC", "1")], None) else {
+    let Some(t) = start(&[("ATWB_TEST_PANIC", "1")], None) else {
         return;
     };
     let screen = t.wait_text("[exit 101]");
@@ -404,7 +250,7 @@ impl BuildFixture {
         let nix_config = quote_str(common::NIX_CONFIG);
         let mut vars = vec![("NIX_CONFIG", nix_config.as_str())];
         vars.extend_from_slice(env);
-        Tmux::start_in(&self.catalog(), &vars, Some(&self.config()))
+        start_in(&self.catalog(), &vars, Some(&self.config()))
     }
 
     /// No builder of this fixture (its command line holds the salt) is alive after the short
@@ -421,10 +267,6 @@ impl BuildFixture {
     fn running_builders(&self) -> Vec<String> {
         common::live_processes_with(&self.salt)
     }
-}
-
-fn quote_str(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
 }
 
 /// A build started from the TUI with `b` streams its lines live into the log
@@ -531,7 +373,7 @@ fn f_fixes_a_hash_mismatch_and_the_rebuild_succeeds() {
     let toml = catalog.join("pkgs/fixtures/demo/package.toml");
     let before = std::fs::read_to_string(&toml).unwrap();
     let config = format!("[jobs]\nflake = \"path:{}\"\n", flake.display());
-    let Some(t) = Tmux::start_in(
+    let Some(t) = start_in(
         &catalog,
         &[("NIX_CONFIG", &quote_str(common::NIX_CONFIG))],
         Some(&config),
@@ -597,7 +439,7 @@ fn e_edits_package_toml_in_the_editor_and_reloads() {
     .unwrap();
     std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let editor_var = quote(&editor);
-    let Some(t) = Tmux::start_in(&catalog, &[("EDITOR", &editor_var), ("VISUAL", "")], None) else {
+    let Some(t) = start_in(&catalog, &[("EDITOR", &editor_var), ("VISUAL", "")], None) else {
         return;
     };
     t.wait_all(&["◌ demo", "q quit"]);
@@ -776,7 +618,7 @@ fn browsing_an_untrusted_catalog_runs_none_of_its_nix_code() {
     let marker = dir.path().join("ifd-ran");
     let (path, calls) = nix_spy(dir.path());
     let nix_config = quote_str(common::NIX_CONFIG);
-    let Some(t) = Tmux::start_in(
+    let Some(t) = start_in(
         &catalog,
         &[("PATH", &path), ("NIX_CONFIG", &nix_config)],
         None,
@@ -832,7 +674,7 @@ fn a_hardening_score_is_cached_by_the_catalog_content() {
         word.parse::<f32>().ok().map(|_| word.to_owned())
     };
     let score = {
-        let Some(t) = Tmux::start_in(&catalog, &env, None) else {
+        let Some(t) = start_in(&catalog, &env, None) else {
             return;
         };
         t.wait_all(&["◌ indigo-relay", "q quit"]);
@@ -851,7 +693,7 @@ fn a_hardening_score_is_cached_by_the_catalog_content() {
     };
     assert!(calls.exists(), "H evaluated the catalog");
     std::fs::remove_file(&calls).unwrap();
-    let Some(t) = Tmux::start_in(&catalog, &env, None) else {
+    let Some(t) = start_in(&catalog, &env, None) else {
         return;
     };
     t.wait_all(&["◌ indigo-relay", "q quit"]);
@@ -897,7 +739,7 @@ fn n_scaffolds_a_package_from_a_local_repository_into_the_tree() {
     git(&["init", "-q", "-b", "main"]);
     git(&["add", "-A"]);
     git(&["commit", "-q", "-m", "first"]);
-    let Some(t) = Tmux::start_in(&catalog, &[], None) else {
+    let Some(t) = start_in(&catalog, &[], None) else {
         return;
     };
     t.wait_all(&[TREE_READY, "q quit"]);
@@ -963,7 +805,7 @@ fn a_typo_saved_with_e_stays_visible_and_a_fix_from_outside_brings_it_back() {
     .unwrap();
     std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let editor_var = quote(&editor);
-    let Some(t) = Tmux::start_in(&catalog, &[("EDITOR", &editor_var), ("VISUAL", "")], None) else {
+    let Some(t) = start_in(&catalog, &[("EDITOR", &editor_var), ("VISUAL", "")], None) else {
         return;
     };
     t.wait_all(&["◌ slingshot", "q quit"]);

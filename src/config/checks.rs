@@ -6,6 +6,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::Config;
+use super::builders::Entry;
 
 /// The `[jobs]` values checked here, with their places in the text.
 #[derive(Debug, Default, Deserialize)]
@@ -120,21 +121,14 @@ fn check_substituter(s: &str) -> Result<(), String> {
 
 /// Problems of a `builders` string, each with its byte offset in the string.
 fn check_builders(s: &str) -> Vec<(usize, String)> {
-    if s.trim_start().starts_with('@') {
-        return Vec::new(); // `@FILE`: nix reads the entries from that file.
-    }
     let mut problems = Vec::new();
-    let mut at = 0;
-    for entry in s.split([';', '\n']) {
-        let offset = at;
-        at += entry.len() + 1;
-        let fields: Vec<&str> = entry.split_whitespace().collect();
-        if fields.is_empty() || fields[0].starts_with('#') {
+    for (offset, entry) in super::builders::entries(s) {
+        // `@FILE`: nix reads those entries when it builds; the file is not atwb's config.
+        let Entry::Machine(entry) = entry else {
             continue;
-        }
-        let lead = entry.len() - entry.trim_start().len();
-        let mut bad =
-            |m: String| problems.push((offset + lead, format!("{:?}: {m}", entry.trim())));
+        };
+        let fields: Vec<&str> = entry.split_whitespace().collect();
+        let mut bad = |m: String| problems.push((offset, format!("{entry:?}: {m}")));
         if fields.len() > 8 {
             bad(format!("{} fields; a builder has at most 8", fields.len()));
             continue;
@@ -264,5 +258,16 @@ mod tests {
         Config::parse(text).unwrap();
         Config::parse("[jobs]\nbuilders = \"\"\nflake = \"/tmp\"\n").unwrap();
         Config::parse("[jobs]\nbuilders = \"@/etc/nix/machines\"\nflake = \"nur\"\n").unwrap();
+        // A comment runs to the entry's end, as nix reads it (not fields 3 and 4).
+        Config::parse("[jobs]\nbuilders = \"ssh://b x86_64-linux # fast one\"\n").unwrap();
+    }
+
+    #[test]
+    fn entries_beside_a_machines_file_are_still_checked() {
+        let e = err("[jobs]\nbuilders = \"@/etc/nix/machines; http://b x86_64-linux\"\n");
+        assert!(
+            e.contains("config.toml:2: jobs.builders") && e.contains("\"http://b x86_64-linux\""),
+            "{e}"
+        );
     }
 }

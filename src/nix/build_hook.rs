@@ -18,6 +18,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use super::version::NixVersion;
+use crate::config::builders::{Entry, entries};
 
 /// The name under which atwb is the declining hook.
 pub const HOOK_NAME: &str = "atwb-nix-build-hook";
@@ -113,20 +114,19 @@ pub fn read_write_access(path: &Path) -> bool {
     unsafe { libc::access(c.as_ptr(), libc::R_OK | libc::W_OK) == 0 }
 }
 
-/// Whether a `builders` value names a machine: machines are separated by `;` or newlines, and
-/// `@FILE` reads them from a file (a missing one is none); `#` starts a comment in a file.
+/// Whether a `builders` value names a machine, its entries read as nix reads them (see
+/// `config::builders`): a machine, or an `@FILE` whose text names one. A missing FILE names
+/// none, as for nix; one that is there but cannot be read counts as a machine: nix passes over
+/// only a missing file (any other read error is an error of its own), so declining would not
+/// be certain.
 fn has_machines(value: &str, read: &dyn Fn(&Path) -> std::io::Result<String>) -> bool {
-    value
-        .split([';', '\n'])
-        .map(str::trim)
-        .any(|m| match m.strip_prefix('@') {
-            Some(file) => read(Path::new(file)).is_ok_and(|text| {
-                text.lines()
-                    .map(|l| l.split('#').next().unwrap_or("").trim())
-                    .any(|l| !l.is_empty())
-            }),
-            None => !m.is_empty() && !m.starts_with('#'),
-        })
+    entries(value).any(|(_, entry)| match entry {
+        Entry::Machine(_) => true,
+        Entry::File(file) => match read(Path::new(file)) {
+            Ok(text) => has_machines(&text, read),
+            Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+        },
+    })
 }
 
 #[cfg(test)]
@@ -164,6 +164,17 @@ mod tests {
         std::fs::write(&file, "ssh://builder x86_64-linux\n").unwrap();
         assert!(has_machines(&at, &read));
         assert!(has_machines("ssh://a x86_64-linux ; ssh://b", &read));
+        assert!(!has_machines(" # ssh://a ;\n", &read), "comments only");
+        // A file's text is entries too: `;`, comments and `@` in it as in the setting.
+        let inner = dir.path().join("more");
+        std::fs::write(&file, format!("# see\n@{} # there\n", inner.display())).unwrap();
+        assert!(!has_machines(&at, &read), "the file it names is missing");
+        std::fs::write(&inner, "; ssh://c x86_64-linux").unwrap();
+        assert!(has_machines(&at, &read));
+        // A file that is there but cannot be read: nix's hook would fail, so not certain.
+        std::fs::write(&file, "").unwrap();
+        let unreadable = |_: &Path| Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+        assert!(has_machines(&at, &unreadable));
     }
 
     #[test]

@@ -1,178 +1,23 @@
 //! Headless tests of the forms, driven by actions against a real copy of the TUI fixture
-//! catalog in a temp dir; the commands the update returns are performed here as effects would
-//! (synchronously), and the results fed back.
+//! catalog in a temp dir (set-up and the effects' part: `support`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-
-use super::{Dialog, EditCode, EditKey, Editing, FieldValue, Form, Row, Side};
+use super::{Dialog, EditCode, Editing, FieldValue, Row, Side};
 use crate::tui::action::{Action, Command, Feedback};
-use crate::tui::app::{App, Overlay};
 use crate::tui::keymap::{KeyMap, View};
 use crate::tui::update::{on_feedback, update};
-use crate::tui::views;
 
 mod snapshots;
+mod support;
 
-pub(super) struct Env {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    app: App,
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
-pub(super) fn env(width: u16, height: u16) -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tui-catalog");
-    let root = dir.path().join("catalog");
-    copy_dir(&fixture, &root);
-    let loaded = crate::catalog::load(&root).unwrap();
-    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
-    let mut app = App::new(loaded.catalog, "catalog/".into(), 0, KeyMap::default());
-    app.statuses_loaded = true;
-    update(&mut app, Action::Resize { width, height });
-    Env {
-        _dir: dir,
-        root,
-        app,
-    }
-}
-
-impl Env {
-    pub(super) fn file(&self, rel: &str) -> PathBuf {
-        self.root.join("pkgs").join(rel).join("package.toml")
-    }
-
-    pub(super) fn select(&mut self, name: &str) {
-        let app = &mut self.app;
-        app.selected = app
-            .rows
-            .iter()
-            .position(|r| {
-                matches!(r, crate::tui::app::Row::Package { index }
-                    if app.catalog.packages[*index].name == name)
-            })
-            .unwrap();
-    }
-
-    /// One action, its commands performed as effects would.
-    pub(super) fn act(&mut self, action: Action) {
-        let commands = update(&mut self.app, action);
-        self.perform(commands);
-    }
-
-    fn perform(&mut self, commands: Vec<Command>) {
-        for c in commands {
-            let feedback = match c {
-                Command::OpenForm {
-                    package,
-                    path,
-                    kind,
-                } => Feedback::FormOpened {
-                    package,
-                    kind,
-                    result: super::Draft::read(
-                        &path,
-                        super::Draft::context(&self.app.catalog, &path),
-                    ),
-                },
-                Command::SaveForm { package, draft } => {
-                    let mut d = *draft;
-                    let result = d.save().map(|()| d);
-                    Feedback::FormSaved { package, result }
-                }
-                _ => continue,
-            };
-            let more = on_feedback(&mut self.app, feedback);
-            self.perform(more);
-        }
-    }
-
-    pub(super) fn typed(&mut self, text: &str) {
-        for c in text.chars() {
-            self.act(Action::FormKey(EditKey::char(c)));
-        }
-    }
-
-    pub(super) fn key(&mut self, code: EditCode) {
-        self.act(Action::FormKey(EditKey::plain(code)));
-    }
-
-    pub(super) fn form(&self) -> &Form {
-        match self.app.overlays.last() {
-            Some(Overlay::Form(f)) => f,
-            other => panic!("no form on top: {other:?}"),
-        }
-    }
-
-    /// Moves the focus to the row of the field at `path`.
-    pub(super) fn focus(&mut self, path: &str) {
-        let form = self.form();
-        let i = form.fields.iter().position(|f| f.path == path).unwrap();
-        let row = form.rows.iter().position(|r| *r == Row::Field(i)).unwrap();
-        let here = form.focus;
-        let (action, n) = if row >= here {
-            (Action::MoveDown, row - here)
-        } else {
-            (Action::MoveUp, here - row)
-        };
-        for _ in 0..n {
-            self.act(action);
-        }
-        assert_eq!(self.form().focus, row);
-    }
-
-    fn value(&self, path: &str) -> FieldValue {
-        self.form()
-            .fields
-            .iter()
-            .find(|f| f.path == path)
-            .unwrap()
-            .value
-            .clone()
-    }
-
-    pub(super) fn render(&self) -> Terminal<TestBackend> {
-        let mut t = Terminal::new(TestBackend::new(self.app.width, self.app.height)).unwrap();
-        t.draw(|f| views::draw(f, &self.app)).unwrap();
-        t
-    }
-}
-
-/// The lines of `new` that differ from `old` (same line count expected).
-fn changed_lines(old: &str, new: &str) -> Vec<(String, String)> {
-    assert_eq!(old.lines().count(), new.lines().count(), "{new}");
-    old.lines()
-        .zip(new.lines())
-        .filter(|(a, b)| a != b)
-        .map(|(a, b)| (a.to_owned(), b.to_owned()))
-        .collect()
-}
-
-fn text(s: &str) -> FieldValue {
-    FieldValue::Text(s.into())
-}
+use support::{changed_lines, description_edited_on_both_sides, env, pds_form, text};
 
 #[test]
 fn typing_a_description_and_saving_changes_exactly_that_line() {
-    let mut e = env(100, 30);
+    let mut e = pds_form(100, 30, Action::MetadataForm);
     let file = e.file("bluesky-social/pds");
     let before = std::fs::read_to_string(&file).unwrap();
-    e.select("pds");
-    e.act(Action::MetadataForm);
     assert_eq!(e.app.view(), View::Form);
     e.focus("description");
     e.act(Action::FormEdit);
@@ -201,22 +46,15 @@ fn typing_a_description_and_saving_changes_exactly_that_line() {
 
 #[test]
 fn invalid_input_shows_the_validators_message_and_save_is_refused_with_focus() {
-    let mut e = env(100, 30);
+    let mut e = pds_form(100, 30, Action::MetadataForm);
     let file = e.file("bluesky-social/pds");
     let before = std::fs::read(&file).unwrap();
-    e.select("pds");
-    e.act(Action::MetadataForm);
-    e.focus("description");
-    e.act(Action::FormEdit);
-    e.typed(".");
-    e.act(Action::FormEditEnter);
-    let form = e.form();
-    let i = form
-        .fields
-        .iter()
-        .position(|f| f.path == "description")
-        .unwrap();
-    let problem = form.problem_of(i).expect("a trailing period is an error");
+    e.edit("description", ".");
+    let i = e.field("description");
+    let problem = e
+        .form()
+        .problem_of(i)
+        .expect("a trailing period is an error");
     assert!(problem.contains("period"), "{problem}");
     // Away from the field, then save: refused, the focus back on the invalid field.
     e.act(Action::Top);
@@ -233,9 +71,7 @@ fn invalid_input_shows_the_validators_message_and_save_is_refused_with_focus() {
 
 #[test]
 fn a_port_takes_digits_only_and_out_of_range_is_an_inline_error() {
-    let mut e = env(100, 30);
-    e.select("pds");
-    e.act(Action::ServiceForm);
+    let mut e = pds_form(100, 30, Action::ServiceForm);
     assert_eq!(e.form().title(), "pds · service pds");
     e.focus("services.pds.ports.http");
     e.act(Action::FormEdit);
@@ -249,12 +85,8 @@ fn a_port_takes_digits_only_and_out_of_range_is_an_inline_error() {
     assert_eq!(e.value("services.pds.ports.http"), text("3000"));
     e.typed("00");
     assert_eq!(e.value("services.pds.ports.http"), text("300000"));
+    let i = e.field("services.pds.ports.http");
     let form = e.form();
-    let i = form
-        .fields
-        .iter()
-        .position(|f| f.path == "services.pds.ports.http")
-        .unwrap();
     assert!(form.problem_of(i).is_some(), "{:?}", form.problems);
     for _ in 0..3 {
         e.key(EditCode::Backspace);
@@ -266,13 +98,8 @@ fn a_port_takes_digits_only_and_out_of_range_is_an_inline_error() {
 
 #[test]
 fn undo_and_redo_step_through_edits_one_field_session_at_a_time() {
-    let mut e = env(100, 30);
-    e.select("pds");
-    e.act(Action::MetadataForm);
-    e.focus("description");
-    e.act(Action::FormEdit);
-    e.typed(" now");
-    e.act(Action::FormEditEnter);
+    let mut e = pds_form(100, 30, Action::MetadataForm);
+    e.edit("description", " now");
     e.focus("tier");
     e.act(Action::FormEdit);
     assert!(matches!(e.form().editing, Some(Editing::Pick { .. })));
@@ -300,11 +127,9 @@ fn undo_and_redo_step_through_edits_one_field_session_at_a_time() {
 
 #[test]
 fn leaving_with_unsaved_changes_asks_save_discard_or_stay() {
-    let mut e = env(100, 30);
+    let mut e = pds_form(100, 30, Action::MetadataForm);
     let file = e.file("bluesky-social/pds");
     let before = std::fs::read_to_string(&file).unwrap();
-    e.select("pds");
-    e.act(Action::MetadataForm);
     e.focus("platforms");
     e.act(Action::FormAddItem);
     e.typed("riscv64-linux");
@@ -341,9 +166,7 @@ fn leaving_with_unsaved_changes_asks_save_discard_or_stay() {
 
 #[test]
 fn list_items_are_added_reordered_and_removed() {
-    let mut e = env(100, 30);
-    e.select("pds");
-    e.act(Action::MetadataForm);
+    let mut e = pds_form(100, 30, Action::MetadataForm);
     e.focus("license");
     // License items come from the SPDX pick list, filtered by typing.
     e.act(Action::FormAddItem);
@@ -371,23 +194,15 @@ fn list_items_are_added_reordered_and_removed() {
 
 #[test]
 fn options_and_services_are_added_and_removed_from_the_service_form() {
-    let mut e = env(100, 30);
+    let mut e = pds_form(100, 30, Action::ServiceForm);
     let file = e.file("bluesky-social/pds");
-    e.select("pds");
-    e.act(Action::ServiceForm);
     e.act(Action::FormAddOption);
     e.typed("blob_dir");
     e.act(Action::FormEditEnter);
     let base = "services.pds.options.blob_dir";
     assert_eq!(e.value(&format!("{base}.type")), text("str"));
-    e.focus(&format!("{base}.description"));
-    e.act(Action::FormEdit);
-    e.typed("Where blobs are stored");
-    e.act(Action::FormEditEnter);
-    e.focus(&format!("{base}.default"));
-    e.act(Action::FormEdit);
-    e.typed("/var/lib/pds/blobs");
-    e.act(Action::FormEditEnter);
+    e.edit(&format!("{base}.description"), "Where blobs are stored");
+    e.edit(&format!("{base}.default"), "/var/lib/pds/blobs");
     assert!(e.form().problems.is_empty(), "{:?}", e.form().problems);
     e.act(Action::FormSave);
     let saved = std::fs::read_to_string(&file).unwrap();
@@ -416,23 +231,15 @@ fn options_and_services_are_added_and_removed_from_the_service_form() {
 
 #[test]
 fn a_secret_looking_value_is_refused_with_the_reason() {
-    let mut e = env(100, 30);
-    e.select("pds");
-    e.act(Action::ServiceForm);
-    e.focus("services.pds.options.log_level.env");
-    e.act(Action::FormEdit);
-    for _ in 0.."LOG_LEVEL".len() {
-        e.key(EditCode::Backspace);
-    }
-    e.typed("ADMIN_PASSWORD");
-    e.act(Action::FormEditEnter);
-    let form = e.form();
-    let i = form
-        .fields
-        .iter()
-        .position(|f| f.path == "services.pds.options.log_level.default")
-        .unwrap();
-    let p = form
+    let mut e = pds_form(100, 30, Action::ServiceForm);
+    e.retype(
+        "services.pds.options.log_level.env",
+        "LOG_LEVEL".len(),
+        "ADMIN_PASSWORD",
+    );
+    let i = e.field("services.pds.options.log_level.default");
+    let p = e
+        .form()
         .problem_of(i)
         .expect("a default of a *_PASSWORD variable is a secret");
     assert!(p.contains("credential"), "{p}");
@@ -440,23 +247,12 @@ fn a_secret_looking_value_is_refused_with_the_reason() {
 
 #[test]
 fn a_change_on_disk_shows_the_conflict_and_keeping_mine_merges() {
-    let mut e = env(110, 34);
-    let file = e.file("bluesky-social/pds");
-    e.select("pds");
-    e.act(Action::MetadataForm);
-    e.focus("description");
-    e.act(Action::FormEdit);
-    e.typed(" (mine)");
-    e.act(Action::FormEditEnter);
     // Another editor changes the description and the homepage meanwhile.
-    let disk = std::fs::read_to_string(&file)
-        .unwrap()
-        .replace(
-            "hosting user repositories\"",
-            "hosting repositories (disk)\"",
-        )
-        .replace("github.com/bluesky-social/pds", "example.org/pds");
-    std::fs::write(&file, &disk).unwrap();
+    let (mut e, file, disk) = description_edited_on_both_sides(
+        110,
+        34,
+        &[("github.com/bluesky-social/pds", "example.org/pds")],
+    );
     // The watcher's news of the same bytes the form read is no news.
     let base = e.form().draft.base_bytes().to_vec();
     crate::tui::update::form_save::on_file_changed(&mut e.app, &file, Some(&base));
@@ -495,29 +291,14 @@ fn a_change_on_disk_shows_the_conflict_and_keeping_mine_merges() {
 
 #[test]
 fn in_the_conflict_view_the_disk_can_win_or_the_form_reopens() {
-    let mut e = env(110, 34);
-    let file = e.file("bluesky-social/pds");
-    e.select("pds");
-    e.act(Action::MetadataForm);
-    e.focus("description");
-    e.act(Action::FormEdit);
-    e.typed(" (mine)");
-    e.act(Action::FormEditEnter);
-    let disk = std::fs::read_to_string(&file).unwrap().replace(
-        "hosting user repositories\"",
-        "hosting repositories (disk)\"",
-    );
-    std::fs::write(&file, &disk).unwrap();
+    let (mut e, file, disk) = description_edited_on_both_sides(110, 34, &[]);
     e.act(Action::FormSave);
     e.act(Action::FormTakeDisk);
     e.act(Action::Confirm);
     // Taking the disk's only value leaves nothing to write.
     assert_eq!(std::fs::read_to_string(&file).unwrap(), disk);
     // Re-open: a new conflict, then the form shows the disk's file and no edits.
-    e.focus("homepage");
-    e.act(Action::FormEdit);
-    e.typed("/x");
-    e.act(Action::FormEditEnter);
+    e.edit("homepage", "/x");
     std::fs::write(&file, disk.replace("\"MIT\"", "\"ISC\"")).unwrap();
     e.act(Action::FormSave);
     assert!(matches!(e.form().dialog, Some(Dialog::Conflict(_))));
@@ -546,14 +327,9 @@ fn several_services_ask_which_one() {
 
 #[test]
 fn a_secret_file_field_takes_a_path_and_refuses_a_secret_with_the_reason() {
-    let mut e = env(100, 30);
-    e.select("pds");
-    e.act(Action::ServiceForm);
+    let mut e = pds_form(100, 30, Action::ServiceForm);
     let path = "services.pds.options.admin_password.default";
-    e.focus(path);
-    e.act(Action::FormEdit);
-    e.typed("ghp_0123456789abcdefghijABCDEFGHIJ012345");
-    e.act(Action::FormEditEnter);
+    e.edit(path, "ghp_0123456789abcdefghijABCDEFGHIJ012345");
     let form = e.form();
     let (typed, why) = form.pending.get(path).expect("refused, kept pending");
     assert_eq!(*typed, text("ghp_0123456789abcdefghijABCDEFGHIJ012345"));
@@ -613,10 +389,7 @@ fn a_save_marks_a_built_package_stale_and_asks_for_its_status_again() {
         .unwrap();
     assert_eq!(e.app.status(index), crate::tui::app::PackageStatus::Ok);
     e.act(Action::MetadataForm);
-    e.focus("description");
-    e.act(Action::FormEdit);
-    e.typed(" too");
-    e.act(Action::FormEditEnter);
+    e.edit("description", " too");
     let commands = update(&mut e.app, Action::FormSave);
     let Some(Command::SaveForm { package, draft }) = commands.into_iter().next() else {
         panic!("no save command");
@@ -655,9 +428,7 @@ fn form_keys_are_remapped_from_the_config_and_help_lists_them() {
             .any(|(k, a)| k == "w" && *a == Action::FormSave)
     );
     // In a form, `?` opens the help over it; closing the help returns to the form.
-    let mut e = env(100, 30);
-    e.select("pds");
-    e.act(Action::MetadataForm);
+    let mut e = pds_form(100, 30, Action::MetadataForm);
     e.act(Action::Help);
     assert_eq!(e.app.view(), View::Help);
     e.act(Action::CloseOverlay);
