@@ -637,7 +637,9 @@ fn browsing_an_untrusted_catalog_runs_none_of_its_nix_code() {
         std::fs::read_to_string(&calls).unwrap_or_default()
     );
     t.key("H");
-    t.wait_text("import-from-derivation");
+    // The refusal, not the status line that announces the restricted evaluation (which names
+    // import-from-derivation too, before nix starts).
+    t.wait_text("hardening not scored: refused");
     assert!(calls.exists(), "H evaluates the catalog (restricted)");
     assert!(!marker.exists(), "the restricted evaluation built the IFD");
     t.key("q");
