@@ -326,6 +326,46 @@ async fn the_cache_key_runs_through_the_engine_to_a_cloud_in_the_tree() {
     );
 }
 
+/// The TUI's state on the catalog at `root`, `width`x`height`, with `name` selected.
+fn catalog_app(root: &Path, name: &str, width: u16, height: u16) -> atwb::tui::App {
+    let loaded = atwb::catalog::load(root).unwrap();
+    let mut app = atwb::tui::App::new(
+        loaded.catalog,
+        "catalog/".into(),
+        0,
+        atwb::tui::KeyMap::default(),
+    );
+    atwb::tui::update(&mut app, atwb::tui::Action::Resize { width, height });
+    app.selected = app
+        .rows
+        .iter()
+        .position(|r| matches!(r, atwb::tui::app::Row::Package { index } if app.catalog.packages[*index].name == name))
+        .unwrap();
+    app
+}
+
+/// The engine's events folded into `app` until a cache check's report.
+async fn until_the_check_ends(
+    events: &mut tokio::sync::mpsc::Receiver<atwb::jobs::JobEvent>,
+    app: &mut atwb::tui::App,
+) {
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(120), events.recv())
+            .await
+            .expect("the check ends")
+            .unwrap();
+        let done = matches!(
+            &ev,
+            atwb::jobs::JobEvent::CacheCheck { event, .. }
+                if matches!(**event, atwb::jobs::cache_check::CheckEvent::Done(_))
+        );
+        atwb::tui::update::on_job_event(app, ev);
+        if done {
+            return;
+        }
+    }
+}
+
 /// A check that cannot evaluate a package (the flake has no attribute for it) is kept in the
 /// status store and drawn in the detail pane with nix's message, instead of "p asks the
 /// caches"; an edit of its package.toml makes it stale, and the refresh that follows brings the
@@ -348,25 +388,7 @@ async fn a_failed_check_is_kept_and_shown_until_the_package_changes() {
     )
     .unwrap();
     f.commit("a package the flake does not build");
-    let loaded = atwb::catalog::load(&root).unwrap();
-    let mut app = atwb::tui::App::new(
-        loaded.catalog,
-        "catalog/".into(),
-        0,
-        atwb::tui::KeyMap::default(),
-    );
-    atwb::tui::update(
-        &mut app,
-        atwb::tui::Action::Resize {
-            width: 140,
-            height: 40,
-        },
-    );
-    app.selected = app
-        .rows
-        .iter()
-        .position(|r| matches!(r, atwb::tui::app::Row::Package { index } if app.catalog.packages[*index].name == "ghost"))
-        .unwrap();
+    let mut app = catalog_app(&root, "ghost", 140, 40);
     let store = std::sync::Arc::new(
         atwb::jobs::StatusStore::open_in(&root, &f.dir.path().join("state")).unwrap(),
     );
@@ -400,21 +422,7 @@ async fn a_failed_check_is_kept_and_shown_until_the_package_changes() {
         vec![atwb::tui::Command::CheckCaches(vec!["ghost".into()])]
     );
     effects.check_caches(&["ghost".to_string()]);
-    loop {
-        let ev = tokio::time::timeout(Duration::from_secs(120), events.recv())
-            .await
-            .expect("the check ends")
-            .unwrap();
-        let done = matches!(
-            &ev,
-            atwb::jobs::JobEvent::CacheCheck { event, .. }
-                if matches!(**event, atwb::jobs::cache_check::CheckEvent::Done(_))
-        );
-        atwb::tui::update::on_job_event(&mut app, ev);
-        if done {
-            break;
-        }
-    }
+    until_the_check_ends(&mut events, &mut app).await;
     let kept = store
         .cache_failure("ghost")
         .expect("the failure is recorded");
