@@ -133,13 +133,91 @@ fn a_log_that_is_not_a_terminal_gets_a_timestamped_line_at_least_every_ten_secon
         !progress.is_empty(),
         "a 13 s build has a progress line: {stderr}"
     );
-    // Never two lines of the job less than ten seconds apart (the clock shows whole seconds).
-    let times: Vec<u32> = lines.iter().map(|(s, _)| *s).collect();
+    // Never two lines of the job less than ten seconds apart (the clock shows whole seconds);
+    // the batch's totals line is not the job's.
+    let times: Vec<u32> = lines
+        .iter()
+        .filter(|(_, t)| t.starts_with("started  long") || t.starts_with("long: "))
+        .map(|(s, _)| *s)
+        .collect();
     for w in times.windows(2).take(progress.len()) {
         assert!((w[1] + 86_400 - w[0]) % 86_400 >= 9, "{stderr}");
     }
     // The build's own lines only with -L.
     assert!(!stderr.contains("long line 3"), "{stderr}");
+}
+
+/// `13s` or `1m02s` (the status lines' durations) in seconds.
+fn seconds(text: &str) -> Option<u64> {
+    let text = text.strip_suffix('s')?;
+    match text.split_once('m') {
+        Some((m, s)) => Some(m.parse::<u64>().ok()? * 60 + s.parse::<u64>().ok()?),
+        None => text.parse().ok(),
+    }
+}
+
+/// The stamped lines' texts that start with `prefix`.
+fn stamped_lines<'a>(stderr: &'a str, prefix: &str) -> Vec<&'a str> {
+    stderr
+        .lines()
+        .filter_map(stamp)
+        .map(|(_, t)| t)
+        .filter(|t| t.starts_with(prefix))
+        .collect()
+}
+
+/// The status store keeps what each derivation took; a second build of a fresh drv with the
+/// same name (another salt) shows the first one's time as its estimate on the job's line
+/// (`10s/~14s`) and the time left on the totals line, in a log that is not a terminal.
+#[test]
+fn a_second_build_of_the_same_name_shows_its_estimate_and_the_time_left() {
+    if !common::require_tool("nix") {
+        return;
+    }
+    let f = Fixture::new("streaming");
+    let first = f.build(&["long"], &[]);
+    let stderr = text(&first.stderr);
+    assert_eq!(first.status.code(), Some(0), "{stderr}");
+    let progress = stamped_lines(&stderr, "long: building (");
+    assert!(!progress.is_empty(), "{stderr}");
+    assert!(
+        progress.iter().all(|t| !t.contains("/~")),
+        "no history, no estimate: {stderr}"
+    );
+    let totals = stamped_lines(&stderr, "1 running, 0 done of 1");
+    assert!(!totals.is_empty(), "a totals line every 10 s: {stderr}");
+    assert!(totals.iter().all(|t| !t.contains("left")), "{stderr}");
+
+    // Another salt: fresh derivations with the same names, built again.
+    let salt = f.flake().join("salt.txt");
+    let old = std::fs::read_to_string(&salt).unwrap();
+    std::fs::write(&salt, format!("{old}-second")).unwrap();
+    let second = f.build(&["long"], &[]);
+    let stderr = text(&second.stderr);
+    assert_eq!(second.status.code(), Some(0), "{stderr}");
+    let progress = stamped_lines(&stderr, "long: building (");
+    assert!(!progress.is_empty(), "{stderr}");
+    for line in &progress {
+        let (elapsed, estimate) = line
+            .rsplit(", ")
+            .next()
+            .and_then(|t| t.split_once("/~"))
+            .unwrap_or_else(|| panic!("an estimate on {line:?}: {stderr}"));
+        let (elapsed, estimate) = (seconds(elapsed).unwrap(), seconds(estimate).unwrap());
+        // The first build's `long` slept 13 s; the job adds its short dependencies.
+        assert!((13..40).contains(&estimate), "{line}");
+        assert!(elapsed >= 9, "{line}");
+    }
+    let totals = stamped_lines(&stderr, "1 running, 0 done of 1 · ~");
+    assert!(!totals.is_empty(), "the time left: {stderr}");
+    for line in totals {
+        let left = line
+            .strip_prefix("1 running, 0 done of 1 · ~")
+            .and_then(|t| t.strip_suffix(" left"))
+            .and_then(seconds)
+            .unwrap_or_else(|| panic!("{line:?}"));
+        assert!(left <= 30, "{line}");
+    }
 }
 
 #[test]

@@ -325,3 +325,141 @@ async fn the_cache_key_runs_through_the_engine_to_a_cloud_in_the_tree() {
         "{screen}"
     );
 }
+
+/// The TUI's state on the catalog at `root`, `width`x`height`, with `name` selected.
+fn catalog_app(root: &Path, name: &str, width: u16, height: u16) -> atwb::tui::App {
+    let loaded = atwb::catalog::load(root).unwrap();
+    let mut app = atwb::tui::App::new(
+        loaded.catalog,
+        "catalog/".into(),
+        0,
+        atwb::tui::KeyMap::default(),
+    );
+    atwb::tui::update(&mut app, atwb::tui::Action::Resize { width, height });
+    app.selected = app
+        .rows
+        .iter()
+        .position(|r| matches!(r, atwb::tui::app::Row::Package { index } if app.catalog.packages[*index].name == name))
+        .unwrap();
+    app
+}
+
+/// The engine's events folded into `app` until a cache check's report.
+async fn until_the_check_ends(
+    events: &mut tokio::sync::mpsc::Receiver<atwb::jobs::JobEvent>,
+    app: &mut atwb::tui::App,
+) {
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(120), events.recv())
+            .await
+            .expect("the check ends")
+            .unwrap();
+        let done = matches!(
+            &ev,
+            atwb::jobs::JobEvent::CacheCheck { event, .. }
+                if matches!(**event, atwb::jobs::cache_check::CheckEvent::Done(_))
+        );
+        atwb::tui::update::on_job_event(app, ev);
+        if done {
+            return;
+        }
+    }
+}
+
+/// A check that cannot evaluate a package (the flake has no attribute for it) is kept in the
+/// status store and drawn in the detail pane with nix's message, instead of "p asks the
+/// caches"; an edit of its package.toml makes it stale, and the refresh that follows brings the
+/// plain unknown back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_check_is_kept_and_shown_until_the_package_changes() {
+    if !common::require_tool("nix") {
+        return;
+    }
+    // SAFETY: this test binary sets NIX_CONFIG to the same value wherever it does.
+    unsafe { std::env::set_var("NIX_CONFIG", common::NIX_CONFIG) };
+    let f = Fixture::new("catalogrepo", true);
+    let root = f.flake().join("catalog");
+    let ghost = root.join("pkgs/other/ghost/package.toml");
+    let broken = std::fs::read_to_string(root.join("pkgs/other/broken/package.toml")).unwrap();
+    std::fs::create_dir_all(ghost.parent().unwrap()).unwrap();
+    std::fs::write(
+        &ghost,
+        broken.replace("name = \"broken\"", "name = \"ghost\""),
+    )
+    .unwrap();
+    f.commit("a package the flake does not build");
+    let mut app = catalog_app(&root, "ghost", 140, 40);
+    let store = std::sync::Arc::new(
+        atwb::jobs::StatusStore::open_in(&root, &f.dir.path().join("state")).unwrap(),
+    );
+    let mut cfg = atwb::jobs::EngineConfig::new(f.dir.path().join("state/logs"));
+    cfg.store = Some(store.clone());
+    cfg.substituters = Some(Vec::new());
+    let engine = atwb::jobs::Engine::new(cfg);
+    let mut events = engine.subscribe();
+    let (tx, mut feedback) = tokio::sync::mpsc::unbounded_channel();
+    let effects = atwb::tui::effects::Effects::new(
+        engine.handle(),
+        store.clone(),
+        root.clone(),
+        Ok(f.flake().display().to_string()),
+        tx,
+    );
+    let cache_line = |app: &atwb::tui::App| {
+        let backend = ratatui::backend::TestBackend::new(140, 40);
+        let mut term = ratatui::Terminal::new(backend).unwrap();
+        term.draw(|frame| atwb::tui::views::draw(frame, app))
+            .unwrap();
+        let screen = format!("{}", term.backend());
+        let at = screen.find("cache  ").unwrap_or_else(|| panic!("{screen}"));
+        screen[at..].lines().next().unwrap().to_string()
+    };
+    assert!(cache_line(&app).contains("unknown · p asks the caches"));
+
+    let commands = atwb::tui::update(&mut app, atwb::tui::Action::CheckCache);
+    assert_eq!(
+        commands,
+        vec![atwb::tui::Command::CheckCaches(vec!["ghost".into()])]
+    );
+    effects.check_caches(&["ghost".to_string()]);
+    until_the_check_ends(&mut events, &mut app).await;
+    let kept = store
+        .cache_failure("ghost")
+        .expect("the failure is recorded");
+    assert!(
+        kept.error.contains("ghost") && kept.error.starts_with("error"),
+        "nix's message: {kept:?}"
+    );
+    app.unix_now = kept.at + 5;
+    let line = cache_line(&app);
+    assert!(
+        line.contains("unknown · the last ask failed 5s ago: "),
+        "{line}"
+    );
+    assert!(!line.contains("p asks the caches"), "{line}");
+    // The next start reads it from the file.
+    let again = atwb::jobs::StatusStore::open_in(&root, &f.dir.path().join("state")).unwrap();
+    assert_eq!(again.cache_failure("ghost"), Some(kept));
+
+    // An edit of the package: stale, and the refresh forgets it in the TUI too.
+    std::fs::write(
+        &ghost,
+        format!("# a comment\n{}", std::fs::read_to_string(&ghost).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(store.cache_failure("ghost"), None);
+    effects.refresh_statuses(vec!["ghost".into()]);
+    loop {
+        let fb = tokio::time::timeout(Duration::from_secs(30), feedback.recv())
+            .await
+            .expect("the refresh answers")
+            .unwrap();
+        let last = matches!(fb, atwb::tui::action::Feedback::CacheFailures(_));
+        atwb::tui::update::on_feedback(&mut app, fb);
+        if last {
+            break;
+        }
+    }
+    let line = cache_line(&app);
+    assert!(line.contains("unknown · p asks the caches"), "{line}");
+}

@@ -4,15 +4,18 @@
 //! Under `GITHUB_ACTIONS=true` each package's build lines are one folded `::group::`, printed
 //! when the job ends: parallel jobs' lines would interleave, and groups cannot. On a terminal
 //! (stdout and stderr both) a compact live status, one line per running job and a totals line,
-//! is redrawn in place below those lines and erased before the end summary.
+//! is redrawn in place below those lines and erased before the end summary. A running job's
+//! line carries `elapsed/~estimate` and the totals line the time left when the status store's
+//! history gives them (`build_estimates`); a plain log gets the totals line every [`EVERY`] too.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::build_estimates::{job_time, jobs_left, time_text, totals_text};
 use super::build_output::finish_line;
 use super::output::escape_controls;
-use crate::jobs::{EngineHandle, JobId, JobResult, JobState};
+use crate::jobs::{EngineHandle, JobId, JobInfo, JobResult, JobState};
 
 /// The longest a running job goes without a line in a plain log.
 pub const EVERY: Duration = Duration::from_secs(10);
@@ -58,6 +61,8 @@ pub struct Reporter {
     drawn: usize,
     finished: usize,
     total: usize,
+    /// When a plain log last had the totals line.
+    last_totals: Instant,
 }
 
 impl Reporter {
@@ -68,6 +73,7 @@ impl Reporter {
             drawn: 0,
             finished: 0,
             total: 0,
+            last_totals: Instant::now(),
         }
     }
 
@@ -105,16 +111,20 @@ impl Reporter {
                 .collect();
             out.push_str(&format!("  {line}\n"));
         }
-        out.push_str(&format!(
-            "  {} running, {} done of {}\n",
-            jobs.len(),
-            self.finished,
-            self.total
-        ));
+        let totals = self.totals(engine, now);
+        out.push_str(&format!("  {totals}\n"));
         let lines = jobs.len() + 1;
         let text = format!("{}{out}", self.erase());
         self.drawn = lines;
         emit_raw(&text);
+    }
+
+    /// `2 running, 1 done of 5 · ~40s left`.
+    fn totals(&self, engine: &EngineHandle, now: Instant) -> String {
+        let slots = engine.config().max_parallel;
+        let store = engine.config().store.as_deref();
+        let left = jobs_left(&engine.jobs(), store, slots, now);
+        totals_text(self.running.len(), self.finished, self.total, left)
     }
 
     /// Erases the live status (before the end summary).
@@ -175,6 +185,10 @@ impl Reporter {
             let text = job_status(engine, *id, &job.label, now);
             emit(&stamped(&text));
         }
+        if !self.running.is_empty() && now.duration_since(self.last_totals) >= EVERY {
+            self.last_totals = now;
+            emit(&stamped(&self.totals(engine, now)));
+        }
     }
 
     pub fn finished(&mut self, r: &JobResult, done: usize, total: usize) {
@@ -206,14 +220,18 @@ impl Reporter {
     }
 }
 
-/// `pkg: building (3/7 drvs, 1 running), phase, 42s`.
+/// `pkg: building (3/7 drvs, 1 running), phase, 42s/~1m01s`.
 fn job_status(engine: &EngineHandle, id: JobId, label: &str, now: Instant) -> String {
-    let Some(info) = engine.job(id) else {
+    match engine.job(id) {
+        Some(info) => status_line(label, &info, now),
+        None => format!("{label}: starting"),
+    }
+}
+
+/// [`job_status`] of a job as the engine describes it.
+fn status_line(label: &str, info: &JobInfo, now: Instant) -> String {
+    let JobState::Running { started, .. } = info.state else {
         return format!("{label}: starting");
-    };
-    let elapsed = match info.state {
-        JobState::Running { started, .. } => now.duration_since(started).as_secs(),
-        _ => return format!("{label}: starting"),
     };
     let p = info.progress;
     let mut text = format!("{label}: building");
@@ -227,7 +245,8 @@ fn job_status(engine: &EngineHandle, id: JobId, label: &str, now: Instant) -> St
     if let Some(phase) = &info.phase {
         text.push_str(&format!(", {phase}"));
     }
-    text.push_str(&format!(", {elapsed}s"));
+    let time = job_time(started, info.tree, now);
+    text.push_str(&format!(", {}", time_text(&time)));
     escape_controls(&text).into_owned()
 }
 
@@ -265,4 +284,55 @@ fn emit(text: &str) {
 
 fn emit_raw(text: &str) {
     let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::{JobSpec, Progress};
+    use crate::nix::command::Installable;
+    use crate::nix::drvtree::Totals;
+
+    fn running(started: Instant, tree: Option<(Instant, Totals)>) -> JobInfo {
+        JobInfo {
+            id: JobId(1),
+            spec: JobSpec::build("long", Installable::new("/f", "packages.x86_64-linux.long")),
+            state: JobState::Running { pid: 1, started },
+            progress: Progress {
+                done: 1,
+                expected: 3,
+                running: 1,
+                failed: 0,
+            },
+            phase: Some("buildPhase".into()),
+            log_file: None,
+            tree,
+        }
+    }
+
+    #[test]
+    fn a_running_job_line_has_its_estimate_when_the_tree_has_one() {
+        let started = Instant::now();
+        let now = started + Duration::from_secs(20);
+        let without = running(started, None);
+        assert_eq!(
+            status_line("long", &without, now),
+            "long: building (1/3 drvs, 1 running), buildPhase, 20s"
+        );
+        let totals = Totals {
+            estimate_left_ms: Some(56_000),
+            builds_running: 1,
+            ..Totals::default()
+        };
+        let with = running(started, Some((started + Duration::from_secs(5), totals)));
+        assert_eq!(
+            status_line("long", &with, now),
+            "long: building (1/3 drvs, 1 running), buildPhase, 20s/~1m01s"
+        );
+        let queued = JobInfo {
+            state: JobState::Queued,
+            ..with
+        };
+        assert_eq!(status_line("long", &queued, now), "long: starting");
+    }
 }

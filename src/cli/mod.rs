@@ -3,6 +3,7 @@
 //! live in its own file; this one only parses and dispatches.
 
 mod build;
+mod build_estimates;
 mod build_eval;
 mod build_output;
 mod build_progress;

@@ -147,6 +147,17 @@ impl LineInterpreter {
         Some(self.tree.snapshot(limit, now))
     }
 
+    /// The tree's totals, if anything changed since the last snapshot (`force`: in any case):
+    /// what a job keeps when no subscriber takes the rows.
+    pub fn tree_totals(&mut self, force: bool) -> Option<crate::nix::drvtree::Totals> {
+        if !(self.tree_changed || force) {
+            return None;
+        }
+        self.tree_changed = false;
+        let now = self.now_ms();
+        Some(self.tree.totals(now))
+    }
+
     /// After nix exited (`succeeded`: with status 0): the tree settled (see
     /// [`DrvTree::settle`]), what it built, and its final `limit` rows.
     pub fn finish_tree(&mut self, succeeded: bool, limit: usize) -> TreeReport {

@@ -337,6 +337,8 @@ pub enum Feedback {
     Hardening(super::app::Hardening),
     /// The packages' cache states as the status store holds them (None: none is current).
     Caches(Vec<(String, Option<crate::jobs::store::CacheStatus>)>),
+    /// The packages' failed cache checks as the status store holds them (None: none current).
+    CacheFailures(Vec<(String, Option<crate::jobs::store::CacheFailure>)>),
     LogPage {
         source: LogSource,
         page: Result<LogPage, String>,

@@ -87,6 +87,8 @@ pub enum OnYes {
     EditAgain { file: PathBuf, line: Option<usize> },
     /// Build these packages as one batch, summed up when the last finishes (`a`, `B`, a group).
     BuildBatch(Vec<String>),
+    /// Ask the binary caches about these packages (`P`, `p` on a group).
+    CheckCaches(Vec<String>),
 }
 
 /// The hardening scores of the catalog's services. Computing them evaluates the catalog's Nix
@@ -287,6 +289,8 @@ pub struct App {
     pub statuses_loaded: bool,
     /// Per package, its binary-cache state while its newest evaluation is current.
     pub caches: HashMap<String, crate::jobs::store::CacheStatus>,
+    /// Per package, its last cache check that could not evaluate it, while current (as `caches`).
+    pub cache_failures: HashMap<String, crate::jobs::store::CacheFailure>,
     /// The cache check running in the background: how many targets, and its last stage.
     pub cache_check: Option<(usize, Option<crate::jobs::cache_check::CheckStage>)>,
     pub hardening: Hardening,
@@ -348,6 +352,7 @@ impl App {
             batch: None,
             statuses_loaded: false,
             caches: HashMap::new(),
+            cache_failures: HashMap::new(),
             cache_check: None,
             hardening: Hardening::NotScored,
             notice: None,

@@ -117,12 +117,17 @@ impl Effects {
                 .iter()
                 .map(|n| (n.clone(), store.cache_status(n)))
                 .collect();
+            let failures = names
+                .iter()
+                .map(|n| (n.clone(), store.cache_failure(n)))
+                .collect();
             let map: HashMap<_, _> = names
                 .into_iter()
                 .filter_map(|n| store.status(&n).map(|s| (n, s)))
                 .collect();
             let _ = tx.send(Feedback::Statuses(map));
             let _ = tx.send(Feedback::Caches(caches));
+            let _ = tx.send(Feedback::CacheFailures(failures));
         });
     }
 

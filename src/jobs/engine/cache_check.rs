@@ -102,12 +102,15 @@ pub async fn check(
     if let Some(store) = setup.store {
         record_cache_asked(store, specs, &eval, states.clone(), &substituters);
     }
-    let rows = specs
+    let rows: Vec<CacheRow> = specs
         .iter()
         .zip(eval.targets)
         .zip(states.into_iter().zip(errors))
         .map(|((spec, target), (state, error))| row(spec, target, state, error))
         .collect();
+    if let Some(store) = setup.store {
+        record_failures(store, &rows);
+    }
     Some(CheckReport {
         rows,
         asked: CacheAsked {
@@ -115,6 +118,18 @@ pub async fn check(
             substituters,
         },
     })
+}
+
+/// The targets that did not evaluate, with nix's message (the detail pane says so until the
+/// package changes or evaluates).
+fn record_failures(store: &StatusStore, rows: &[CacheRow]) {
+    let failures = rows
+        .iter()
+        .filter_map(|r| Some((r.package.clone(), r.state.clone().err()?)))
+        .collect();
+    if let Err(e) = store.record_cache_failures(failures) {
+        tracing::error!("recording the failed cache checks: {e:#}");
+    }
 }
 
 fn row(

@@ -167,7 +167,11 @@ impl<'a> LineSink<'a> {
             after_partial: false,
             last_flush: Instant::now(),
             unflushed: false,
-            last_tree: Instant::now(),
+            // Due at the first line: the tree seeded with estimates is known before nix talks
+            // much (a quiet builder may print nothing more for minutes).
+            last_tree: Instant::now()
+                .checked_sub(TREE_EVERY)
+                .unwrap_or_else(Instant::now),
         }
     }
 
@@ -220,15 +224,25 @@ impl<'a> LineSink<'a> {
                 text,
             });
         }
-        if streaming && self.last_tree.elapsed() >= TREE_EVERY {
+        if self.last_tree.elapsed() >= TREE_EVERY {
             self.send_tree(false);
         }
     }
 
-    /// The tree to the subscribers, if it changed (`force`: in any case).
+    /// The tree's totals into the job's info and the tree to streaming subscribers, if it
+    /// changed (`force`: in any case). Without such a subscriber only the totals are taken.
     fn send_tree(&mut self, force: bool) {
         self.last_tree = Instant::now();
+        let (id, at) = (self.id, self.last_tree);
+        if !self.inner.streaming() {
+            if let Some(totals) = self.interp.tree_totals(force) {
+                self.inner.update(id, |i| i.tree = Some((at, totals)));
+            }
+            return;
+        }
         if let Some(tree) = self.interp.tree_snapshot(TREE_ROWS, force) {
+            let totals = tree.totals;
+            self.inner.update(id, |i| i.tree = Some((at, totals)));
             self.inner.emit_droppable(JobEvent::Tree {
                 id: self.id,
                 tree: Box::new(tree),

@@ -107,6 +107,10 @@ pub struct JobInfo {
     pub progress: Progress,
     pub phase: Option<String>,
     pub log_file: Option<PathBuf>,
+    /// The derivation tree's totals (with the time left from the estimates) and when they were
+    /// taken, at most every `TREE_EVERY` while nix talks, also without a streaming subscriber:
+    /// what `atwb build`'s status lines show.
+    pub tree: Option<(Instant, crate::nix::drvtree::Totals)>,
 }
 
 struct JobEntry {
@@ -240,6 +244,7 @@ impl EngineHandle {
             progress: Progress::default(),
             phase: None,
             log_file: None,
+            tree: None,
         };
         {
             let mut jobs = self.inner.jobs.lock().expect("jobs");

@@ -27,6 +27,19 @@ pub struct Evaluation {
     pub cache_asked: Option<CacheAsked>,
 }
 
+/// A cache check that could not evaluate the package (offline, a throwing attribute): nix's
+/// message and when. Kept like an answer: shown only while the package's files are as they
+/// were then, and dropped when the package evaluates again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheFailure {
+    pub error: String,
+    /// Unix seconds.
+    pub at: u64,
+    /// The package's fingerprint when it was asked about.
+    #[serde(default)]
+    pub fingerprint: Option<String>,
+}
+
 /// A package's binary-cache state as the tree, the detail pane and `--json` show it: that of
 /// its newest evaluation, and only while that evaluation is current (the package's files are as
 /// they were when it was evaluated); otherwise nothing is known.
@@ -106,9 +119,44 @@ impl StatusStore {
                     e.cache.clone_from(&old.cache);
                     e.cache_asked.clone_from(&old.cache_asked);
                 }
+                // It evaluates now: an earlier check's failure is history.
+                data.cache_failures.remove(&name);
                 data.evaluations.insert(name, e);
             }
         })
+    }
+
+    /// Keep the packages a cache check could not evaluate, with nix's message (one write).
+    pub fn record_cache_failures(&self, failures: Vec<(String, String)>) -> anyhow::Result<()> {
+        if failures.is_empty() {
+            return Ok(());
+        }
+        let at = crate::time::unix_now();
+        let failures: Vec<_> = failures
+            .into_iter()
+            .map(|(name, error)| {
+                let fingerprint = self.fingerprint(&name);
+                let f = CacheFailure {
+                    error,
+                    at,
+                    fingerprint,
+                };
+                (name, f)
+            })
+            .collect();
+        self.modify(|data| data.cache_failures.extend(failures))
+    }
+
+    /// The package's last failed cache check, while its files are as they were then.
+    pub fn cache_failure(&self, name: &str) -> Option<CacheFailure> {
+        let f = self
+            .data
+            .lock()
+            .expect("status store lock")
+            .cache_failures
+            .get(name)
+            .cloned()?;
+        (f.fingerprint == self.fingerprint(name)).then_some(f)
     }
 
     /// Keep what the caches said about packages' outputs; an answer about a drv that is no
@@ -194,5 +242,40 @@ mod tests {
         assert_eq!(CacheStatus::json(None)["state"], "unknown");
         row.state = Err("boom".into());
         assert!(CacheStatus::of_row(&row, &asked).is_none());
+    }
+
+    /// A failed check is kept on disk, goes stale with an edit, and a later evaluation of the
+    /// package drops it.
+    #[test]
+    fn a_failed_check_is_kept_until_an_edit_or_an_evaluation() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("pkgs/o/a");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("package.toml"), "name = \"a\"\n").unwrap();
+        let state = t.path().join("state");
+        let s = StatusStore::open_in(t.path(), &state).unwrap();
+        assert_eq!(s.cache_failure("a"), None);
+        s.record_cache_failures(vec![("a".into(), "error: offline".into())])
+            .unwrap();
+        let again = StatusStore::open_in(t.path(), &state).unwrap();
+        let f = again.cache_failure("a").expect("kept in the file");
+        assert_eq!(f.error, "error: offline");
+        assert!(f.at > 0 && f.fingerprint.is_some());
+        std::fs::write(dir.join("package.toml"), "name = \"a\"\nversion = \"2\"\n").unwrap();
+        assert_eq!(again.cache_failure("a"), None, "stale after an edit");
+        again
+            .record_cache_failures(vec![("a".into(), "error: again".into())])
+            .unwrap();
+        assert_eq!(again.cache_failure("a").unwrap().error, "error: again");
+        let e = Evaluation {
+            drv_path: "/nix/store/x-a.drv".into(),
+            out_paths: vec!["/nix/store/y-a".into()],
+            fingerprint: again.fingerprint("a"),
+            evaluated_at: 1,
+            cache: None,
+            cache_asked: None,
+        };
+        again.record_evaluations(vec![("a".into(), e)]).unwrap();
+        assert_eq!(again.cache_failure("a"), None, "it evaluates now");
     }
 }

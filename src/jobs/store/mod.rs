@@ -17,7 +17,7 @@ mod running;
 
 pub use crate::jobs::cache::CacheAsked;
 pub use durations::{DRV_HISTORY_LEN, DrvDurations, MAX_DRV_NAMES};
-pub use evaluations::{CacheStatus, Evaluation};
+pub use evaluations::{CacheFailure, CacheStatus, Evaluation};
 pub use lock::DEFAULT_LOCK_TIMEOUT;
 use lock::FileLock;
 pub use running::RunningRecord;
@@ -93,6 +93,9 @@ struct StatusFile {
     /// Per derivation name: how long its last builds took (see `durations`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     derivations: BTreeMap<String, durations::DrvDurations>,
+    /// Per package: its last cache check that could not evaluate it (see `evaluations`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    cache_failures: BTreeMap<String, CacheFailure>,
 }
 
 /// What the TUI shows for one package.

@@ -4,11 +4,13 @@
 //! stage into the status bar, the answers into `app.caches` (the tree's ☁).
 
 use crate::jobs::cache_check::{CheckEvent, CheckReport};
-use crate::jobs::store::CacheStatus;
+use crate::jobs::store::{CacheFailure, CacheStatus};
 use crate::tui::action::{Action, Command};
-use crate::tui::app::App;
+use crate::tui::app::{App, OnYes, Overlay};
 
-/// Main-view cache actions; None when `action` is not one of them.
+/// Main-view cache actions; None when `action` is not one of them. `p` on one package starts
+/// at once; everything shown, or a group of more than one package, is asked first (one
+/// evaluation of all of them), as building a group is.
 pub(super) fn main_action(app: &mut App, action: Action) -> Option<Vec<Command>> {
     let packages = match action {
         Action::CheckCache => super::builds::selected_packages(app),
@@ -19,10 +21,22 @@ pub(super) fn main_action(app: &mut App, action: Action) -> Option<Vec<Command>>
             .collect(),
         _ => return None,
     };
-    Some(start(app, packages))
+    // Nothing to ask about, or a check already running: `start` says so, no question first.
+    if packages.len() < 2 || app.cache_check.is_some() {
+        return Some(start(app, packages));
+    }
+    app.overlays.push(Overlay::Confirm {
+        message: format!(
+            "Ask the caches about {} packages? one evaluation, nothing is built",
+            packages.len()
+        ),
+        on_yes: OnYes::CheckCaches(packages),
+    });
+    Some(Vec::new())
 }
 
-fn start(app: &mut App, packages: Vec<String>) -> Vec<Command> {
+/// Start the check (one package, or answered yes).
+pub(super) fn start(app: &mut App, packages: Vec<String>) -> Vec<Command> {
     if app.cache_check.is_some() {
         app.notify("the caches are being asked already", false);
         return Vec::new();
@@ -78,8 +92,18 @@ fn fold(app: &mut App, report: &CheckReport) {
     for row in &report.rows {
         if let Some(s) = CacheStatus::of_row(row, &report.asked) {
             app.caches.insert(row.package.clone(), s);
+            app.cache_failures.remove(&row.package);
         } else {
             app.caches.remove(&row.package);
+            if let Err(error) = &row.state {
+                // As the store keeps it; the refresh that follows brings its fingerprint.
+                let failure = CacheFailure {
+                    error: error.clone(),
+                    at: report.asked.at,
+                    fingerprint: None,
+                };
+                app.cache_failures.insert(row.package.clone(), failure);
+            }
             failed.push(row);
         }
     }
@@ -102,6 +126,20 @@ pub(super) fn on_store(app: &mut App, states: Vec<(String, Option<CacheStatus>)>
             }
             None => {
                 app.caches.remove(&name);
+            }
+        }
+    }
+}
+
+/// The store's failed checks after a refresh: current ones replace, the rest are forgotten.
+pub(super) fn on_store_failures(app: &mut App, failures: Vec<(String, Option<CacheFailure>)>) {
+    for (name, failure) in failures {
+        match failure {
+            Some(f) => {
+                app.cache_failures.insert(name, f);
+            }
+            None => {
+                app.cache_failures.remove(&name);
             }
         }
     }

@@ -4,7 +4,7 @@ use crate::tui::action::{Action, Command, LogSource};
 use crate::tui::app::{App, OnYes, Overlay};
 use crate::tui::logview::LogView;
 
-use super::{builds, bulk, log, problems};
+use super::{builds, bulk, caches, log, problems};
 
 /// `q`: quit at once when nothing runs, else ask first.
 pub(super) fn quit(app: &mut App) -> Vec<Command> {
@@ -35,6 +35,7 @@ pub(super) fn confirm_action(app: &mut App, action: Action) -> Vec<Command> {
             OnYes::Rebuild(packages) => builds::build(app, packages, false),
             OnYes::EditAgain { file, line } => problems::edit_again(app, file, line),
             OnYes::BuildBatch(packages) => bulk::start(app, packages),
+            OnYes::CheckCaches(packages) => caches::start(app, packages),
         },
         Some(other) => {
             app.overlays.push(other);

@@ -202,6 +202,7 @@ pub fn on_feedback(app: &mut App, feedback: Feedback) -> Vec<Command> {
         }
         Feedback::Hardening(h) => app.hardening = h,
         Feedback::Caches(c) => super::caches::on_store(app, c),
+        Feedback::CacheFailures(f) => super::caches::on_store_failures(app, f),
         Feedback::LogPage { source, page } => log::on_page(app, &source, page),
         Feedback::LogSought { source, seek, line } => {
             return log::on_sought(app, &source, seek, line);

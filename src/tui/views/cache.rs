@@ -20,8 +20,45 @@ pub(super) fn tree_mark(app: &App, name: &str) -> Option<Span<'static>> {
 }
 
 /// The detail pane's `cache` value: `☁ cached (URL)`, `not in any cache (asked URL…, 5m ago)`,
-/// or `unknown` (the label makes it `cache unknown`) with why and the key that asks.
-pub(super) fn detail_value(app: &App, name: &str) -> Vec<Span<'static>> {
+/// or `unknown` (the label makes it `cache unknown`) with why and the key that asks; after a
+/// check that could not evaluate the package, what it failed on and when.
+pub(crate) fn detail_value(app: &App, name: &str) -> Vec<Span<'static>> {
+    let Some(failure) = app.cache_failures.get(name) else {
+        return answer_value(app, name);
+    };
+    let t = &app.theme;
+    let ago = super::detail::age(app.unix_now, failure.at);
+    let when = if ago.is_empty() {
+        ago
+    } else {
+        format!(" {ago}")
+    };
+    let failed = format!("the last ask failed{when}: {}", first_line(&failure.error));
+    // A failure is newer than any answer kept (an evaluation drops it): the answer, if one is
+    // still current, stays as what was last known.
+    if app.caches.contains_key(name) {
+        let mut v = answer_value(app, name);
+        v.push(Span::styled(format!(" · {failed}"), t.bad));
+        return v;
+    }
+    vec![
+        Span::styled("unknown · ", t.muted),
+        Span::styled(failed, t.bad),
+    ]
+}
+
+/// The line of nix's message that says what went wrong (not a bare `error:` heading).
+fn first_line(error: &str) -> &str {
+    error
+        .lines()
+        .map(str::trim)
+        .map(|l| l.strip_prefix("error:").map_or(l, str::trim_start))
+        .find(|l| !l.is_empty())
+        .unwrap_or("no message")
+}
+
+/// [`detail_value`] from the last answer alone.
+fn answer_value(app: &App, name: &str) -> Vec<Span<'static>> {
     let t = &app.theme;
     let when = |at: u64| super::detail::age(app.unix_now, at);
     let asks = app
