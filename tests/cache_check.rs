@@ -217,6 +217,58 @@ fn the_answer_is_kept_while_the_package_is_unchanged() {
     assert_eq!(shown["cache"]["state"], "unknown", "{shown}");
 }
 
+/// `atwb cache` on a package that does not evaluate keeps nix's message; `show` says so (text and
+/// JSON) until the package changes.
+#[test]
+fn show_says_the_last_ask_could_not_evaluate() {
+    if !common::require_tool("nix") {
+        return;
+    }
+    let f = Fixture::new("catalogrepo", true);
+    // A catalog package the fixture flake has no attribute for.
+    let root = f.flake().join("catalog");
+    let toml = root.join("pkgs/other/ghost/package.toml");
+    let broken = std::fs::read_to_string(root.join("pkgs/other/broken/package.toml")).unwrap();
+    std::fs::create_dir_all(toml.parent().unwrap()).unwrap();
+    std::fs::write(
+        &toml,
+        broken.replace("name = \"broken\"", "name = \"ghost\""),
+    )
+    .unwrap();
+    f.commit("a package the flake does not build");
+    f.substituters(&[]);
+    let catalog = root.display().to_string();
+    let (_, stdout, stderr) = f.atwb(&["cache", "--catalog", &catalog, "ghost", "--json"]);
+    let row = &lines(&stdout)[0];
+    assert_eq!(row["state"], "eval_error", "{stdout}{stderr}");
+
+    let (code, stdout, stderr) = f.atwb(&["show", "--catalog", &catalog, "ghost", "--json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let shown: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(shown["cache"]["state"], "unknown", "{shown}");
+    let kept = shown["cache_failure"]["error"].as_str().unwrap();
+    assert!(kept.starts_with("error"), "{shown}");
+    let (_, text, _) = f.atwb(&["show", "--catalog", &catalog, "ghost"]);
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("cache"))
+        .unwrap();
+    assert!(
+        line.contains("the last ask could not evaluate it: ")
+            && line.ends_with("(`atwb cache ghost` asks again)"),
+        "{line}"
+    );
+
+    let body = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, format!("# a comment\n{body}")).unwrap();
+    let (_, stdout, _) = f.atwb(&["show", "--catalog", &catalog, "ghost", "--json"]);
+    let shown: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        shown.get("cache_failure").is_none(),
+        "stale after an edit: {shown}"
+    );
+}
+
 /// The TUI's key, the engine's check and its events, folded into the state and drawn: `p` on a
 /// package never built gives the command, the engine evaluates and asks, and the tree shows ☁.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

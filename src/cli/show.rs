@@ -37,6 +37,7 @@ pub fn run(args: &ShowArgs, root: &Path) -> Result<ExitCode> {
                 cache: crate::jobs::store::CacheStatus::json(
                     store.as_ref().and_then(|s| s.cache_status(name)).as_ref(),
                 ),
+                cache_failure: store.as_ref().and_then(|s| s.cache_failure(name)),
             };
             serde_json::to_writer_pretty(&mut *out, &shown)?;
             return writeln!(out);
@@ -44,9 +45,14 @@ pub fn run(args: &ShowArgs, root: &Path) -> Result<ExitCode> {
         write_package(out, p)?;
         status::write_last_build(out, last_build.as_ref())?;
         let cache = store.as_ref().and_then(|s| s.cache_status(name));
-        let text = match cache.as_ref().and_then(|c| c.state.as_ref()) {
-            Some(state) => state.describe(),
-            None => "unknown (`atwb cache NAME` asks)".into(),
+        let failure = store.as_ref().and_then(|s| s.cache_failure(name));
+        let text = match (cache.as_ref().and_then(|c| c.state.as_ref()), failure) {
+            (Some(state), _) => state.describe(),
+            (None, Some(f)) => format!(
+                "unknown; the last ask could not evaluate it: {} (`atwb cache {name}` asks again)",
+                failure_line(&f.error)
+            ),
+            (None, None) => "unknown (`atwb cache NAME` asks)".into(),
         };
         writeln!(out, "  {:<14}{text}", "cache")
     })?;
@@ -61,6 +67,18 @@ struct Shown<'a> {
     last_build: Option<status::RunJson<'a>>,
     /// The binary-cache state of its newest evaluation while current (`atwb cache` asks).
     cache: serde_json::Value,
+    /// The last cache check that could not evaluate it, while its files are as they were then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache_failure: Option<crate::jobs::store::CacheFailure>,
+}
+
+/// The line of nix's message that says what failed (a bare `error:` heading is skipped).
+fn failure_line(error: &str) -> &str {
+    error
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && *l != "error:")
+        .unwrap_or(error)
 }
 
 fn yes_no(b: bool) -> &'static str {
