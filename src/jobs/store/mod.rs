@@ -15,6 +15,9 @@ mod evaluations;
 mod lock;
 mod running;
 
+#[cfg(test)]
+mod bench;
+
 pub use crate::jobs::cache::CacheAsked;
 pub use durations::{DRV_HISTORY_LEN, DrvDurations, MAX_DRV_NAMES};
 pub use evaluations::{CacheStatus, Evaluation};
