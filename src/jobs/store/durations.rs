@@ -111,13 +111,19 @@ pub(super) fn read_file(path: &Path) -> Result<DrvMap> {
     Ok(file.derivations)
 }
 
-/// Writes `map` to `path` atomically, compact.
-pub(super) fn write_file(path: &Path, map: &DrvMap) -> Result<()> {
+/// Writes `map` to `path` atomically, compact. `dir_synced`: also fsync the directory; without
+/// it the rename is made durable by the `status.json` write that follows in the same directory
+/// (one directory fsync for both: a record's cost is mostly its fsyncs).
+pub(super) fn write_file(path: &Path, map: &DrvMap, dir_synced: bool) -> Result<()> {
     let json = serde_json::to_vec(&DrvFile {
         version: FORMAT_VERSION,
         derivations: map,
     })?;
-    crate::catalog::edit::write_atomic(path, &json)?;
+    if dir_synced {
+        crate::catalog::edit::write_atomic(path, &json)?;
+    } else {
+        crate::catalog::edit::write_atomic_dir_unsynced(path, &json)?;
+    }
     Ok(())
 }
 
@@ -198,7 +204,8 @@ impl StatusStore {
         let mut map = read_file(&self.drv_file())?;
         merge_legacy(&mut map, legacy);
         push(&mut map, built, at);
-        write_file(&self.drv_file(), &map)?;
+        // Moving an earlier atwb's durations: durable before status.json drops them.
+        write_file(&self.drv_file(), &map, !legacy.is_empty())?;
         legacy.clear();
         self.set_derivations(map);
         Ok(())
