@@ -134,7 +134,9 @@ fn record_write_cost() {
         anchor_bytes = bytes.len();
         a.push(timed(|| anchor(&anchor_file, &bytes)));
         a4k.push(timed(|| anchor(&anchor_file, &four_k)));
-        plain.push(timed(|| big.record("package-1", run(1, 100 + i)).unwrap()));
+        plain.push(timed(|| {
+            big.record("package-1", run(1, 100 + i)).unwrap();
+        }));
         let three: Vec<(String, u64)> = (0..3)
             .map(|k| (format!("python3.12-package-number-{k}-1.2.3"), 62_000 + i))
             .collect();
@@ -143,7 +145,7 @@ fn record_write_cost() {
                 .unwrap();
         }));
         none.push(timed(|| {
-            small.record("package-1", run(1, 100 + i)).unwrap()
+            small.record("package-1", run(1, 100 + i)).unwrap();
         }));
     }
     let (a_med, a_min) = median_ms(&mut a);

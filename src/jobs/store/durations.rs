@@ -7,7 +7,7 @@
 //! history: the file is rewritten only by a record that adds durations, under the store's lock
 //! and in the same locked update (this file first, then `status.json`). Bounded: the last
 //! [`DRV_HISTORY_LEN`] durations per name and [`MAX_DRV_NAMES`] names, the least recently built
-//! evicted (about 180 KB at the cap).
+//! evicted (about 190 KB at the cap).
 //!
 //! An earlier atwb kept them in `status.json`'s `derivations`: read there too, and moved into the
 //! file by the next locked update (see [`merge_legacy`]).
