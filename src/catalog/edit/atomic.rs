@@ -78,6 +78,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EditError> {
     sync_dir(dir_of(path)).map_err(werr)
 }
 
+/// [`write_atomic`] without the fsync of the directory: for a file written just before another
+/// [`write_atomic`] in the same directory, whose directory fsync makes both renames durable.
+pub fn write_atomic_dir_unsynced(path: &Path, bytes: &[u8]) -> Result<(), EditError> {
+    let werr = |source| EditError::Write {
+        path: path.into(),
+        source,
+    };
+    let tmp = stage(path, bytes).map_err(werr)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        werr(e)
+    })
+}
+
 /// One file of a [`Transaction`].
 struct Entry {
     target: PathBuf,

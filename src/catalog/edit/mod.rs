@@ -12,7 +12,9 @@ use toml_edit::{DocumentMut, Item, Value};
 
 mod atomic;
 
-pub use atomic::{STALE_AFTER, Transaction, clean_stale_temp_files, write_atomic};
+pub use atomic::{
+    STALE_AFTER, Transaction, clean_stale_temp_files, write_atomic, write_atomic_dir_unsynced,
+};
 
 use super::validate::rules::{FAKE_HASH, sha256_digest, sri_sha256};
 use crate::nix::failure_summary::{FailureSummary, HashMismatchInfo};

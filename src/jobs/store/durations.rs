@@ -2,18 +2,39 @@
 //! the store hash (`rsky-pds-0.1.0`): the source of the tree's per-derivation estimates (see
 //! `nix::drvtree::DrvHistory`, which also falls back to the package name after a version bump).
 //!
-//! Written with the run that built them (one store write per job). Bounded: the last
+//! Kept in their own file beside `status.json`, `derivations.json` (compact JSON), so that a
+//! job's record, which rewrites `status.json`, costs the same whatever the size of this
+//! history: the file is rewritten only by a record that adds durations, under the store's lock
+//! and in the same locked update (this file first, then `status.json`). Bounded: the last
 //! [`DRV_HISTORY_LEN`] durations per name and [`MAX_DRV_NAMES`] names, the least recently built
-//! evicted. No format bump: an older atwb ignores the field (and drops it when it writes, which
-//! loses only estimates).
+//! evicted (about 190 KB at the cap).
+//!
+//! An earlier atwb kept them in `status.json`'s `derivations`: read there too, and moved into the
+//! file by the next locked update (see [`merge_legacy`]).
 
 use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
 use std::sync::Arc;
 
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::StatusStore;
 use crate::nix::drvtree::DrvHistory;
+
+/// The file beside `status.json`.
+pub(super) const FILE_NAME: &str = "derivations.json";
+/// The format of [`FILE_NAME`] this atwb reads and writes.
+const FORMAT_VERSION: u32 = 1;
+
+/// Per derivation name, its durations.
+pub(super) type DrvMap = BTreeMap<String, DrvDurations>;
+
+#[derive(Serialize, Deserialize)]
+struct DrvFile<M> {
+    version: u32,
+    derivations: M,
+}
 
 /// Durations kept per derivation name.
 pub const DRV_HISTORY_LEN: usize = 5;
@@ -30,7 +51,7 @@ pub struct DrvDurations {
 }
 
 /// Appends what one run built (name, ms) at `at`, then trims to the bounds.
-pub(super) fn push(map: &mut BTreeMap<String, DrvDurations>, built: &[(String, u64)], at: u64) {
+pub(super) fn push(map: &mut DrvMap, built: &[(String, u64)], at: u64) {
     if built.is_empty() {
         return;
     }
@@ -43,19 +64,89 @@ pub(super) fn push(map: &mut BTreeMap<String, DrvDurations>, built: &[(String, u
         e.ms.drain(..excess);
         e.at = e.at.max(at);
     }
+    let this_run: HashSet<&str> = built.iter().map(|(n, _)| n.as_str()).collect();
+    trim_names(map, &this_run);
+}
+
+/// Evicts names down to [`MAX_DRV_NAMES`]: those in `keep` stay; of the others, the least
+/// recently built go first.
+fn trim_names(map: &mut DrvMap, keep: &HashSet<&str>) {
     let excess = map.len().saturating_sub(MAX_DRV_NAMES);
     if excess > 0 {
-        // Names this run built stay; of the others, the least recently built go first.
-        let this_run: HashSet<&str> = built.iter().map(|(n, _)| n.as_str()).collect();
         let mut by_age: Vec<(bool, u64, String)> = map
             .iter()
-            .map(|(k, v)| (this_run.contains(k.as_str()), v.at, k.clone()))
+            .map(|(k, v)| (keep.contains(k.as_str()), v.at, k.clone()))
             .collect();
         by_age.sort_unstable();
         for (_, _, name) in by_age.into_iter().take(excess) {
             map.remove(&name);
         }
     }
+}
+
+/// The history in `path` (empty when there is none yet).
+pub(super) fn read_file(path: &Path) -> Result<DrvMap> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(DrvMap::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let invalid = || {
+        format!(
+            "{} is not a valid derivation history; move it away to start the estimates afresh",
+            path.display()
+        )
+    };
+    let version: DrvFile<serde::de::IgnoredAny> =
+        serde_json::from_slice(&bytes).with_context(invalid)?;
+    anyhow::ensure!(
+        version.version <= FORMAT_VERSION,
+        "{} was written by a newer atwb (format {}, this one writes {FORMAT_VERSION}); it is \
+         neither read nor written, so build times are not kept. Use the newer atwb, or move the \
+         file away",
+        path.display(),
+        version.version
+    );
+    let file: DrvFile<DrvMap> = serde_json::from_slice(&bytes).with_context(invalid)?;
+    Ok(file.derivations)
+}
+
+/// Writes `map` to `path` atomically, compact. `dir_synced`: also fsync the directory; without
+/// it the rename is made durable by the `status.json` write that follows in the same directory
+/// (one directory fsync for both: a record's cost is mostly its fsyncs).
+pub(super) fn write_file(path: &Path, map: &DrvMap, dir_synced: bool) -> Result<()> {
+    let json = serde_json::to_vec(&DrvFile {
+        version: FORMAT_VERSION,
+        derivations: map,
+    })?;
+    if dir_synced {
+        crate::catalog::edit::write_atomic(path, &json)?;
+    } else {
+        crate::catalog::edit::write_atomic_dir_unsynced(path, &json)?;
+    }
+    Ok(())
+}
+
+/// Folds in the durations an earlier atwb kept in `status.json`. A name's legacy entry counts
+/// only when it is newer than the file's: after a move cut short (the file written, `status.json`
+/// not yet) the legacy entries are the file's own, and are not counted twice; an older atwb
+/// running beside this one writes only the builds it saw, since it reads no history of its own.
+pub(super) fn merge_legacy(map: &mut DrvMap, legacy: &DrvMap) {
+    for (name, old) in legacy {
+        match map.get_mut(name) {
+            None => {
+                map.insert(name.clone(), old.clone());
+            }
+            Some(e) if old.at > e.at => {
+                e.ms.extend_from_slice(&old.ms);
+                let excess = e.ms.len().saturating_sub(DRV_HISTORY_LEN);
+                e.ms.drain(..excess);
+                e.at = old.at;
+            }
+            Some(_) => {}
+        }
+    }
+    trim_names(map, &HashSet::new());
 }
 
 impl StatusStore {
@@ -66,25 +157,64 @@ impl StatusStore {
         if let Some(h) = cached.as_ref() {
             return h.clone();
         }
-        let data = self.data.lock().expect("status store lock");
+        let drvs = self.derivations.lock().expect("status store lock");
         let mut h = DrvHistory::default();
-        for (name, d) in &data.derivations {
+        for (name, d) in drvs.iter() {
             h.add(name, &d.ms, d.at);
         }
-        drop(data);
+        drop(drvs);
         let h = Arc::new(h);
         *cached = Some(h.clone());
         h
     }
 
-    pub(super) fn forget_drv_history(&self) {
+    /// The history as read now (`derivations.json` and what `legacy`, read from `status.json`,
+    /// still holds), made the store's: the one a job's tree is built from.
+    pub(super) fn reload_derivations(&self, legacy: &DrvMap) {
+        let mut map = read_file(&self.drv_file()).unwrap_or_else(|e| {
+            // Estimates only: the results are still read; a write that adds durations reports it.
+            tracing::warn!("{e:#}");
+            DrvMap::new()
+        });
+        merge_legacy(&mut map, legacy);
+        self.set_derivations(map);
+    }
+
+    fn set_derivations(&self, map: DrvMap) {
+        *self.derivations.lock().expect("status store lock") = map;
         *self.drv_history.lock().expect("status store lock") = None;
+    }
+
+    pub(super) fn drv_file(&self) -> std::path::PathBuf {
+        self.file.with_file_name(FILE_NAME)
+    }
+
+    /// Under the store's lock: adds what a run `built` at `at` to the file, moving in what
+    /// `legacy` (the `status.json` being updated) still holds, which is emptied once the file is
+    /// written. Does nothing without either.
+    pub(super) fn write_derivations(
+        &self,
+        legacy: &mut DrvMap,
+        built: &[(String, u64)],
+        at: u64,
+    ) -> Result<()> {
+        if built.is_empty() && legacy.is_empty() {
+            return Ok(());
+        }
+        let mut map = read_file(&self.drv_file())?;
+        merge_legacy(&mut map, legacy);
+        push(&mut map, built, at);
+        // Moving an earlier atwb's durations: durable before status.json drops them.
+        write_file(&self.drv_file(), &map, !legacy.is_empty())?;
+        legacy.clear();
+        self.set_derivations(map);
+        Ok(())
     }
 
     /// The durations kept for the derivation `name` (tests, `atwb show`).
     pub fn drv_durations(&self, name: &str) -> Option<DrvDurations> {
-        let data = self.data.lock().expect("status store lock");
-        data.derivations.get(name).cloned()
+        let drvs = self.derivations.lock().expect("status store lock");
+        drvs.get(name).cloned()
     }
 }
 
@@ -182,11 +312,14 @@ mod tests {
         assert!(s.drv_history().is_empty());
         s.record_built("a", run(Outcome::Ok, 9), &built(&[("a-1", 5)]))
             .unwrap();
-        let v: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(state.join("status.json")).unwrap()).unwrap();
+        let read = |f: &str| -> serde_json::Value {
+            serde_json::from_slice(&std::fs::read(state.join(f)).unwrap()).unwrap()
+        };
+        let v = read("status.json");
         assert_eq!(v["version"], 2, "no format bump");
-        assert_eq!(v["derivations"]["a-1"]["ms"][0], 5);
+        assert!(v.get("derivations").is_none(), "in their own file");
         assert_eq!(v["packages"]["a"].as_array().unwrap().len(), 2);
+        assert_eq!(read(FILE_NAME)["derivations"]["a-1"]["ms"][0], 5);
     }
 
     #[test]
@@ -216,9 +349,14 @@ mod tests {
         }
         let again = StatusStore::open_in(t.path(), &state).unwrap();
         assert_eq!(again.drv_history().len(), 2000, "names capped");
-        let size = std::fs::metadata(state.join("status.json")).unwrap().len();
-        eprintln!("status.json with {MAX_DRV_NAMES} names: {size} bytes");
-        assert!(size < 1024 * 1024, "{size} bytes");
+        let size = |f: &str| std::fs::metadata(state.join(f)).unwrap().len();
+        let (status, drvs) = (size("status.json"), size(FILE_NAME));
+        eprintln!("{FILE_NAME} with {MAX_DRV_NAMES} names: {drvs} bytes; status.json {status}");
+        assert!(drvs < 256 * 1024, "{drvs} bytes");
+        assert!(
+            status < 8192,
+            "status.json holds no durations: {status} bytes"
+        );
         // Figures for the README (not asserted: they depend on the machine).
         let t0 = std::time::Instant::now();
         again

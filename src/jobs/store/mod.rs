@@ -1,6 +1,9 @@
 //! The persisted build status per package, one JSON file per catalog in
 //! `paths::catalog_state_dir(catalog)/status.json`, written atomically under a lock so the TUI
-//! and a headless `atwb build` can record at the same time.
+//! and a headless `atwb build` can record at the same time; every write re-reads the file under
+//! the lock and applies its change to what it read, so no process overwrites another's records.
+//! Compact JSON: it is rewritten on every record (26 packages x 20 runs are ~280 KB even
+//! so). The derivations' build times live beside it, in `derivations.json` (see `durations`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +17,9 @@ mod durations;
 mod evaluations;
 mod lock;
 mod running;
+
+#[cfg(test)]
+mod bench;
 
 pub use crate::jobs::cache::CacheAsked;
 pub use durations::{DRV_HISTORY_LEN, DrvDurations, MAX_DRV_NAMES};
@@ -90,9 +96,11 @@ struct StatusFile {
     /// Per package: what its newest evaluation said (drv, out paths, cache status).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     evaluations: BTreeMap<String, Evaluation>,
-    /// Per derivation name: how long its last builds took (see `durations`).
+    /// Per derivation name: how long its last builds took, as an earlier atwb kept them here.
+    /// Moved to `derivations.json` by the next update (see `durations`); written back only
+    /// while that move fails, so they are never lost.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    derivations: BTreeMap<String, durations::DrvDurations>,
+    derivations: durations::DrvMap,
     /// Per package: its last cache check that could not evaluate it (see `evaluations`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     cache_failures: BTreeMap<String, CacheFailure>,
@@ -186,7 +194,9 @@ pub struct StatusStore {
     catalog_root: PathBuf,
     file: PathBuf,
     data: Mutex<StatusFile>,
-    /// `derivations` as a job's tree reads it, built once per read of the file.
+    /// The derivations' build times as last read or written (see `durations`).
+    derivations: Mutex<durations::DrvMap>,
+    /// `derivations` as a job's tree reads it, built once per change of them.
     drv_history: Mutex<Option<Arc<DrvHistory>>>,
     fingerprints: Fingerprinter,
     lock_timeout: Duration,
@@ -196,6 +206,10 @@ pub struct StatusStore {
     /// a front end shows them (the engine itself only logs).
     write_errors: Mutex<Vec<String>>,
 }
+
+/// What a run built, (name, ms), and when it finished (unix seconds).
+type Built<'a> = (&'a [(String, u64)], u64);
+const NONE_BUILT: Built<'static> = (&[], 0);
 
 /// How long noting a started run waits for the store's lock.
 const BEGIN_LOCK_TIMEOUT: Duration = Duration::from_millis(200);
@@ -228,6 +242,7 @@ impl StatusStore {
             catalog_root: catalog_root.to_path_buf(),
             file: state_dir.join("status.json"),
             data: Mutex::new(StatusFile::default()),
+            derivations: Mutex::new(durations::DrvMap::new()),
             drv_history: Mutex::new(None),
             fingerprints: Fingerprinter::default(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
@@ -277,12 +292,12 @@ impl StatusStore {
         &self.catalog_root
     }
 
-    /// Re-read the file (another process may have recorded runs).
+    /// Re-read the files (another process may have recorded runs).
     pub fn reload(&self) -> Result<()> {
         let fresh = read_file(&self.file)?;
         self.note_version(&fresh);
+        self.reload_derivations(&fresh.derivations);
         *self.data.lock().expect("status store lock") = fresh;
-        self.forget_drv_history();
         Ok(())
     }
 
@@ -389,9 +404,9 @@ impl StatusStore {
     }
 
     fn try_record(&self, package: &str, run: RunRecord, built: &[(String, u64)]) -> Result<()> {
-        self.update(|data| {
+        let built = (built, run.finished_at);
+        self.update_within(self.lock_timeout, built, |data| {
             data.running.retain(|r| !r.is_run(package, &run));
-            durations::push(&mut data.derivations, built, run.finished_at);
             push_run(data, package, run)
         })
     }
@@ -402,10 +417,14 @@ impl StatusStore {
     /// output is not read meanwhile; a failure is the caller's to log, not a notice: the
     /// run's result, recorded later, is what the user must hear about.
     pub fn begin(&self, running: RunningRecord) -> Result<()> {
-        self.update_within(BEGIN_LOCK_TIMEOUT.min(self.lock_timeout), |data| {
-            data.running.push(running);
-            Vec::new()
-        })
+        self.update_within(
+            BEGIN_LOCK_TIMEOUT.min(self.lock_timeout),
+            NONE_BUILT,
+            |data| {
+                data.running.push(running);
+                Vec::new()
+            },
+        )
     }
 
     /// Runs in progress, as last read (this atwb's and other live atwbs').
@@ -449,12 +468,15 @@ impl StatusStore {
     /// Re-reads the file under an exclusive lock (waited for at most the lock timeout), applies
     /// `change` (which returns the runs it dropped from the history) and writes atomically.
     fn update(&self, change: impl FnOnce(&mut StatusFile) -> Vec<RunRecord>) -> Result<()> {
-        self.update_within(self.lock_timeout, change)
+        self.update_within(self.lock_timeout, NONE_BUILT, change)
     }
 
+    /// [`StatusStore::update`], also adding to `derivations.json` the derivations a run built
+    /// (name, ms) and when (`built`), in the same locked update.
     fn update_within(
         &self,
         lock_timeout: Duration,
+        (built, built_at): Built<'_>,
         change: impl FnOnce(&mut StatusFile) -> Vec<RunRecord>,
     ) -> Result<()> {
         if let Some(why) = self.read_only() {
@@ -467,11 +489,22 @@ impl StatusStore {
             anyhow::bail!("{why}");
         }
         let dropped = change(&mut data);
+        // Before `status.json`, which then no longer holds an earlier atwb's durations: a crash
+        // in between leaves them in both, which `durations::merge_legacy` counts once.
+        if let Err(e) = self.write_derivations(&mut data.derivations, built, built_at) {
+            // Estimates only: the run is recorded all the same (and an earlier atwb's durations
+            // stay in `status.json`).
+            tracing::warn!("derivation build times not written: {e:#}");
+            if !built.is_empty() {
+                self.push_write_error(format!(
+                    "the build times of the derivations a job built were not kept: {e:#}"
+                ));
+            }
+        }
         data.version = FORMAT_VERSION;
-        let json = serde_json::to_vec_pretty(&data)?;
+        let json = serde_json::to_vec(&data)?;
         crate::catalog::edit::write_atomic(&self.file, &json)?;
         *self.data.lock().expect("status store lock") = data;
-        self.forget_drv_history();
         // Logs live as long as their run is in the history: disk use stays bounded. Only files
         // in our own logs directory are removed.
         let logs_dir = self.file.with_file_name("logs");
@@ -538,3 +571,5 @@ fn parse_file(bytes: &[u8]) -> serde_json::Result<StatusFile> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_derivations;
