@@ -49,8 +49,9 @@ pub struct LineInterpreter {
 pub struct TreeSetup {
     /// Earlier builds' durations by derivation name (from the status store).
     pub history: Option<Arc<DrvHistory>>,
-    /// The job's own derivation when nix will build it (its outputs are missing).
-    pub planned: Option<String>,
+    /// The derivations nix will build (outputs missing), the job's own first: named before
+    /// nix reaches them (it only counts them), each a planned row with its estimate.
+    pub planned: Vec<String>,
 }
 
 /// What a finished job's tree leaves: the derivations it built with their times (for the
@@ -62,13 +63,13 @@ pub struct TreeReport {
 }
 
 impl LineInterpreter {
-    /// An interpreter whose tree starts with `setup`'s estimates and planned derivation.
+    /// An interpreter whose tree starts with `setup`'s estimates and planned derivations.
     pub fn with_setup(setup: TreeSetup) -> Self {
         let mut i = LineInterpreter::default();
         if let Some(h) = setup.history {
             i.tree.use_history(h);
         }
-        if let Some(drv) = &setup.planned {
+        for drv in &setup.planned {
             i.tree.plan(drv);
             i.tree_changed = true;
         }
@@ -236,7 +237,7 @@ mod tests {
         let drv = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-x-1.1.drv";
         let mut i = LineInterpreter::with_setup(TreeSetup {
             history: Some(Arc::new(h)),
-            planned: Some(drv.into()),
+            planned: vec![drv.into()],
         });
         let snap = i.tree_snapshot(10, false).expect("planned before any line");
         assert_eq!(snap.rows.rows[0].estimate_ms, Some(7000), "by package name");

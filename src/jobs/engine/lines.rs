@@ -225,6 +225,13 @@ impl<'a> LineSink<'a> {
         }
     }
 
+    /// The tree the job starts with (its plan), if it has one and anybody watches.
+    pub(super) fn send_seeded_tree(&mut self) {
+        if self.inner.streaming() && !self.interp.tree().nodes().is_empty() {
+            self.send_tree(false);
+        }
+    }
+
     /// The tree to the subscribers, if it changed (`force`: in any case).
     fn send_tree(&mut self, force: bool) {
         self.last_tree = Instant::now();
