@@ -240,20 +240,21 @@ fn tree_setup(inner: &Inner, spec: &JobSpec, local_store: bool) -> TreeSetup {
     let planned = match spec.drv.as_ref().filter(|_| !spec.rebuild) {
         None => Vec::new(),
         Some(drv) if local_store => read_plan(drv),
-        Some(drv) => {
-            let missing = store
-                .and_then(|s| s.evaluation(&spec.package))
-                .is_some_and(|e| {
-                    &e.drv_path == drv && e.out_paths.iter().any(|o| !Path::new(o).exists())
-                });
-            missing.then(|| drv.clone()).into_iter().collect()
-        }
+        Some(drv) => store
+            .and_then(|s| s.evaluation(&spec.package))
+            .filter(|e| &e.drv_path == drv && e.out_paths.iter().any(|o| !Path::new(o).exists()))
+            .map(|e| drv_closure::MissingDrv {
+                drv: drv.clone(),
+                outputs: e.out_paths,
+            })
+            .into_iter()
+            .collect(),
     };
     TreeSetup { history, planned }
 }
 
 /// The derivations under `drv` whose outputs are missing, timed for the log.
-fn read_plan(drv: &str) -> Vec<String> {
+fn read_plan(drv: &str) -> Vec<drv_closure::MissingDrv> {
     let t0 = Instant::now();
     let closure = drv_closure::missing_closure(drv, drv_closure::Limits::default());
     tracing::debug!(
@@ -271,7 +272,7 @@ fn read_plan(drv: &str) -> Vec<String> {
     if let Some(e) = &closure.first_error {
         tracing::debug!("plan of {drv}: skipped {e}");
     }
-    closure.missing.into_iter().map(|m| m.drv).collect()
+    closure.missing
 }
 
 /// Create `<label>-<timestamp>.log` in `dir`, never truncating an existing log (two jobs of the

@@ -420,3 +420,78 @@ fn local_store_settings() {
         assert!(!store_is_local_files(s), "{s}");
     }
 }
+
+/// Median and slowest of `runs` walks of `root`, in ms, and the closure of the last.
+fn time_walks(root: &str, runs: usize) -> (f64, f64, Closure) {
+    let mut ms = Vec::new();
+    let mut last = Closure::default();
+    for _ in 0..runs {
+        let t0 = std::time::Instant::now();
+        last = missing_closure(root, Limits::default());
+        ms.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    ms.sort_by(f64::total_cmp);
+    (ms[ms.len() / 2], ms[ms.len() - 1], last)
+}
+
+/// `bench/drv-closure.sh`: how long reading a plan takes, page cache warm: the chain fixture's
+/// `wide` (a real drv with 50 inputs, none built) and a synthetic closure of 5,000 drvs (50
+/// layers of 100, each drv using 6 of the layer below, 2 KB of environment each, as nixpkgs
+/// drvs are a few KB with a handful of inputs).
+#[test]
+#[ignore = "benchmark: bench/drv-closure.sh"]
+fn drv_closure_bench() {
+    if !nix_available() {
+        return;
+    }
+    let (_dir, flake) = chain_flake();
+    let wide = attr_path(&flake, "wide", "drvPath");
+    let (median, max, c) = time_walks(&wide, 21);
+    assert_eq!((c.missing.len(), c.skipped), (51, 0));
+    println!(
+        "real drv, 50 inputs: {} drvs read, median {median:.3} ms, max {max:.3} ms",
+        c.read
+    );
+
+    let s = FakeStore::new();
+    let env = "x".repeat(2048);
+    let mut below: Vec<String> = Vec::new();
+    for layer in 0..50 {
+        let mut this = Vec::new();
+        for k in 0..100 {
+            let name = format!("l{layer}-d{k}");
+            let ins: Vec<String> = (0..6)
+                .filter(|_| !below.is_empty())
+                .map(|j| format!("(\"{}\",[\"out\"])", below[(k * 7 + j * 13) % below.len()]))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let text = format!(
+                r#"Derive([("out","{}","","")],[{}],[],"x86_64-linux","/bin/sh",[],[("env","{env}")])"#,
+                s.path(&name),
+                ins.join(",")
+            );
+            this.push(s.drv(&name, &text));
+        }
+        below = this;
+    }
+    let ins: Vec<String> = below
+        .iter()
+        .map(|d| format!("(\"{d}\",[\"out\"])"))
+        .collect();
+    let root = s.drv(
+        "root",
+        &format!(
+            r#"Derive([("out","{}","","")],[{}],[],"x86_64-linux","/bin/sh",[],[])"#,
+            s.path("root"),
+            ins.join(",")
+        ),
+    );
+    let (median, max, c) = time_walks(&root, 11);
+    println!(
+        "synthetic: {} drvs read, {} missing, median {median:.1} ms, max {max:.1} ms",
+        c.read,
+        c.missing.len()
+    );
+    assert!(c.read > 4000 && c.skipped == 0 && !c.truncated, "{c:?}");
+}
