@@ -229,18 +229,23 @@ async fn start<'a>(
 
 /// What the job's tree starts with: the store's per-derivation history, and the derivations
 /// nix will build when the job builds a derivation the batch evaluation named: read from its
-/// `.drv` files when the store is local (see `nix::drv_closure`), else the job's own drv when
-/// the evaluation's outputs are not in the store.
+/// `.drv` files when the store is local (see `nix::drv_closure`), else (or when that file cannot
+/// be read) the job's own drv when the evaluation's outputs are not in the store.
 fn tree_setup(inner: &Inner, spec: &JobSpec, local_store: bool) -> TreeSetup {
     if spec.kind == JobKind::Eval {
         return TreeSetup::default();
     }
     let store = inner.cfg.store.as_ref();
     let history = store.map(|s| s.drv_history()).filter(|h| !h.is_empty());
-    let planned = match spec.drv.as_ref().filter(|_| !spec.rebuild) {
-        None => Vec::new(),
-        Some(drv) if local_store => read_plan(drv),
-        Some(drv) => store
+    let Some(drv) = spec.drv.as_ref().filter(|_| !spec.rebuild) else {
+        return TreeSetup {
+            history,
+            planned: Vec::new(),
+        };
+    };
+    let planned = match local_store.then(|| read_plan(drv)).flatten() {
+        Some(plan) => plan,
+        None => store
             .and_then(|s| s.evaluation(&spec.package))
             .filter(|e| &e.drv_path == drv && e.out_paths.iter().any(|o| !Path::new(o).exists()))
             .map(|e| drv_closure::MissingDrv {
@@ -253,8 +258,9 @@ fn tree_setup(inner: &Inner, spec: &JobSpec, local_store: bool) -> TreeSetup {
     TreeSetup { history, planned }
 }
 
-/// The derivations under `drv` whose outputs are missing, timed for the log.
-fn read_plan(drv: &str) -> Vec<drv_closure::MissingDrv> {
+/// The derivations under `drv` whose outputs are missing, timed for the log; None when `drv`
+/// itself could not be read.
+fn read_plan(drv: &str) -> Option<Vec<drv_closure::MissingDrv>> {
     let t0 = Instant::now();
     let closure = drv_closure::missing_closure(drv, drv_closure::Limits::default());
     tracing::debug!(
@@ -272,7 +278,8 @@ fn read_plan(drv: &str) -> Vec<drv_closure::MissingDrv> {
     if let Some(e) = &closure.first_error {
         tracing::debug!("plan of {drv}: skipped {e}");
     }
-    closure.missing
+    let root_unread = closure.read == 1 && closure.skipped == 1;
+    (!root_unread).then_some(closure.missing)
 }
 
 /// Create `<label>-<timestamp>.log` in `dir`, never truncating an existing log (two jobs of the
