@@ -3,10 +3,12 @@
 //! derivation, progress changes, and at the end the classified failure.
 
 use crate::nix::classify::{ExitInfo, Failure, classify};
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::nix::drv_closure::MissingDrv;
 use crate::nix::drvtree::{DrvHistory, DrvTree, TreeSnapshot};
-use crate::nix::internal_json::{Event, ResultKind, level, parse_line};
+use crate::nix::internal_json::{ActivityType, Event, ResultKind, level, parse_line};
 use crate::nix::state::BuildState;
 
 use super::spec::Progress;
@@ -42,6 +44,9 @@ pub struct LineInterpreter {
     tree_changed: bool,
     progress: Progress,
     phase: Option<String>,
+    /// Output path to the planned derivation it belongs to: nix fetching one of them means
+    /// that derivation is substituted, not built.
+    planned_outputs: HashMap<String, String>,
 }
 
 /// What a job's tree knows before nix says anything.
@@ -49,8 +54,9 @@ pub struct LineInterpreter {
 pub struct TreeSetup {
     /// Earlier builds' durations by derivation name (from the status store).
     pub history: Option<Arc<DrvHistory>>,
-    /// The job's own derivation when nix will build it (its outputs are missing).
-    pub planned: Option<String>,
+    /// The derivations nix will realise (outputs missing), the job's own first: named before
+    /// nix reaches them (it only counts them), each a planned row with its estimate.
+    pub planned: Vec<MissingDrv>,
 }
 
 /// What a finished job's tree leaves: the derivations it built with their times (for the
@@ -62,15 +68,18 @@ pub struct TreeReport {
 }
 
 impl LineInterpreter {
-    /// An interpreter whose tree starts with `setup`'s estimates and planned derivation.
+    /// An interpreter whose tree starts with `setup`'s estimates and planned derivations.
     pub fn with_setup(setup: TreeSetup) -> Self {
         let mut i = LineInterpreter::default();
         if let Some(h) = setup.history {
             i.tree.use_history(h);
         }
-        if let Some(drv) = &setup.planned {
-            i.tree.plan(drv);
+        for m in setup.planned {
+            i.tree.plan(&m.drv);
             i.tree_changed = true;
+            for out in m.outputs {
+                i.planned_outputs.insert(out, m.drv.clone());
+            }
         }
         i
     }
@@ -84,6 +93,12 @@ impl LineInterpreter {
             let now = self.now_ms();
             self.tree.apply(&event, now);
             self.tree_changed = true;
+        }
+        if let Event::Start(s) = &event
+            && s.activity == ActivityType::Substitute
+            && let Some(drv) = s.str_field(0).and_then(|p| self.planned_outputs.get(p))
+        {
+            self.tree.unplan(drv);
         }
         let mut out = Interpreted::default();
         match &event {
@@ -253,7 +268,10 @@ mod tests {
         let drv = "/nix/store/0123456789abcdfghijklmnpqrsvwxyz-x-1.1.drv";
         let mut i = LineInterpreter::with_setup(TreeSetup {
             history: Some(Arc::new(h)),
-            planned: Some(drv.into()),
+            planned: vec![MissingDrv {
+                drv: drv.into(),
+                outputs: Vec::new(),
+            }],
         });
         let snap = i.tree_snapshot(10, false).expect("planned before any line");
         assert_eq!(snap.rows.rows[0].estimate_ms, Some(7000), "by package name");
@@ -267,5 +285,30 @@ mod tests {
         );
         let mut empty = LineInterpreter::default();
         assert_eq!(empty.finish_tree(true, 10), TreeReport::default());
+    }
+
+    #[test]
+    fn a_planned_derivation_whose_output_nix_fetches_leaves_the_plan() {
+        let planned = |name: &str| MissingDrv {
+            drv: format!("/nix/store/0123456789abcdfghijklmnpqrsvwxy{name}-{name}.drv"),
+            outputs: vec![format!(
+                "/nix/store/1123456789abcdfghijklmnpqrsvwxy{name}-{name}"
+            )],
+        };
+        let mut i = LineInterpreter::with_setup(TreeSetup {
+            history: None,
+            planned: vec![planned("a"), planned("b")],
+        });
+        i.feed(r#"@nix {"action":"start","fields":["/nix/store/1123456789abcdfghijklmnpqrsvwxyb-b","file:///cache"],"id":5,"level":4,"text":"copying","type":108}"#, false);
+        let snap = i.tree_snapshot(10, true).unwrap();
+        let planned: Vec<_> = snap
+            .rows
+            .rows
+            .iter()
+            .filter(|r| r.state == crate::nix::drvtree::NodeState::Planned)
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(planned, ["a"]);
+        assert_eq!(snap.totals.downloads_running, 1);
     }
 }

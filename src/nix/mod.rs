@@ -10,6 +10,7 @@ pub mod classify;
 pub mod command;
 pub mod crate_download;
 pub mod disk_tree;
+pub mod drv_closure;
 pub mod drvtree;
 pub mod failure_summary;
 pub mod fetcher;

@@ -229,6 +229,14 @@ impl<'a> LineSink<'a> {
         }
     }
 
+    /// The tree the job starts with (its plan), if it has one: to the job's info (the CLI's
+    /// time left) and to streaming subscribers.
+    pub(super) fn send_seeded_tree(&mut self) {
+        if !self.interp.tree().nodes().is_empty() {
+            self.send_tree(false);
+        }
+    }
+
     /// The tree's totals into the job's info and the tree to streaming subscribers, if it
     /// changed (`force`: in any case). Without such a subscriber only the totals are taken.
     fn send_tree(&mut self, force: bool) {

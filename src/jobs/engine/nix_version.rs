@@ -20,6 +20,9 @@ pub(super) struct NixFacts {
     pub outputs: DrvOutputs,
     /// `--option build-hook` for builds: atwb's declining hook, when that is nix's own answer.
     pub build_hook: Option<String>,
+    /// The store's paths are files on this machine (`NIX_REMOTE` or `store`: the local store
+    /// or its daemon), so a job's plan can be read from its `.drv` files.
+    pub local_store: bool,
 }
 
 impl Inner {
@@ -42,6 +45,12 @@ impl Inner {
                 let state_dir = std::env::var_os("NIX_STATE_DIR")
                     .unwrap_or_else(|| "/nix/var/nix".into());
                 let nix_remote = std::env::var("NIX_REMOTE").ok();
+                let local_store = crate::nix::drv_closure::store_is_local_files(
+                    nix_remote
+                        .as_deref()
+                        .or(config["store"]["value"].as_str())
+                        .unwrap_or("auto"),
+                );
                 let facts = Facts {
                     version: printed.as_deref().and_then(NixVersion::parse),
                     config: &config,
@@ -59,11 +68,12 @@ impl Inner {
                     })
                     .and_then(|link| build_hook::declining_hook(&facts, &link));
                 tracing::info!(
-                    "nix --version: {printed:?}: drv builds use {outputs:?}; build hook {build_hook:?}"
+                    "nix --version: {printed:?}: drv builds use {outputs:?}; build hook {build_hook:?}; local store {local_store}"
                 );
                 NixFacts {
                     outputs,
                     build_hook,
+                    local_store,
                 }
             })
             .await

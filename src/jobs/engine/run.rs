@@ -19,6 +19,7 @@ use crate::jobs::spec::{JobEvent, JobId, JobKind, JobResult, JobSpec, Outcome};
 use crate::jobs::store::{RunRecord, RunningRecord};
 use crate::nix::classify::{ErrorClass, Failure};
 use crate::nix::command::{NixAction, NixOptions, command_line, drv_build_line};
+use crate::nix::drv_closure;
 
 pub(super) async fn run_job(
     inner: &Arc<Inner>,
@@ -168,11 +169,13 @@ async fn start<'a>(
     } else {
         NixAction::Build
     };
+    let facts = inner.nix_facts().await;
     let nix_opts = NixOptions {
         rebuild: spec.rebuild,
-        build_hook: inner.nix_facts().await.build_hook.clone(),
+        build_hook: facts.build_hook.clone(),
         ..cfg.nix.clone()
     };
+    let local_store = facts.local_store;
     let line = match &spec.drv {
         Some(drv) if action == NixAction::Build => {
             drv_build_line(drv, inner.drv_outputs().await, &nix_opts)
@@ -208,44 +211,75 @@ async fn start<'a>(
     });
     let stderr = child.stderr.take().expect("piped stderr");
     process::enlarge_pipe(&stderr);
+    // After the spawn: nix starts while the plan is read (its stderr waits in the pipe).
+    let setup = tree_setup(inner, spec, local_store);
+    let mut sink = LineSink::new(inner, id, ring, log, LineInterpreter::with_setup(setup));
+    // The plan at once, before nix's first line: with only the counter, the first picture
+    // would come when the first build has started.
+    sink.send_seeded_tree();
     let running = Running {
         child,
         pid,
         stderr: LineReader::new(stderr),
-        sink: LineSink::new(
-            inner,
-            id,
-            ring,
-            log,
-            LineInterpreter::with_setup(tree_setup(inner, spec)),
-        ),
+        sink,
         stdout,
     };
     Ok(Some((running, log_path)))
 }
 
-/// What the job's tree starts with: the store's per-derivation history, and the job's own
-/// derivation as planned when the batch evaluation named it and its outputs are not in the
-/// store yet (nix names the derivations of a build only as it reaches them).
-fn tree_setup(inner: &Inner, spec: &JobSpec) -> TreeSetup {
-    let Some(store) = inner
-        .cfg
-        .store
-        .as_ref()
-        .filter(|_| spec.kind != JobKind::Eval)
-    else {
+/// What the job's tree starts with: the store's per-derivation history, and the derivations
+/// nix will build when the job builds a derivation the batch evaluation named: read from its
+/// `.drv` files when the store is local (see `nix::drv_closure`), else (or when that file cannot
+/// be read) the job's own drv when the evaluation's outputs are not in the store.
+fn tree_setup(inner: &Inner, spec: &JobSpec, local_store: bool) -> TreeSetup {
+    if spec.kind == JobKind::Eval {
         return TreeSetup::default();
-    };
-    let history = store.drv_history();
-    let planned = spec.drv.as_ref().filter(|drv| {
-        store.evaluation(&spec.package).is_some_and(|e| {
-            &e.drv_path == *drv && e.out_paths.iter().any(|o| !Path::new(o).exists())
-        }) && !spec.rebuild
-    });
-    TreeSetup {
-        history: (!history.is_empty()).then_some(history),
-        planned: planned.cloned(),
     }
+    let store = inner.cfg.store.as_ref();
+    let history = store.map(|s| s.drv_history()).filter(|h| !h.is_empty());
+    let Some(drv) = spec.drv.as_ref().filter(|_| !spec.rebuild) else {
+        return TreeSetup {
+            history,
+            planned: Vec::new(),
+        };
+    };
+    let planned = match local_store.then(|| read_plan(drv)).flatten() {
+        Some(plan) => plan,
+        None => store
+            .and_then(|s| s.evaluation(&spec.package))
+            .filter(|e| &e.drv_path == drv && e.out_paths.iter().any(|o| !Path::new(o).exists()))
+            .map(|e| drv_closure::MissingDrv {
+                drv: drv.clone(),
+                outputs: e.out_paths,
+            })
+            .into_iter()
+            .collect(),
+    };
+    TreeSetup { history, planned }
+}
+
+/// The derivations under `drv` whose outputs are missing, timed for the log; None when `drv`
+/// itself could not be read.
+fn read_plan(drv: &str) -> Option<Vec<drv_closure::MissingDrv>> {
+    let t0 = Instant::now();
+    let closure = drv_closure::missing_closure(drv, drv_closure::Limits::default());
+    tracing::debug!(
+        "plan of {drv}: {} to build, {} .drv read, {} skipped{}, {} ms",
+        closure.missing.len(),
+        closure.read,
+        closure.skipped,
+        if closure.truncated {
+            ", stopped at the cap"
+        } else {
+            ""
+        },
+        t0.elapsed().as_millis()
+    );
+    if let Some(e) = &closure.first_error {
+        tracing::debug!("plan of {drv}: skipped {e}");
+    }
+    let root_unread = closure.read == 1 && closure.skipped == 1;
+    (!root_unread).then_some(closure.missing)
 }
 
 /// Create `<label>-<timestamp>.log` in `dir`, never truncating an existing log (two jobs of the

@@ -17,6 +17,7 @@
 
 mod history;
 mod intern;
+mod plan;
 mod view;
 
 use std::collections::HashMap;
