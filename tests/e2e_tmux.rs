@@ -535,6 +535,10 @@ fn a_signal_during_a_build_cancels_restores_and_records(signal: libc::c_int) {
         assert!(start.elapsed() < DEADLINE, "the builder never started");
         std::thread::sleep(Duration::from_millis(25));
     }
+    // The burst has reached atwb (its log view shows it; a running builder alone does not
+    // say nix forwarded its lines yet, which under load it had not).
+    t.key("L");
+    t.wait_text("demo burst 3 of 3");
     let pid = atwb_pid(&fx.catalog());
     // SAFETY: a plain kill(2) of a process this test started (through tmux).
     assert_eq!(unsafe { libc::kill(pid as libc::pid_t, signal) }, 0);
