@@ -57,6 +57,22 @@ impl Fixture {
         common::commit_all(&self.flake(), message);
     }
 
+    /// `ghost`, a catalog package (a copy of `broken`) the fixture flake has no attribute for,
+    /// committed; returns its package.toml.
+    fn add_ghost(&self) -> std::path::PathBuf {
+        let root = self.flake().join("catalog");
+        let toml = root.join("pkgs/other/ghost/package.toml");
+        let broken = std::fs::read_to_string(root.join("pkgs/other/broken/package.toml")).unwrap();
+        std::fs::create_dir_all(toml.parent().unwrap()).unwrap();
+        std::fs::write(
+            &toml,
+            broken.replace("name = \"broken\"", "name = \"ghost\""),
+        )
+        .unwrap();
+        self.commit("a package the flake does not build");
+        toml
+    }
+
     fn substituters(&self, urls: &[&str]) {
         let dir = self.dir.path().join("xdg-config/atwb");
         std::fs::create_dir_all(&dir).unwrap();
@@ -225,17 +241,8 @@ fn show_says_the_last_ask_could_not_evaluate() {
         return;
     }
     let f = Fixture::new("catalogrepo", true);
-    // A catalog package the fixture flake has no attribute for.
+    let toml = f.add_ghost();
     let root = f.flake().join("catalog");
-    let toml = root.join("pkgs/other/ghost/package.toml");
-    let broken = std::fs::read_to_string(root.join("pkgs/other/broken/package.toml")).unwrap();
-    std::fs::create_dir_all(toml.parent().unwrap()).unwrap();
-    std::fs::write(
-        &toml,
-        broken.replace("name = \"broken\"", "name = \"ghost\""),
-    )
-    .unwrap();
-    f.commit("a package the flake does not build");
     f.substituters(&[]);
     let catalog = root.display().to_string();
     let (_, stdout, stderr) = f.atwb(&["cache", "--catalog", &catalog, "ghost", "--json"]);
@@ -430,16 +437,8 @@ async fn a_failed_check_is_kept_and_shown_until_the_package_changes() {
     // SAFETY: this test binary sets NIX_CONFIG to the same value wherever it does.
     unsafe { std::env::set_var("NIX_CONFIG", common::NIX_CONFIG) };
     let f = Fixture::new("catalogrepo", true);
+    let ghost = f.add_ghost();
     let root = f.flake().join("catalog");
-    let ghost = root.join("pkgs/other/ghost/package.toml");
-    let broken = std::fs::read_to_string(root.join("pkgs/other/broken/package.toml")).unwrap();
-    std::fs::create_dir_all(ghost.parent().unwrap()).unwrap();
-    std::fs::write(
-        &ghost,
-        broken.replace("name = \"broken\"", "name = \"ghost\""),
-    )
-    .unwrap();
-    f.commit("a package the flake does not build");
     let mut app = catalog_app(&root, "ghost", 140, 40);
     let store = std::sync::Arc::new(
         atwb::jobs::StatusStore::open_in(&root, &f.dir.path().join("state")).unwrap(),

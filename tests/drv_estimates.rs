@@ -6,38 +6,14 @@ mod common;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use atwb::jobs::{Engine, EngineConfig, JobEvent, JobResult, JobSpec, Outcome, StatusStore};
-use atwb::nix::command::Installable;
+use atwb::jobs::{JobResult, Outcome, StatusStore};
 use atwb::nix::drvtree::{NodeState, TreeSnapshot};
 
 /// Builds `stream` of the flake as one batch (evaluated first, then built by its drv) and
 /// returns the trees the job sent while it ran, and its result.
 async fn build_stream(dir: &Path, store: &Arc<StatusStore>) -> (Vec<TreeSnapshot>, JobResult) {
-    let mut cfg = EngineConfig::new(dir.join("state/logs"));
-    cfg.store = Some(store.clone());
-    cfg.substituters = Some(Vec::new());
-    let engine = Engine::new(cfg);
-    let mut rx = engine.subscribe();
-    let flake = dir.join("flake").to_string_lossy().into_owned();
-    let spec = JobSpec::build(
-        "stream",
-        Installable::new(flake, "packages.x86_64-linux.stream"),
-    );
-    let id = engine.submit_batch(vec![spec])[0];
-    let mut trees = Vec::new();
-    loop {
-        let ev = tokio::time::timeout(Duration::from_secs(120), rx.recv())
-            .await
-            .expect("the job did not finish in 120 s")
-            .unwrap();
-        match ev {
-            JobEvent::Tree { id: i, tree } if i == id => trees.push(*tree),
-            JobEvent::Finished(r) if r.id == id => return (trees, *r),
-            _ => {}
-        }
-    }
+    common::engine::build_watched(dir, store, "stream").await
 }
 
 fn salt(dir: &Path, salt: &str) {

@@ -8,10 +8,8 @@ mod common;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
-use atwb::jobs::{Engine, EngineConfig, JobEvent, JobResult, JobSpec, Outcome, StatusStore};
-use atwb::nix::command::Installable;
+use atwb::jobs::{JobResult, Outcome, StatusStore};
 use atwb::nix::drvtree::{NodeState, TreeSnapshot};
 
 /// The test NIX_CONFIG plus a `file://` binary cache (unsigned) nix may substitute from, set
@@ -54,26 +52,7 @@ fn nix_ok(args: &[&str]) {
 
 /// Builds `top` of the flake as one batch and returns the trees the job sent, and its result.
 async fn build_top(dir: &Path, store: &Arc<StatusStore>) -> (Vec<TreeSnapshot>, JobResult) {
-    let mut cfg = EngineConfig::new(dir.join("state/logs"));
-    cfg.store = Some(store.clone());
-    cfg.substituters = Some(Vec::new());
-    let engine = Engine::new(cfg);
-    let mut rx = engine.subscribe();
-    let flake = dir.join("flake").to_string_lossy().into_owned();
-    let spec = JobSpec::build("top", Installable::new(flake, "packages.x86_64-linux.top"));
-    let id = engine.submit_batch(vec![spec])[0];
-    let mut trees = Vec::new();
-    loop {
-        let ev = tokio::time::timeout(Duration::from_secs(120), rx.recv())
-            .await
-            .expect("the job did not finish in 120 s")
-            .unwrap();
-        match ev {
-            JobEvent::Tree { id: i, tree } if i == id => trees.push(*tree),
-            JobEvent::Finished(r) if r.id == id => return (trees, *r),
-            _ => {}
-        }
-    }
+    common::engine::build_watched(dir, store, "top").await
 }
 
 /// A new salt (fresh drvs), and `ready` built with plain nix so its output is present.

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests. Each test file that uses them says `mod common;`.
 #![allow(dead_code)]
 
+pub mod engine;
 pub mod tmux;
 
 use std::process::Command;
