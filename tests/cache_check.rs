@@ -102,6 +102,52 @@ impl Fixture {
     }
 }
 
+/// A real engine recording into `store` and the TUI's effects on it, as the TUI runs them.
+struct Tui {
+    _engine: atwb::jobs::Engine,
+    events: tokio::sync::mpsc::Receiver<atwb::jobs::JobEvent>,
+    effects: atwb::tui::effects::Effects,
+    feedback: tokio::sync::mpsc::UnboundedReceiver<atwb::tui::action::Feedback>,
+}
+
+impl Fixture {
+    fn tui(
+        &self,
+        store: &std::sync::Arc<atwb::jobs::StatusStore>,
+        root: &Path,
+        substituters: Vec<String>,
+    ) -> Tui {
+        let mut cfg = atwb::jobs::EngineConfig::new(self.dir.path().join("state/logs"));
+        cfg.store = Some(store.clone());
+        cfg.substituters = Some(substituters);
+        let engine = atwb::jobs::Engine::new(cfg);
+        let events = engine.subscribe();
+        let (tx, feedback) = tokio::sync::mpsc::unbounded_channel();
+        let effects = atwb::tui::effects::Effects::new(
+            engine.handle(),
+            store.clone(),
+            root.to_path_buf(),
+            Ok(self.flake().display().to_string()),
+            tx,
+        );
+        Tui {
+            _engine: engine,
+            events,
+            effects,
+            feedback,
+        }
+    }
+}
+
+/// The app drawn on a `width` x `height` test terminal.
+fn screen(app: &atwb::tui::App, width: u16, height: u16) -> String {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let mut term = ratatui::Terminal::new(backend).unwrap();
+    term.draw(|frame| atwb::tui::views::draw(frame, app))
+        .unwrap();
+    format!("{}", term.backend())
+}
+
 fn lines(stdout: &str) -> Vec<serde_json::Value> {
     stdout
         .lines()
@@ -318,26 +364,13 @@ async fn the_cache_key_runs_through_the_engine_to_a_cloud_in_the_tree() {
     let store = std::sync::Arc::new(
         atwb::jobs::StatusStore::open_in(&root, &f.dir.path().join("state")).unwrap(),
     );
-    let mut cfg = atwb::jobs::EngineConfig::new(f.dir.path().join("state/logs"));
-    cfg.store = Some(store.clone());
-    cfg.substituters = Some(vec![cache.base.clone()]);
-    let engine = atwb::jobs::Engine::new(cfg);
-    let mut events = engine.subscribe();
-    let (tx, _feedback) = tokio::sync::mpsc::unbounded_channel();
-    let effects = atwb::tui::effects::Effects::new(
-        engine.handle(),
-        store.clone(),
-        root.clone(),
-        Ok(f.flake().display().to_string()),
-        tx,
-    );
-    let draw = |app: &atwb::tui::App| {
-        let backend = ratatui::backend::TestBackend::new(100, 30);
-        let mut term = ratatui::Terminal::new(backend).unwrap();
-        term.draw(|frame| atwb::tui::views::draw(frame, app))
-            .unwrap();
-        format!("{}", term.backend())
-    };
+    let Tui {
+        _engine,
+        mut events,
+        effects,
+        ..
+    } = f.tui(&store, &root, vec![cache.base.clone()]);
+    let draw = |app: &atwb::tui::App| screen(app, 100, 30);
     assert!(!draw(&app).contains('☁'), "nothing known before the check");
     effects.check_caches(&["demo".to_string()]);
     let mut saw_stage = false;
@@ -443,25 +476,14 @@ async fn a_failed_check_is_kept_and_shown_until_the_package_changes() {
     let store = std::sync::Arc::new(
         atwb::jobs::StatusStore::open_in(&root, &f.dir.path().join("state")).unwrap(),
     );
-    let mut cfg = atwb::jobs::EngineConfig::new(f.dir.path().join("state/logs"));
-    cfg.store = Some(store.clone());
-    cfg.substituters = Some(Vec::new());
-    let engine = atwb::jobs::Engine::new(cfg);
-    let mut events = engine.subscribe();
-    let (tx, mut feedback) = tokio::sync::mpsc::unbounded_channel();
-    let effects = atwb::tui::effects::Effects::new(
-        engine.handle(),
-        store.clone(),
-        root.clone(),
-        Ok(f.flake().display().to_string()),
-        tx,
-    );
+    let Tui {
+        _engine,
+        mut events,
+        effects,
+        mut feedback,
+    } = f.tui(&store, &root, Vec::new());
     let cache_line = |app: &atwb::tui::App| {
-        let backend = ratatui::backend::TestBackend::new(140, 40);
-        let mut term = ratatui::Terminal::new(backend).unwrap();
-        term.draw(|frame| atwb::tui::views::draw(frame, app))
-            .unwrap();
-        let screen = format!("{}", term.backend());
+        let screen = screen(app, 140, 40);
         let at = screen.find("cache  ").unwrap_or_else(|| panic!("{screen}"));
         screen[at..].lines().next().unwrap().to_string()
     };
