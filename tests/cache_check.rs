@@ -373,24 +373,7 @@ async fn the_cache_key_runs_through_the_engine_to_a_cloud_in_the_tree() {
     let draw = |app: &atwb::tui::App| screen(app, 100, 30);
     assert!(!draw(&app).contains('☁'), "nothing known before the check");
     effects.check_caches(&["demo".to_string()]);
-    let mut saw_stage = false;
-    let refresh = loop {
-        let ev = tokio::time::timeout(Duration::from_secs(120), events.recv())
-            .await
-            .expect("the check ends")
-            .unwrap();
-        let done = matches!(
-            &ev,
-            atwb::jobs::JobEvent::CacheCheck { event, .. }
-                if matches!(**event, atwb::jobs::cache_check::CheckEvent::Done(_))
-        );
-        let commands = atwb::tui::update::on_job_event(&mut app, ev);
-        if !done {
-            saw_stage |= app.cache_check.is_some();
-            continue;
-        }
-        break commands;
-    };
+    let (saw_stage, refresh) = until_the_check_ends(&mut events, &mut app).await;
     assert!(saw_stage, "the status bar had the check's progress");
     assert!(app.cache_check.is_none());
     assert_eq!(
@@ -436,11 +419,13 @@ fn catalog_app(root: &Path, name: &str, width: u16, height: u16) -> atwb::tui::A
     app
 }
 
-/// The engine's events folded into `app` until a cache check's report.
+/// Folds the engine's events into `app` until the cache check ends: whether the status bar had
+/// the check's progress meanwhile, and the commands the last event gave.
 async fn until_the_check_ends(
     events: &mut tokio::sync::mpsc::Receiver<atwb::jobs::JobEvent>,
     app: &mut atwb::tui::App,
-) {
+) -> (bool, Vec<atwb::tui::Command>) {
+    let mut saw_stage = false;
     loop {
         let ev = tokio::time::timeout(Duration::from_secs(120), events.recv())
             .await
@@ -451,10 +436,11 @@ async fn until_the_check_ends(
             atwb::jobs::JobEvent::CacheCheck { event, .. }
                 if matches!(**event, atwb::jobs::cache_check::CheckEvent::Done(_))
         );
-        atwb::tui::update::on_job_event(app, ev);
+        let commands = atwb::tui::update::on_job_event(app, ev);
         if done {
-            return;
+            return (saw_stage, commands);
         }
+        saw_stage |= app.cache_check.is_some();
     }
 }
 
