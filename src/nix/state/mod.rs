@@ -18,6 +18,7 @@
 
 mod activities;
 mod messages;
+mod outcome;
 mod plain;
 mod wording;
 
@@ -26,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use super::ansi;
-use super::build_counts::{Before, BuildCounts, Outcome};
+use super::build_counts::BuildCounts;
 use super::internal_json::{
     ActivityResult, ActivityType, Event, Message, Progress, ResultKind, Start,
 };
@@ -591,41 +592,14 @@ impl BuildState {
         match act.drv {
             // A build an error message already settled took its count there.
             Some(i) if self.drvs[i].status == DrvStatus::Building => {
-                let status = self.counts.stopped(i).map_or(DrvStatus::Stopped, status_of);
+                let status = self
+                    .counts
+                    .stopped(i)
+                    .map_or(DrvStatus::Stopped, outcome::status_of);
                 self.set_status(i, status);
             }
             _ => self.counts.stopped_settled(),
         }
-    }
-
-    /// The run ended (`succeeded`: nix exited 0, or a log whose classification found no
-    /// error): builds that stopped without a count are settled (see [`BuildCounts::finish`]).
-    pub fn finish(&mut self, succeeded: bool) {
-        let settled = self.counts.finish(succeeded);
-        self.settle(settled);
-    }
-
-    /// Stopped builds the counts or the run's end settled (a build first taken as cancelled
-    /// may turn out built: see [`BuildCounts::stopped`]).
-    fn settle(&mut self, settled: Vec<(usize, Outcome)>) {
-        for (i, outcome) in settled {
-            if matches!(
-                self.drvs[i].status,
-                DrvStatus::Stopped | DrvStatus::Cancelled
-            ) {
-                self.set_status(i, status_of(outcome));
-            }
-        }
-    }
-
-    /// What an error message naming build `i` means for the counts.
-    pub(super) fn count_failure_of(&mut self, i: usize) {
-        let before = match self.drvs[i].status {
-            DrvStatus::Building => Before::Running,
-            DrvStatus::Built => Before::Built,
-            _ => Before::Other,
-        };
-        self.counts.failed_message(i, before);
     }
 
     fn on_result(&mut self, r: &ActivityResult<'_>) {
@@ -669,14 +643,6 @@ impl BuildState {
             | ResultKind::FetchStatus(_)
             | ResultKind::Other { .. } => {}
         }
-    }
-}
-
-fn status_of(outcome: Outcome) -> DrvStatus {
-    match outcome {
-        Outcome::Built => DrvStatus::Built,
-        Outcome::Failed => DrvStatus::Failed,
-        Outcome::Cancelled => DrvStatus::Cancelled,
     }
 }
 
