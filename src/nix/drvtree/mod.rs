@@ -165,9 +165,9 @@ impl DrvTree {
     }
 
     /// After nix exited: builds that stopped before nix counted them are settled (see
-    /// [`BuildCounts::finish`]), and what never started was not built by this run. Planned and waiting
-    /// derivations become cancelled when the run failed; when it succeeded (the outputs were
-    /// substituted or appeared meanwhile) they are done without a time, which counts as no
+    /// [`BuildCounts::finish`]), and what never started was not built by this run. Planned and
+    /// waiting derivations become cancelled when the run failed; when it succeeded (the outputs
+    /// were substituted or appeared meanwhile) they are done without a time, which counts as no
     /// build.
     pub fn settle(&mut self, succeeded: bool, now_ms: u64) {
         let settled = self.builds.finish(succeeded);
@@ -237,11 +237,9 @@ impl DrvTree {
     }
 
     pub fn totals(&self, now_ms: u64) -> Totals {
+        let c = self.builds.counts();
         let mut t = Totals {
-            builds_planned: self.builds.counts().expected.saturating_sub({
-                let c = self.builds.counts();
-                c.done + c.running + c.failed
-            }),
+            builds_planned: c.expected.saturating_sub(c.done + c.running + c.failed),
             bytes_done: self.transfer_bytes_done,
             downloads_done: self.transfers_done,
             elapsed_ms: self.first_ms.map_or(0, |f| now_ms.max(self.last_ms) - f),
