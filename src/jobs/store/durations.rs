@@ -220,9 +220,9 @@ impl StatusStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::RunRecord;
+    use super::super::test_run as run;
     use super::*;
-    use crate::jobs::spec::{JobKind, Outcome};
+    use crate::jobs::spec::Outcome;
 
     fn built(names: &[(&str, u64)]) -> Vec<(String, u64)> {
         names
@@ -251,21 +251,6 @@ mod tests {
         push(&mut m, &many, 1);
         assert_eq!(m.len(), MAX_DRV_NAMES);
         assert!(m.keys().all(|k| k.starts_with("new")));
-    }
-
-    fn run(outcome: Outcome, finished_at: u64) -> RunRecord {
-        RunRecord {
-            kind: JobKind::Build,
-            target: "t".into(),
-            outcome,
-            failure: None,
-            duration_secs: 1.0,
-            finished_at,
-            drv_path: None,
-            out_paths: vec![],
-            log_file: None,
-            fingerprint: None,
-        }
     }
 
     #[test]

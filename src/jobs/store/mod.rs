@@ -573,3 +573,20 @@ fn parse_file(bytes: &[u8]) -> serde_json::Result<StatusFile> {
 mod tests;
 #[cfg(test)]
 mod tests_derivations;
+
+/// A build run of target `t` that ended with `outcome` at `finished_at`, for the store's tests.
+#[cfg(test)]
+fn test_run(outcome: crate::jobs::spec::Outcome, finished_at: u64) -> RunRecord {
+    RunRecord {
+        kind: crate::jobs::spec::JobKind::Build,
+        target: "t".into(),
+        outcome,
+        failure: None,
+        duration_secs: 1.0,
+        finished_at,
+        drv_path: None,
+        out_paths: vec![],
+        log_file: None,
+        fingerprint: None,
+    }
+}

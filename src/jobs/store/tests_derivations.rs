@@ -10,18 +10,7 @@ use super::*;
 use crate::jobs::spec::{JobKind, Outcome};
 
 fn run(finished_at: u64) -> RunRecord {
-    RunRecord {
-        kind: JobKind::Build,
-        target: "t".into(),
-        outcome: Outcome::Ok,
-        failure: None,
-        duration_secs: 1.0,
-        finished_at,
-        drv_path: None,
-        out_paths: vec![],
-        log_file: None,
-        fingerprint: None,
-    }
+    test_run(Outcome::Ok, finished_at)
 }
 
 fn built(names: &[(&str, u64)]) -> Vec<(String, u64)> {

@@ -191,14 +191,7 @@ mod tests {
         let snap = t.snapshot(20, now);
         let mut term = Terminal::new(TestBackend::new(64, 9)).unwrap();
         term.draw(|f| draw(f, theme, f.area(), &snap)).unwrap();
-        let buf = term.backend().buffer();
-        (0..buf.area.height)
-            .map(|y| {
-                let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
-                row.trim_end().to_string()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        crate::tui::tests::buffer_text(term.backend().buffer())
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::nix::drvtree::{DrvTree, TreeSnapshot};
 use crate::nix::internal_json::parse_line;
 use crate::tui::action::Action;
 use crate::tui::app::App;
-use crate::tui::tests::{fixture_app, render};
+use crate::tui::tests::{buffer_text, fixture_app, render};
 use crate::tui::update::{on_job_event, update};
 
 /// `tree-keep-going.log` (a built, c fails, …) folded one line per 250 ms, up to the line that
@@ -66,15 +66,7 @@ fn start(app: &mut App, id: u64, name: &str) {
 }
 
 fn screen(app: &App) -> String {
-    let t = render(app);
-    let buf = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
-            row.trim_end().to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    buffer_text(render(app).backend().buffer())
 }
 
 #[test]
