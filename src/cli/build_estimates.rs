@@ -4,11 +4,11 @@
 //! tree's totals in the job's info (`JobInfo::tree`); a job still waiting for its turn is
 //! estimated from its own derivation's history, as its tree will start.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::jobs::{JobInfo, JobState, StatusStore};
 use crate::nix::drvtree::{DrvHistory, Totals, format_duration};
+use crate::nix::state::drv_name;
 
 /// A running job's time: how long it has run, and, when its tree has estimates, how long it
 /// should take in all and how much of that is left.
@@ -77,11 +77,7 @@ pub fn waiting_estimate(
     let drv = info.spec.drv.as_deref()?;
     let built = store
         .and_then(|s| s.evaluation(&info.spec.package))
-        .is_some_and(|e| {
-            e.drv_path == drv
-                && !e.out_paths.is_empty()
-                && e.out_paths.iter().all(|o| Path::new(o).exists())
-        });
+        .is_some_and(|e| e.drv_path == drv && !e.out_paths.is_empty() && !e.outputs_missing());
     if built && !info.spec.rebuild {
         return Some(Duration::ZERO);
     }
@@ -127,13 +123,6 @@ pub fn totals_text(running: usize, done: usize, total: usize, left: Option<Durat
         text.push_str(&format!(" · ~{} left", format_duration(duration_ms(l))));
     }
     text
-}
-
-/// `/nix/store/<hash>-rsky-pds-0.1.0.drv` → `rsky-pds-0.1.0`, the history's key.
-fn drv_name(path: &str) -> &str {
-    let base = path.rsplit('/').next().unwrap_or(path);
-    let name = base.split_once('-').map_or(base, |(_, n)| n);
-    name.strip_suffix(".drv").unwrap_or(name)
 }
 
 fn duration_ms(d: Duration) -> u64 {

@@ -247,7 +247,7 @@ fn tree_setup(inner: &Inner, spec: &JobSpec, local_store: bool) -> TreeSetup {
         Some(plan) => plan,
         None => store
             .and_then(|s| s.evaluation(&spec.package))
-            .filter(|e| &e.drv_path == drv && e.out_paths.iter().any(|o| !Path::new(o).exists()))
+            .filter(|e| &e.drv_path == drv && e.outputs_missing())
             .map(|e| drv_closure::MissingDrv {
                 drv: drv.clone(),
                 outputs: e.out_paths,

@@ -27,6 +27,15 @@ pub struct Evaluation {
     pub cache_asked: Option<CacheAsked>,
 }
 
+impl Evaluation {
+    /// Whether an out path of this evaluation is not in the store (nix would realise it).
+    pub fn outputs_missing(&self) -> bool {
+        self.out_paths
+            .iter()
+            .any(|o| !std::path::Path::new(o).exists())
+    }
+}
+
 /// A cache check that could not evaluate the package (offline, a throwing attribute): nix's
 /// message and when. Kept like an answer: shown only while the package's files are as they
 /// were then, and dropped when the package evaluates again.
