@@ -83,14 +83,22 @@ pub struct Facts<'a> {
     pub state_dir_writable: bool,
 }
 
+impl Facts<'_> {
+    /// The store nix uses: `NIX_REMOTE`, else its `store` setting, else `auto`.
+    pub fn store(&self) -> &str {
+        self.nix_remote
+            .or(self.config["store"]["value"].as_str())
+            .unwrap_or("auto")
+    }
+}
+
 /// Whether declining is certain to be nix's own answer, so `hook` (atwb under [`HOOK_NAME`])
 /// may be nix's `build-hook`: its value then; None: leave nix's hook alone.
 pub fn declining_hook(facts: &Facts, hook: &Path) -> Option<String> {
     let v = facts.version?;
     let checked = !v.lix && (v.major, v.minor) >= (2, 8);
     let setting = |name: &str| facts.config[name]["value"].as_str();
-    let store = facts.nix_remote.or(setting("store")).unwrap_or("auto");
-    let local = match store {
+    let local = match facts.store() {
         "" | "auto" => facts.state_dir_writable,
         "local" => true,
         _ => false,

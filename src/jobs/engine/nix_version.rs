@@ -45,12 +45,6 @@ impl Inner {
                 let state_dir = std::env::var_os("NIX_STATE_DIR")
                     .unwrap_or_else(|| "/nix/var/nix".into());
                 let nix_remote = std::env::var("NIX_REMOTE").ok();
-                let local_store = crate::nix::drv_closure::store_is_local_files(
-                    nix_remote
-                        .as_deref()
-                        .or(config["store"]["value"].as_str())
-                        .unwrap_or("auto"),
-                );
                 let facts = Facts {
                     version: printed.as_deref().and_then(NixVersion::parse),
                     config: &config,
@@ -60,6 +54,7 @@ impl Inner {
                         &state_dir,
                     )),
                 };
+                let local_store = crate::nix::drv_closure::store_is_local_files(facts.store());
                 let build_hook = build_hook::hook_exe()
                     .and_then(|exe| {
                         build_hook::hook_link(&crate::paths::state_dir().join("bin"), exe)
