@@ -121,14 +121,6 @@ fn row_text(buf: &ratatui::buffer::Buffer, y: u16) -> String {
     (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect()
 }
 
-/// The buffer as text: a line per row, trailing blanks cut.
-pub(super) fn buffer_text(buf: &ratatui::buffer::Buffer) -> String {
-    (0..buf.area.height)
-        .map(|y| row_text(buf, y).trim_end().to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn detail_scrolls_exactly_to_its_last_wrapped_line() {
     // Narrow enough that the long lines wrap; Bottom must land with `cache` (after `status`) as

@@ -191,7 +191,7 @@ mod tests {
         let snap = t.snapshot(20, now);
         let mut term = Terminal::new(TestBackend::new(64, 9)).unwrap();
         term.draw(|f| draw(f, theme, f.area(), &snap)).unwrap();
-        crate::tui::tests::buffer_text(term.backend().buffer())
+        crate::tui::views::buffer_text(term.backend().buffer())
     }
 
     #[test]

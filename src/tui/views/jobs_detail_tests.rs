@@ -12,8 +12,9 @@ use crate::nix::drvtree::{DrvTree, TreeSnapshot};
 use crate::nix::internal_json::parse_line;
 use crate::tui::action::Action;
 use crate::tui::app::App;
-use crate::tui::tests::{buffer_text, fixture_app, render};
+use crate::tui::tests::{fixture_app, render};
 use crate::tui::update::{on_job_event, update};
+use crate::tui::views::buffer_text;
 
 /// `tree-keep-going.log` (a built, c fails, …) folded one line per 250 ms, up to the line that
 /// contains `cut_before` (None: all of it, then settled as a failed run).

@@ -24,6 +24,18 @@ pub(crate) mod wrap;
 #[cfg(test)]
 mod tests;
 
+/// A drawn buffer as text, for the views' tests: a line per row, trailing blanks cut.
+#[cfg(test)]
+fn buffer_text(buf: &ratatui::buffer::Buffer) -> String {
+    (0..buf.area.height)
+        .map(|y| {
+            let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+            row.trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::style::Style;
