@@ -82,6 +82,41 @@ impl Fixture {
             .path()
     }
 
+    /// Waits until the store holds the run's entry (its owner and nix's process group) and the
+    /// builder's burst has reached the job's log (each drained read is flushed): a running
+    /// builder does not mean nix has forwarded its lines yet. Returns the group and the log.
+    fn wait_for_the_burst(&self, child: &Child) -> (u64, PathBuf) {
+        let status_file = self.state().join("status.json");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let (pgid, log) = loop {
+            let json: serde_json::Value = std::fs::read(&status_file)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or_default();
+            let entry = &json["running"][0];
+            if let (Some(pgid), Some(log)) = (entry["pgid"].as_u64(), entry["log_file"].as_str()) {
+                assert_eq!(entry["owner_pid"].as_u64(), Some(u64::from(child.id())));
+                break (pgid, PathBuf::from(log));
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no running entry in {}",
+                status_file.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !std::fs::read_to_string(&log).is_ok_and(|t| t.contains("demo burst 3 of 3")) {
+            assert!(
+                Instant::now() < deadline,
+                "the burst never reached {}",
+                log.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        (pgid, log)
+    }
+
     fn assert_no_builder_left(&self) {
         assert_eq!(
             common::leftover_processes(&self.salt),
@@ -103,6 +138,7 @@ fn sigterm_of_atwb_build_cancels_records_and_prints_the_summary() {
     }
     let f = Fixture::new();
     let child = f.start_build();
+    f.wait_for_the_burst(&child);
     signal(&child, libc::SIGTERM);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -153,31 +189,8 @@ fn a_killed_atwb_build_is_recorded_interrupted_by_the_next_store_open() {
     }
     let f = Fixture::new();
     let mut child = f.start_build();
-    // While atwb runs, the store holds the run's entry: its owner and nix's process group.
     let status_file = f.state().join("status.json");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let (pgid, log) = loop {
-        let json: serde_json::Value = std::fs::read(&status_file)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
-        let entry = &json["running"][0];
-        if let (Some(pgid), Some(log)) = (entry["pgid"].as_u64(), entry["log_file"].as_str()) {
-            assert_eq!(entry["owner_pid"].as_u64(), Some(u64::from(child.id())));
-            break (pgid, PathBuf::from(log));
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no running entry in {status_file:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    // The burst reaches the file while nix runs (each drained read is flushed).
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !std::fs::read_to_string(&log).is_ok_and(|t| t.contains("demo burst 3 of 3")) {
-        assert!(Instant::now() < deadline, "the burst never reached {log:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (pgid, log) = f.wait_for_the_burst(&child);
     child.kill().unwrap();
     child.wait().unwrap();
 
